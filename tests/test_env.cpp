@@ -1,0 +1,49 @@
+// Test environment paths (compiled in by CMake, overridable by environment variables).
+#include "test_env.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+namespace ft::test {
+
+namespace {
+std::string env_or(const char* var, const char* fallback) {
+    const char* v = std::getenv(var);
+    return v && *v ? v : fallback;
+}
+}  // namespace
+
+std::filesystem::path shared_dir() { return env_or("FT_SHARED_DIR", FT_SHARED_DIR); }
+std::filesystem::path testdata_dir() { return env_or("FT_TESTDATA_DIR", FT_TESTDATA_DIR); }
+std::filesystem::path tools_dir() { return FT_TOOLS_DIR; }
+std::string python() { return env_or("FT_PYTHON", FT_PYTHON); }
+std::string cli() { return FT_CLI; }
+
+std::filesystem::path make_temp_dir(const std::string& tag) {
+    static std::atomic<int> counter{0};
+    auto dir = std::filesystem::temp_directory_path() /
+               ("ft_test_" + tag + "_" + std::to_string(::getpid()) + "_" +
+                std::to_string(counter++));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+int run_command(const std::string& cmd, std::string* output) {
+    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+    if (!p) return -1;
+    std::array<char, 4096> buf;
+    std::string out;
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    const int status = ::pclose(p);
+    if (output) *output = out;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace ft::test

@@ -1,0 +1,22 @@
+// Where the tests find their inputs: ../shared (reference data), the testdata folder that
+// tools/make_test_data.py fills (ctest fixture), Debian's python3 with torch, and the CLI binary.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace ft::test {
+
+std::filesystem::path shared_dir();    // FT_SHARED_DIR, default <repo>/../shared
+std::filesystem::path testdata_dir();  // build/testdata
+std::filesystem::path tools_dir();     // <repo>/tools
+std::string python();                  // the python3 that has torch
+std::string cli();                     // build/finetune
+
+// A fresh empty directory under the system temp dir, unique per call.
+std::filesystem::path make_temp_dir(const std::string& tag);
+
+// Runs a shell command, returns its exit status and (stdout+stderr) in *output.
+int run_command(const std::string& cmd, std::string* output = nullptr);
+
+}  // namespace ft::test

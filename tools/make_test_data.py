@@ -1,0 +1,128 @@
+"""Makes the checkpoints and PyTorch tensor dumps the C++ tests compare against.
+
+Run by ctest (fixture `make_test_data`) with Debian's python3-torch:
+    python3 tools/make_test_data.py --shared ../shared --out build/testdata
+Everything is seeded, so reruns give identical files. Layout of --out:
+    tiny_distilbert_dump.safetensors   every tensor of shared/reference/tiny_distilbert/init as
+                                       torch.load reads it (written by the plain-Python writer)
+    tiny_bert/                         BertForSequenceClassification (3 labels) saved like HF 4.8:
+                                       config.json + pytorch_model.bin, with the position_ids buffer
+    tiny_bert_dump.safetensors         its tensors as torch.load reads them
+    tiny_bert_mlm/                     BertForMaskedLM (base + MLM head, no pooler, no classifier)
+    tiny_bert_bare/                    BertModel saved bare (no "bert." prefix)
+    tiny_distilbert_mlm/               DistilBertForMaskedLM (tied vocab_projector)
+    mixed_dtypes.bin (+ _dump.safetensors)  every storage type, non-contiguous and shared views
+    corrupt/                           malformed files, from tools/corrupt_files.py when present
+"""
+import argparse
+import json
+import os
+import sys
+from collections import OrderedDict
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_modules  # noqa: E402
+import safetensors_plain  # noqa: E402
+
+TINY_BERT = {
+    "architectures": ["BertForSequenceClassification"], "model_type": "bert",
+    "vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+    "intermediate_size": 37, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 64, "type_vocab_size": 2,
+    "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+    "position_embedding_type": "absolute", "gradient_checkpointing": False, "use_cache": True,
+    "id2label": {"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"},
+    "label2id": {"LABEL_0": 0, "LABEL_1": 1, "LABEL_2": 2}, "transformers_version": "4.8.2",
+}
+
+
+def dump(state_dict, path):
+    """Contiguous copies of every tensor, in state-dict order, via the plain-Python writer."""
+    safetensors_plain.save(OrderedDict((k, v.contiguous()) for k, v in state_dict.items()), path)
+
+
+def save_hf_dir(module, config, path):
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+    # torch.save of state_dict() is exactly what save_pretrained does for .bin files.
+    torch.save(module.state_dict(), os.path.join(path, "pytorch_model.bin"))
+
+
+def mixed_dtypes():
+    g = torch.Generator().manual_seed(7)
+    base = torch.randn(6, 5, generator=g)
+    shared = torch.arange(24, dtype=torch.float32)
+    sd = OrderedDict()
+    sd["f32"] = torch.randn(3, 4, generator=g)
+    sd["f64"] = torch.randn(2, 3, generator=g, dtype=torch.float64)
+    sd["f16"] = torch.randn(4, 3, generator=g).half()
+    sd["bf16"] = torch.randn(5, 2, generator=g).bfloat16()
+    sd["i64"] = torch.arange(-5, 7, dtype=torch.int64).reshape(3, 4)
+    sd["i32"] = torch.arange(-3, 3, dtype=torch.int32)
+    sd["i16"] = torch.arange(-4, 4, dtype=torch.int16)
+    sd["i8"] = torch.arange(-4, 4, dtype=torch.int8)
+    sd["u8"] = torch.arange(0, 250, 25, dtype=torch.uint8)
+    sd["bool"] = torch.tensor([True, False, True])
+    sd["scalar"] = torch.tensor(3.5)
+    sd["empty"] = torch.zeros(0, 4)
+    sd["transposed"] = base.t()                 # non-contiguous strides
+    sd["strided_rows"] = base[::2]              # storage offset 0, row stride 10
+    sd["shared_a"] = shared[4:16].view(3, 4)    # two views of one storage, with offsets
+    sd["shared_b"] = shared[10:22]
+    return sd
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", required=True)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    out = args.out
+    os.makedirs(out, exist_ok=True)
+
+    ref = os.path.join(args.shared, "reference", "tiny_distilbert", "init", "pytorch_model.bin")
+    dump(torch.load(ref, map_location="cpu"), os.path.join(out, "tiny_distilbert_dump.safetensors"))
+
+    torch.manual_seed(1234)
+    bert = hf_modules.BertForSequenceClassification({**TINY_BERT, "num_labels": 3})
+    hf_modules.hf_init_(bert, TINY_BERT["initializer_range"])
+    save_hf_dir(bert, TINY_BERT, os.path.join(out, "tiny_bert"))
+    dump(torch.load(os.path.join(out, "tiny_bert", "pytorch_model.bin")),
+         os.path.join(out, "tiny_bert_dump.safetensors"))
+
+    mlm_cfg = {k: v for k, v in TINY_BERT.items() if k not in ("id2label", "label2id")}
+    mlm_cfg["architectures"] = ["BertForMaskedLM"]
+    mlm = hf_modules.BertForMaskedLM(mlm_cfg)
+    hf_modules.hf_init_(mlm, 0.02)
+    save_hf_dir(mlm, mlm_cfg, os.path.join(out, "tiny_bert_mlm"))
+
+    bare_cfg = dict(mlm_cfg, architectures=["BertModel"])
+    bare = hf_modules.BertModel(bare_cfg)
+    hf_modules.hf_init_(bare, 0.02)
+    save_hf_dir(bare, bare_cfg, os.path.join(out, "tiny_bert_bare"))
+
+    with open(os.path.join(args.shared, "reference", "tiny_distilbert", "init", "config.json")) as f:
+        dcfg = json.load(f)
+    dcfg["architectures"] = ["DistilBertForMaskedLM"]
+    dmlm = hf_modules.DistilBertForMaskedLM({**dcfg, "vocab_size": 99, "num_labels": 2})
+    hf_modules.hf_init_(dmlm, 0.02)
+    save_hf_dir(dmlm, {**dcfg, "vocab_size": 99}, os.path.join(out, "tiny_distilbert_mlm"))
+
+    sd = mixed_dtypes()
+    torch.save(sd, os.path.join(out, "mixed_dtypes.bin"))
+    dump(torch.load(os.path.join(out, "mixed_dtypes.bin")), os.path.join(out, "mixed_dtypes_dump.safetensors"))
+
+    try:
+        import corrupt_files
+    except ImportError:
+        corrupt_files = None
+    if corrupt_files is not None:
+        corrupt_files.make(os.path.join(out, "corrupt"), sd)
+    print("test data written to", out)
+
+
+if __name__ == "__main__":
+    main()
