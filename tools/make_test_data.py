@@ -8,9 +8,9 @@ Everything is seeded, so reruns give identical files. Layout of --out:
     tiny_bert/                         BertForSequenceClassification (3 labels) saved like HF 4.8:
                                        config.json + pytorch_model.bin, with the position_ids buffer
     tiny_bert_dump.safetensors         its tensors as torch.load reads them
-    tiny_bert_mlm/                     BertForMaskedLM (base + MLM head, no pooler, no classifier)
+    tiny_bert_mlm/ (+ _dump)           BertForMaskedLM (base + MLM head, no pooler, no classifier)
     tiny_bert_bare/                    BertModel saved bare (no "bert." prefix)
-    tiny_distilbert_mlm/               DistilBertForMaskedLM (tied vocab_projector)
+    tiny_distilbert_mlm/ (+ _dump)     DistilBertForMaskedLM (tied vocab_projector)
     mixed_dtypes.bin (+ _dump.safetensors)  every storage type, non-contiguous and shared views
     corrupt/                           malformed files, from tools/corrupt_files.py when present
 """
@@ -98,6 +98,8 @@ def main():
     mlm = hf_modules.BertForMaskedLM(mlm_cfg)
     hf_modules.hf_init_(mlm, 0.02)
     save_hf_dir(mlm, mlm_cfg, os.path.join(out, "tiny_bert_mlm"))
+    dump(torch.load(os.path.join(out, "tiny_bert_mlm", "pytorch_model.bin")),
+         os.path.join(out, "tiny_bert_mlm_dump.safetensors"))
 
     bare_cfg = dict(mlm_cfg, architectures=["BertModel"])
     bare = hf_modules.BertModel(bare_cfg)
@@ -110,6 +112,8 @@ def main():
     dmlm = hf_modules.DistilBertForMaskedLM({**dcfg, "vocab_size": 99, "num_labels": 2})
     hf_modules.hf_init_(dmlm, 0.02)
     save_hf_dir(dmlm, {**dcfg, "vocab_size": 99}, os.path.join(out, "tiny_distilbert_mlm"))
+    dump(torch.load(os.path.join(out, "tiny_distilbert_mlm", "pytorch_model.bin")),
+         os.path.join(out, "tiny_distilbert_mlm_dump.safetensors"))
 
     sd = mixed_dtypes()
     torch.save(sd, os.path.join(out, "mixed_dtypes.bin"))

@@ -1,0 +1,180 @@
+// finetune/model.h — the model layer: typed mirrors of config.json for DistilBERT and BERT,
+// the parameter table of their ForSequenceClassification models under HF's state-dict names,
+// weights in one flat allocation, and from_pretrained / save_pretrained on directories.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "finetune/core.h"
+#include "finetune/io.h"
+
+namespace ft {
+
+enum class ModelFamily { DISTILBERT, BERT };
+enum class Activation { GELU, RELU };  // GELU is the exact (erf) form, HF's "gelu"
+// HF's problem_type; NONE means "infer from num_labels and the label dtype" as HF does.
+enum class ProblemType {
+    NONE,
+    SINGLE_LABEL_CLASSIFICATION,
+    MULTI_LABEL_CLASSIFICATION,
+    REGRESSION
+};
+
+std::string_view family_name(ModelFamily f);        // "distilbert" / "bert"
+std::string_view problem_type_name(ProblemType p);  // HF's spelling; "" for NONE
+
+// config.json keys of DistilBertConfig, with HF's defaults (distilbert-base-uncased).
+struct DistilBertConfig {
+    int64_t vocab_size = 30522;
+    int64_t dim = 768;
+    int64_t n_layers = 6;
+    int64_t n_heads = 12;
+    int64_t hidden_dim = 3072;
+    double dropout = 0.1;
+    double attention_dropout = 0.1;
+    double seq_classif_dropout = 0.2;
+    double qa_dropout = 0.1;
+    std::string activation = "gelu";
+    int64_t max_position_embeddings = 512;
+    bool sinusoidal_pos_embds = false;
+    double initializer_range = 0.02;
+    int64_t pad_token_id = 0;
+};
+
+// config.json keys of BertConfig, with HF's defaults (bert-base-uncased).
+struct BertConfig {
+    int64_t vocab_size = 30522;
+    int64_t hidden_size = 768;
+    int64_t num_hidden_layers = 12;
+    int64_t num_attention_heads = 12;
+    int64_t intermediate_size = 3072;
+    std::string hidden_act = "gelu";
+    double hidden_dropout_prob = 0.1;
+    double attention_probs_dropout_prob = 0.1;
+    std::optional<double> classifier_dropout;  // null: fall back to hidden_dropout_prob
+    int64_t type_vocab_size = 2;
+    double layer_norm_eps = 1e-12;
+    std::string position_embedding_type = "absolute";
+    int64_t max_position_embeddings = 512;
+    int64_t pad_token_id = 0;
+    double initializer_range = 0.02;
+};
+
+// The whole config.json: the family's typed keys plus PretrainedConfig's label keys. Keys we do
+// not model are kept verbatim (extra_json) and written back, as HF keeps unknown attributes.
+struct ModelConfig {
+    ModelFamily family = ModelFamily::DISTILBERT;
+    DistilBertConfig distilbert;
+    BertConfig bert;
+    std::vector<std::string> id2label = {"LABEL_0", "LABEL_1"};  // its size is num_labels
+    ProblemType problem_type = ProblemType::NONE;
+    std::vector<std::string> architectures;
+    std::string extra_json = "{}";  // unmodelled keys, a JSON object
+
+    int64_t num_labels() const { return static_cast<int64_t>(id2label.size()); }
+    // from_pretrained(..., num_labels=N): resets id2label to LABEL_0..LABEL_{N-1} when N differs.
+    void set_num_labels(int64_t n);
+    std::map<std::string, int64_t> label2id() const;
+
+    // Family-independent view of the dimensions (C, L, NH, F, V in DESIGN.md's letters).
+    int64_t hidden() const;
+    int64_t layers() const;
+    int64_t heads() const;
+    int64_t ffn() const;
+    int64_t vocab() const;
+    int64_t max_positions() const;
+    double layer_norm_eps() const;  // DistilBERT hard-codes 1e-12
+    double initializer_range() const;
+    Activation activation() const;
+    std::string classifier_architecture() const;  // "DistilBertForSequenceClassification", ...
+};
+
+// Parses config.json text; `source` names it in errors. Unsupported settings (sinusoidal
+// position embeddings, relative positions, an unknown activation) are ft::Errors.
+ModelConfig parse_model_config(const std::string& json_text, const std::string& source);
+ModelConfig load_model_config(const fs::path& config_json);
+// The config.json HF's from_pretrained reads back to an equal config.
+std::string model_config_to_json(const ModelConfig& config);
+
+// ---------------------------------------------------------------------------------------------
+// Parameter table.
+
+enum class ParamKind { LINEAR_WEIGHT, BIAS, EMBEDDING, LAYER_NORM_WEIGHT, LAYER_NORM_BIAS };
+
+struct ParamSpec {
+    std::string name;  // HF state-dict name, e.g. "distilbert.embeddings.word_embeddings.weight"
+    Shape shape;
+    ParamKind kind;
+    std::string group;         // "embeddings", "layer.0", ..., "pooler", "classifier"
+    int64_t padding_idx = -1;  // embeddings whose row is zeroed at init (word embeddings)
+    // HF's Trainer puts biases and LayerNorm weights in the group without weight decay.
+    bool no_weight_decay() const;
+};
+
+// The parameters of DistilBertForSequenceClassification / BertForSequenceClassification in the
+// order of HF's named_parameters(). Buffers (position_ids) are not parameters.
+std::vector<ParamSpec> parameter_table(const ModelConfig& config);
+
+// All parameters of a model in one flat f32 allocation, with a named view for each.
+class ModelWeights {
+  public:
+    explicit ModelWeights(const ModelConfig& config);
+    const std::vector<ParamSpec>& specs() const { return specs_; }
+    const std::vector<Tensor>& tensors() const { return tensors_; }
+    Tensor& tensor(size_t i) { return tensors_[i]; }
+    const Tensor* find(const std::string& name) const;
+    float* flat() { return static_cast<float*>(flat_.data()); }
+    const float* flat() const { return static_cast<const float*>(flat_.data()); }
+    int64_t numel() const { return numel_; }  // HF's num_parameters()
+    StateDict state_dict() const;             // views under HF names, table order
+
+  private:
+    std::vector<ParamSpec> specs_;
+    std::vector<Tensor> tensors_;
+    std::map<std::string, size_t> index_;
+    Buffer flat_;
+    int64_t numel_ = 0;
+};
+
+// HF's _init_weights for one parameter: Linear and Embedding ~ N(0, initializer_range) with the
+// padding row zeroed, biases 0, LayerNorm 1 and 0. Seeded, so the same seed gives the same values.
+void init_parameter(Tensor& t, const ParamSpec& spec, double initializer_range, uint64_t seed,
+                    uint64_t stream);
+
+// ---------------------------------------------------------------------------------------------
+// from_pretrained / save_pretrained.
+
+struct LoadOptions {
+    std::optional<int64_t> num_labels;  // overrides config.json's labels, like HF's kwarg
+    uint64_t init_seed = 42;            // for weights the checkpoint lacks
+};
+
+struct LoadReport {
+    std::string format;                          // "safetensors", "safetensors (3 shards)", ...
+    std::vector<std::string> weight_files;       // file names in the directory
+    std::vector<std::string> missing_keys;       // model parameters the files lacked (initialised)
+    std::vector<std::string> unexpected_keys;    // file tensors the model does not use
+    std::vector<std::string> ignored_buffers;    // e.g. bert.embeddings.position_ids
+    std::map<std::string, int64_t> file_dtypes;  // dtype name -> tensor count, as stored
+};
+
+struct PretrainedModel {
+    ModelConfig config;
+    ModelWeights weights;
+    LoadReport report;
+};
+
+// Loads config.json and the weights (model.safetensors, else model.safetensors.index.json, else
+// pytorch_model.bin) from a directory. Accepts base models (with or without the family prefix,
+// with MLM or pooler heads) and classifiers; half-precision files are widened to f32.
+PretrainedModel load_pretrained(const fs::path& dir, const LoadOptions& options = {});
+
+// Writes config.json and model.safetensors (HF names, metadata format=pt), each atomically.
+void save_pretrained(const ModelConfig& config, const ModelWeights& weights, const fs::path& dir);
+
+}  // namespace ft

@@ -1,0 +1,17 @@
+// The CLI's subcommands: each file registers one on the app and runs it when chosen.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace ft::cli {
+
+// A registered subcommand and what runs when it is the one chosen.
+struct Command {
+    CLI::App* app;
+    std::function<int()> run;
+};
+
+Command register_info(CLI::App& app);
+
+}  // namespace ft::cli

@@ -1,0 +1,71 @@
+// `finetune info MODEL_DIR`: what a checkpoint holds — family, shape, parameter count as HF's
+// num_parameters() counts it (by group), file format and dtypes, missing and unexpected keys.
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "cli/commands.h"
+#include "finetune/model.h"
+
+namespace ft::cli {
+
+namespace {
+
+std::string thousands(int64_t n) {
+    std::string s = std::to_string(n);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+        s.insert(static_cast<size_t>(i), ",");
+    return s;
+}
+
+void print_keys(const char* title, const std::vector<std::string>& keys) {
+    std::printf("%-18s%s\n", title, keys.empty() ? "none" : std::to_string(keys.size()).c_str());
+    for (const auto& k : keys) std::printf("  %s\n", k.c_str());
+}
+
+int run_info(const std::string& dir) {
+    const PretrainedModel m = load_pretrained(dir);
+    const ModelConfig& c = m.config;
+    std::printf("%-18s%s\n", "model:", dir.c_str());
+    std::printf("%-18s%s (%s)\n", "family:", std::string(family_name(c.family)).c_str(),
+                c.classifier_architecture().c_str());
+    std::string labels;
+    for (size_t i = 0; i < c.id2label.size(); ++i) labels += (i ? ", " : "") + c.id2label[i];
+    std::printf(
+        "%-18shidden %lld, %lld layers, %lld heads, FFN %lld, vocab %lld, %lld positions, %s\n",
+        "config:", static_cast<long long>(c.hidden()), static_cast<long long>(c.layers()),
+        static_cast<long long>(c.heads()), static_cast<long long>(c.ffn()),
+        static_cast<long long>(c.vocab()), static_cast<long long>(c.max_positions()),
+        c.activation() == Activation::GELU ? "gelu" : "relu");
+    std::printf("%-18s%lld (%s)\n", "labels:", static_cast<long long>(c.num_labels()),
+                labels.c_str());
+    std::printf("%-18s%s\n", "format:", m.report.format.c_str());
+    std::string dtypes;
+    for (const auto& [name, count] : m.report.file_dtypes)
+        dtypes += (dtypes.empty() ? "" : ", ") + name + " x " + std::to_string(count);
+    std::printf("%-18s%s\n", "file dtypes:", dtypes.c_str());
+    std::printf("%-18s%s\n", "parameters:", thousands(m.weights.numel()).c_str());
+    std::vector<std::pair<std::string, int64_t>> groups;  // in table order
+    for (const auto& s : m.weights.specs()) {
+        if (groups.empty() || groups.back().first != s.group) groups.push_back({s.group, 0});
+        groups.back().second += s.shape.numel();
+    }
+    for (const auto& [g, n] : groups) std::printf("  %-16s%14s\n", g.c_str(), thousands(n).c_str());
+    print_keys("missing keys:", m.report.missing_keys);
+    if (!m.report.missing_keys.empty())
+        std::printf("  (newly initialised, as HF does: train before use)\n");
+    print_keys("unexpected keys:", m.report.unexpected_keys);
+    print_keys("ignored buffers:", m.report.ignored_buffers);
+    return 0;
+}
+
+}  // namespace
+
+Command register_info(CLI::App& app) {
+    auto* sub = app.add_subcommand("info", "Describe a model checkpoint directory");
+    auto dir = std::make_shared<std::string>();
+    sub->add_option("model_dir", *dir, "Directory with config.json and model weights")->required();
+    return {sub, [dir] { return run_info(*dir); }};
+}
+
+}  // namespace ft::cli

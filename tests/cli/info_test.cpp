@@ -1,0 +1,60 @@
+// The CLI skeleton end to end: --version, --help, usage errors (exit 2), `info` on checkpoints.
+#include <gtest/gtest.h>
+
+#include "test_env.h"
+
+namespace ft {
+
+namespace {
+std::string run(const std::string& args, int* rc) {
+    std::string out;
+    *rc = test::run_command(test::cli() + " " + args, &out);
+    return out;
+}
+}  // namespace
+
+TEST(CliInfo, PrintsTinyDistilbertParameterCountAsPyTorchCountsIt) {
+    int rc;
+    const auto out =
+        run("info " + (test::shared_dir() / "reference/tiny_distilbert/init").string(), &rc);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("1,007,852"), std::string::npos) << out;
+    EXPECT_NE(out.find("distilbert (DistilBertForSequenceClassification)"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("pytorch_model.bin"), std::string::npos) << out;
+    EXPECT_NE(out.find("F32 x 40"), std::string::npos) << out;
+    EXPECT_NE(out.find("embeddings             993,152"), std::string::npos) << out;
+}
+
+TEST(CliInfo, ListsMissingAndUnexpectedKeys) {
+    int rc;
+    const auto out = run("info " + (test::testdata_dir() / "tiny_distilbert_mlm").string(), &rc);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("missing keys:     4"), std::string::npos) << out;
+    EXPECT_NE(out.find("  pre_classifier.weight"), std::string::npos) << out;
+    EXPECT_NE(out.find("unexpected keys:  6"), std::string::npos) << out;
+    EXPECT_NE(out.find("  vocab_projector.weight"), std::string::npos) << out;
+}
+
+TEST(CliInfo, BadInputIsOneLineAndNonZero) {
+    int rc;
+    auto out = run("info /nonexistent/model", &rc);
+    EXPECT_EQ(rc, 1);
+    EXPECT_EQ(out, "finetune: error: /nonexistent/model: not a model directory\n");
+    out = run("info", &rc);
+    EXPECT_EQ(rc, 2) << out;
+    out = run("--no-such-flag", &rc);
+    EXPECT_EQ(rc, 2) << out;
+}
+
+TEST(CliInfo, VersionAndHelp) {
+    int rc;
+    auto out = run("--version", &rc);
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(out.rfind("finetune ", 0), 0u) << out;
+    out = run("--help", &rc);
+    EXPECT_EQ(rc, 0);
+    EXPECT_NE(out.find("info"), std::string::npos) << out;
+}
+
+}  // namespace ft
