@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang
   nlohmann-json3-dev libcli11-dev libzip-dev libomp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev
   python3 python3-torch python3-numpy
 )
 

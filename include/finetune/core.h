@@ -20,14 +20,14 @@ namespace ft {
 // shape at fault; internal invariants use FT_ASSERT, which stays on in release builds.
 
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(const std::string& what) : std::runtime_error(what) {}
 };
 
 [[noreturn]] void assert_fail(const char* cond, const char* file, int line, const std::string& msg);
 
-#define FT_ASSERT(cond, msg)                                        \
-    do {                                                            \
+#define FT_ASSERT(cond, msg)                                              \
+    do {                                                                  \
         if (!(cond)) ::ft::assert_fail(#cond, __FILE__, __LINE__, (msg)); \
     } while (0)
 
@@ -72,7 +72,7 @@ struct Shape {
 // Owned memory, 64-byte aligned (cache lines and AVX-512 loads). Zero-initialised.
 
 class Buffer {
-public:
+  public:
     Buffer() = default;
     explicit Buffer(size_t bytes);
     ~Buffer();
@@ -85,7 +85,7 @@ public:
     const void* data() const { return data_; }
     size_t size() const { return size_; }
 
-private:
+  private:
     void* data_ = nullptr;
     size_t size_ = 0;
 };
@@ -129,7 +129,7 @@ bool bit_equal(const Tensor& a, const Tensor& b);
 // so a training step never calls malloc. reset() frees everything at once.
 
 class Arena {
-public:
+  public:
     explicit Arena(size_t capacity_bytes = 0);
     void* alloc(size_t bytes);  // 64-byte aligned; throws ft::Error when the arena is full
     Tensor alloc_tensor(DType dtype, const Shape& shape);
@@ -138,7 +138,7 @@ public:
     size_t capacity() const { return buffer_.size(); }
     size_t high_water() const { return high_water_; }
 
-private:
+  private:
     Buffer buffer_;
     size_t used_ = 0;
     size_t high_water_ = 0;
@@ -152,7 +152,7 @@ private:
 std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);
 
 class Philox {
-public:
+  public:
     explicit Philox(uint64_t seed, uint64_t stream = 0) : seed_(seed), stream_(stream) {}
     // The 4 words of block `index` in this stream.
     std::array<uint32_t, 4> block(uint64_t index) const;
@@ -163,7 +163,7 @@ public:
     // Standard normal for element i (Box-Muller over one block).
     double normal(uint64_t i) const;
 
-private:
+  private:
     uint64_t seed_;
     uint64_t stream_;
 };
@@ -181,8 +181,14 @@ enum class LogLevel { DEBUG, INFO, WARNING, ERROR };
 void set_log_level(LogLevel level);
 LogLevel get_log_level();
 void log(LogLevel level, const std::string& msg);
-inline void log_info(const std::string& msg) { log(LogLevel::INFO, msg); }
-inline void log_warning(const std::string& msg) { log(LogLevel::WARNING, msg); }
-inline void log_debug(const std::string& msg) { log(LogLevel::DEBUG, msg); }
+inline void log_info(const std::string& msg) {
+    log(LogLevel::INFO, msg);
+}
+inline void log_warning(const std::string& msg) {
+    log(LogLevel::WARNING, msg);
+}
+inline void log_debug(const std::string& msg) {
+    log(LogLevel::DEBUG, msg);
+}
 
 }  // namespace ft

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 // StateDict: named tensors in insertion order (the order a file lists them), with lookup by name.
 
 class StateDict {
-public:
+  public:
     void insert(const std::string& name, Tensor t);  // throws ft::Error on a duplicate name
     const Tensor* find(const std::string& name) const;
     Tensor* find(const std::string& name);
@@ -35,7 +35,7 @@ public:
     const std::vector<std::pair<std::string, Tensor>>& entries() const { return entries_; }
     std::vector<std::string> names() const;
 
-private:
+  private:
     std::vector<std::pair<std::string, Tensor>> entries_;
     std::map<std::string, size_t, std::less<>> index_;
 };
@@ -45,13 +45,13 @@ private:
 
 // A read-only memory mapping of a whole file; shared so tensors can keep it alive.
 class MappedFile {
-public:
+  public:
     static std::shared_ptr<MappedFile> open(const fs::path& path);  // throws ft::Error
     ~MappedFile();
     std::span<const uint8_t> bytes() const { return {data_, size_}; }
     const fs::path& path() const { return path_; }
 
-private:
+  private:
     MappedFile() = default;
     const uint8_t* data_ = nullptr;
     size_t size_ = 0;
@@ -101,8 +101,7 @@ StateDict read_pytorch_bin(const fs::path& path);
 
 // The unpickler alone, for tests and fuzzing: `load_storage(key, dtype, numel)` returns the
 // bytes of one storage record (or throws). `source` names the pickle in error messages.
-using StorageLoader =
-    std::function<Tensor(const std::string& key, DType dtype, int64_t numel)>;
+using StorageLoader = std::function<Tensor(const std::string& key, DType dtype, int64_t numel)>;
 StateDict unpickle_state_dict(std::span<const uint8_t> pickle, const StorageLoader& load_storage,
                               std::string_view source);
 

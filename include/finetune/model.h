@@ -3,9 +3,11 @@
 // weights in one flat allocation, and from_pretrained / save_pretrained on directories.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -131,7 +133,11 @@ class ModelWeights {
     float* flat() { return static_cast<float*>(flat_.data()); }
     const float* flat() const { return static_cast<const float*>(flat_.data()); }
     int64_t numel() const { return numel_; }  // HF's num_parameters()
-    StateDict state_dict() const;             // views under HF names, table order
+    // Floats in the flat allocation: numel() plus padding that keeps each tensor 64-byte aligned.
+    int64_t flat_size() const { return static_cast<int64_t>(flat_.size() / sizeof(float)); }
+    int64_t offset_of(size_t i) const { return tensors_[i].ptr<float>() - flat(); }
+    void zero() { std::fill_n(flat(), flat_size(), 0.0f); }
+    StateDict state_dict() const;  // views under HF names, table order
 
   private:
     std::vector<ParamSpec> specs_;
@@ -145,6 +151,54 @@ class ModelWeights {
 // padding row zeroed, biases 0, LayerNorm 1 and 0. Seeded, so the same seed gives the same values.
 void init_parameter(Tensor& t, const ParamSpec& spec, double initializer_range, uint64_t seed,
                     uint64_t stream);
+
+// ---------------------------------------------------------------------------------------------
+// The engine: forward and backward of the ForSequenceClassification model on packed batches.
+
+// B sequences' tokens concatenated, no padding: sequence b owns tokens offsets[b] ..
+// offsets[b+1]-1 and starts with [CLS]. Labels: class ids (single-label classification) or
+// float targets, B x K (regression with K = 1, multi-label).
+struct PackedBatch {
+    std::vector<int32_t> input_ids;       // (T)
+    std::vector<int32_t> token_type_ids;  // (T); empty means all 0
+    std::vector<int32_t> offsets;         // (B+1), offsets[0] = 0
+    std::vector<int64_t> labels;          // (B) or empty
+    std::vector<float> targets;           // (B*K) or empty
+
+    int64_t num_sequences() const {
+        return offsets.empty() ? 0 : static_cast<int64_t>(offsets.size()) - 1;
+    }
+    int64_t num_tokens() const { return offsets.empty() ? 0 : offsets.back(); }
+    int64_t max_length() const;
+};
+
+class SequenceClassifier {
+  public:
+    // The model reads `weights` in place (they must outlive it); its activations live in an
+    // arena sized by reserve() or grown on the first batch that does not fit.
+    SequenceClassifier(const ModelConfig& config, const ModelWeights& weights);
+    ~SequenceClassifier();
+    SequenceClassifier(const SequenceClassifier&) = delete;
+    SequenceClassifier& operator=(const SequenceClassifier&) = delete;
+
+    // Sizes the activation arena for batches of at most these many tokens / sequences / length.
+    void reserve(int64_t max_tokens, int64_t max_sequences, int64_t max_length);
+    // Forward pass. Returns the mean loss when the batch carries labels or targets, else NaN.
+    // train turns dropout on; its mask is a function of (seed, step) only.
+    double forward(const PackedBatch& batch, bool train, uint64_t seed = 0, uint64_t step = 0);
+    // Backward of the last forward (which must have had labels): grads += loss_scale *
+    // d(loss)/d(weights). The Trainer passes 1/gradient_accumulation_steps, as HF divides the loss.
+    void backward(ModelWeights& grads, float loss_scale = 1.0f);
+    const float* logits() const;  // (B, K) of the last forward
+    // The loss HF would use: from problem_type, else num_labels == 1 -> regression, else
+    // single-label classification (class-id labels).
+    ProblemType problem_type() const;
+    size_t arena_bytes() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 // ---------------------------------------------------------------------------------------------
 // from_pretrained / save_pretrained.

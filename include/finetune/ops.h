@@ -1,0 +1,126 @@
+// finetune/ops.h — forward/backward kernel pairs of the encoder, on packed batches.
+// Each op is a pair x_forward / x_backward with the same argument order: outputs first, then
+// inputs, then sizes. Forward saves what backward needs as explicit outputs. Parameter
+// gradients accumulate (+=) so gradient accumulation is free; activation gradients are written
+// (=) unless the comment says += (the residual stream). Kernels never throw.
+//
+// Dimension letters: B sequences, T tokens of the packed batch (all sequences concatenated),
+// C hidden, NH heads, HS head size (C / NH), F FFN width, V vocab, P positions, K labels.
+// A packed batch is described by offsets[B + 1]: sequence b owns tokens offsets[b] ..
+// offsets[b + 1] - 1, and offsets[B] = T. Its first token is [CLS].
+//
+// Every op is a template over the scalar (float for training, double for the finite-difference
+// tests), instantiated for both. Only float uses the optimised paths (oneDNN GEMMs, SIMD).
+#pragma once
+
+#include <cstdint>
+
+#include "finetune/core.h"
+
+namespace ft::ops {
+
+// ---- embeddings: out[t] = wte[ids[t]] + wpe[pos[t]] (+ wtt[types[t]] when wtt is given) -------
+template <class T>
+void embedding_forward(T* out /*(T,C)*/, const int32_t* ids /*(T)*/, const int32_t* pos /*(T)*/,
+                       const int32_t* types /*(T) or null*/, const T* wte /*(V,C)*/,
+                       const T* wpe /*(P,C)*/, const T* wtt /*(TT,C) or null*/, int64_t ntok,
+                       int64_t C);
+// dwte, dwpe, dwtt += (dwtt may be null).
+template <class T>
+void embedding_backward(T* dwte /*(V,C)*/, T* dwpe /*(P,C)*/, T* dwtt /*(TT,C) or null*/,
+                        const T* dout /*(T,C)*/, const int32_t* ids, const int32_t* pos,
+                        const int32_t* types, int64_t ntok, int64_t C);
+
+// ---- LayerNorm over the last dimension; saves mean and rstd = 1/sqrt(var + eps) --------------
+template <class T>
+void layernorm_forward(T* out /*(T,C)*/, T* mean /*(T)*/, T* rstd /*(T)*/, const T* inp /*(T,C)*/,
+                       const T* weight /*(C)*/, const T* bias /*(C)*/, int64_t ntok, int64_t C,
+                       double eps);
+// dinp = (written); dweight, dbias +=.
+template <class T>
+void layernorm_backward(T* dinp /*(T,C)*/, T* dweight /*(C)*/, T* dbias /*(C)*/,
+                        const T* dout /*(T,C)*/, const T* inp /*(T,C)*/, const T* weight /*(C)*/,
+                        const T* mean /*(T)*/, const T* rstd /*(T)*/, int64_t ntok, int64_t C);
+
+// ---- linear: out = inp @ weight^T + bias (torch.nn.Linear layout: weight is (O, I)) ----------
+template <class T>
+void linear_forward(T* out /*(N,O)*/, const T* inp /*(N,I)*/, const T* weight /*(O,I)*/,
+                    const T* bias /*(O) or null*/, int64_t N, int64_t I, int64_t O);
+// dinp = dout @ weight, written, or added when accumulate_dinp (inputs that feed several
+// linears, e.g. Q, K and V); dinp may be null (first layer). dweight, dbias +=.
+template <class T>
+void linear_backward(T* dinp /*(N,I) or null*/, T* dweight /*(O,I)*/, T* dbias /*(O) or null*/,
+                     const T* dout /*(N,O)*/, const T* inp /*(N,I)*/, const T* weight /*(O,I)*/,
+                     int64_t N, int64_t I, int64_t O, bool accumulate_dinp);
+
+// ---- multi-head self-attention core on a packed batch ----------------------------------------
+// For each sequence b and head h: S = Q K^T / sqrt(HS); P = softmax(S) over keys of the same
+// sequence; ctx = dropout(P) V. q, k, v, ctx are (T, C) with head h in columns h*HS .. h*HS+HS-1.
+// probs saves P (before dropout): for sequence b, NH blocks of len_b x len_b, sequences one
+// after another (attention_probs_size gives the total). Dropout on P uses (rng, rng_offset);
+// the same arguments in backward regenerate the same mask. rng null or dropout_p 0: no dropout.
+int64_t attention_probs_size(const int32_t* offsets /*(B+1)*/, int64_t B, int64_t NH);
+template <class T>
+void attention_forward(T* ctx /*(T,C)*/, T* probs /*(see above)*/, const T* q /*(T,C)*/,
+                       const T* k /*(T,C)*/, const T* v /*(T,C)*/, const int32_t* offsets,
+                       int64_t B, int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
+                       uint64_t rng_offset);
+// dq, dk, dv written.
+template <class T>
+void attention_backward(T* dq /*(T,C)*/, T* dk /*(T,C)*/, T* dv /*(T,C)*/, const T* dctx /*(T,C)*/,
+                        const T* q, const T* k, const T* v, const T* probs, const int32_t* offsets,
+                        int64_t B, int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
+                        uint64_t rng_offset);
+
+// ---- pointwise -------------------------------------------------------------------------------
+// Exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))), HF's "gelu".
+template <class T>
+void gelu_forward(T* out, const T* inp, int64_t n);
+template <class T>
+void gelu_backward(T* dinp, const T* dout, const T* inp, int64_t n);  // dinp written
+template <class T>
+void relu_forward(T* out, const T* inp, int64_t n);
+template <class T>
+void relu_backward(T* dinp, const T* dout, const T* out, int64_t n);  // from the output
+template <class T>
+void tanh_forward(T* out, const T* inp, int64_t n);
+template <class T>
+void tanh_backward(T* dinp, const T* dout, const T* out, int64_t n);  // from the output
+// out = a + b (the residual add before each LayerNorm).
+template <class T>
+void add_forward(T* out, const T* a, const T* b, int64_t n);
+
+// Inverted dropout: element i is zeroed when rng.uniform(rng_offset + i) < p, else scaled by
+// 1/(1-p). out may alias inp. Backward regenerates the mask; dinp may alias dout.
+template <class T>
+void dropout_forward(T* out, const T* inp, int64_t n, double p, const Philox& rng,
+                     uint64_t rng_offset);
+template <class T>
+void dropout_backward(T* dinp, const T* dout, int64_t n, double p, const Philox& rng,
+                      uint64_t rng_offset);
+
+// ---- the classification heads' input: the [CLS] (first) token of each sequence -----------------
+template <class T>
+void gather_first_token(T* out /*(B,C)*/, const T* hidden /*(T,C)*/, const int32_t* offsets,
+                        int64_t B, int64_t C);
+// dhidden written in full: the [CLS] rows from dout, every other row zero.
+template <class T>
+void gather_first_token_backward(T* dhidden /*(T,C)*/, const T* dout /*(B,C)*/,
+                                 const int32_t* offsets, int64_t B, int64_t C, int64_t ntok);
+
+// ---- losses, as HF picks them: forward returns the mean loss and writes d(loss)/d(logits) ------
+// Cross-entropy over K classes; labels equal to -100 are ignored (torch's ignore_index), the mean
+// is over the others. dlogits written (zero rows for ignored labels).
+template <class T>
+double cross_entropy_forward_backward(T* dlogits /*(B,K)*/, const T* logits /*(B,K)*/,
+                                      const int64_t* labels /*(B)*/, int64_t B, int64_t K);
+// Regression (num_labels = 1): mean squared error.
+template <class T>
+double mse_forward_backward(T* dpred /*(B)*/, const T* pred /*(B)*/, const T* target /*(B)*/,
+                            int64_t B);
+// Multi-label: BCEWithLogits averaged over B*K.
+template <class T>
+double bce_with_logits_forward_backward(T* dlogits /*(B,K)*/, const T* logits /*(B,K)*/,
+                                        const T* target /*(B,K)*/, int64_t B, int64_t K);
+
+}  // namespace ft::ops

@@ -1,0 +1,271 @@
+// Multi-head self-attention on a packed batch: for every (sequence, head) pair, scores, softmax,
+// optional dropout on the probabilities, and the context, plus the backward. Pairs are
+// independent and write disjoint blocks, so threads take whole pairs and results do not depend
+// on the thread count. The blocks are small (len x len x HS with len ~ 10..128), below where a
+// GEMM library's per-call overhead pays off, so the products run on a small register-tiled GEMM.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "finetune/ops.h"
+#include "ops/ops_internal.h"
+#include "ops/vec_math.h"
+
+namespace ft::ops {
+
+using detail::Acc;
+
+namespace {
+
+// ---- a small GEMM for the per-head products ----------------------------------------------------
+// c (M x N) = a (M x K) b (K x N), all row-major with leading dimensions. Tiles of MR rows x NR
+// columns keep their accumulators in registers (8 AVX2 registers for float); each step of k
+// loads NR values of b once for MR rows of a.
+
+template <class T, int MR, int NR>
+inline void gemm_tile(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb,
+                      int64_t K) {
+    T acc[MR][NR] = {};
+    for (int64_t k = 0; k < K; ++k) {
+        const T* bk = b + k * ldb;
+        for (int r = 0; r < MR; ++r) {
+            const T ar = a[r * lda + k];
+            for (int j = 0; j < NR; ++j) acc[r][j] += ar * bk[j];
+        }
+    }
+    for (int r = 0; r < MR; ++r)
+        for (int j = 0; j < NR; ++j) c[r * ldc + j] = acc[r][j];
+}
+
+template <class T, int MR>
+inline void gemm_rows(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb,
+                      int64_t N, int64_t K) {
+    constexpr int NR = 64 / sizeof(T);  // two AVX2 registers
+    int64_t j = 0;
+    for (; j + NR <= N; j += NR) gemm_tile<T, MR, NR>(c + j, ldc, a, lda, b + j, ldb, K);
+    for (; j + NR / 2 <= N; j += NR / 2)
+        gemm_tile<T, MR, NR / 2>(c + j, ldc, a, lda, b + j, ldb, K);
+    for (; j < N; ++j) gemm_tile<T, MR, 1>(c + j, ldc, a, lda, b + j, ldb, K);
+}
+
+template <class T>
+inline void gemm(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M,
+                 int64_t N, int64_t K) {
+    constexpr int MR = 4;
+    int64_t i = 0;
+    for (; i + MR <= M; i += MR) gemm_rows<T, MR>(c + i * ldc, ldc, a + i * lda, lda, b, ldb, N, K);
+    for (; i < M; ++i) gemm_rows<T, 1>(c + i * ldc, ldc, a + i * lda, lda, b, ldb, N, K);
+}
+
+// dst (cols x ld_dst) = src (rows x cols, leading dimension ld_src) transposed; columns rows ..
+// ld_dst-1 of dst are zeroed (padding that lets the GEMM use whole tiles).
+template <class T>
+inline void transpose(T* dst, int64_t ld_dst, const T* src, int64_t ld_src, int64_t rows,
+                      int64_t cols) {
+    for (int64_t d = 0; d < cols; ++d) {
+        T* out = dst + d * ld_dst;
+        for (int64_t j = 0; j < rows; ++j) out[j] = src[j * ld_src + d];
+        for (int64_t j = rows; j < ld_dst; ++j) out[j] = T(0);
+    }
+}
+
+// ---- per-thread scratch
+// --------------------------------------------------------------------------
+
+// One per-thread buffer of at least n elements, grown (rarely) and then reused by every call.
+template <class T>
+T* scratch(int64_t n) {
+    thread_local std::vector<T> buf;
+    if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
+    return buf.data();
+}
+
+// Sequence b's probabilities start at base[b]; each head's block is len x len after that.
+const std::vector<int64_t>& probs_bases(const int32_t* offsets, int64_t B, int64_t NH) {
+    thread_local std::vector<int64_t> base;  // grown once, reused every call
+    base.resize(static_cast<size_t>(B + 1));
+    base[0] = 0;
+    for (int64_t b = 0; b < B; ++b) {
+        const int64_t len = offsets[b + 1] - offsets[b];
+        base[b + 1] = base[b] + NH * len * len;
+    }
+    return base;
+}
+
+// factor[j] = 0 (dropped) or 1/(1-p) (kept) for the row's elements first .. first+len-1.
+template <class T>
+void dropout_factors(T* factor, int64_t len, double p, const Philox& rng, uint64_t first) {
+    const T scale = static_cast<T>(1.0 / (1.0 - p));
+    const uint32_t threshold = detail::drop_threshold(p);
+    detail::for_each_uniform_bits(rng, first, len, [&](int64_t j, uint32_t bits) {
+        factor[j] = bits < threshold ? T(0) : scale;
+    });
+}
+
+// float: the vectorisable exp of vec_math.h; double: libm.
+inline float exp_t(float x) {
+    return detail::exp_f32(x);
+}
+inline double exp_t(double x) {
+    return std::exp(x);
+}
+
+template <class T>
+constexpr int64_t padded(int64_t len) {
+    constexpr int64_t NR = 64 / sizeof(T);
+    return (len + NR - 1) / NR * NR;
+}
+
+// Scratch elements head_forward / head_backward need for a block of len tokens.
+template <class T>
+int64_t head_scratch_size(int64_t len, int64_t HS) {
+    const int64_t lp = padded<T>(len);
+    return HS * lp + len * lp + 3 * len * len + len;
+}
+
+// ---- one (sequence, head) block ----------------------------------------------------------------
+// q, k, v, ctx (and their gradients) point at the block's first row and column; rows are C
+// apart. P is the len x len probability block. With dropout (rng non-null), the factor of P_ij
+// is drawn at element mask_first + i*len + j.
+
+template <class T>
+FT_SIMD_CLONES void head_forward(T* ctx, T* P, const T* q, const T* k, const T* v, int64_t len,
+                                 int64_t C, int64_t HS, double p, const Philox* rng,
+                                 uint64_t mask_first, T* work) {
+    const int64_t lp = padded<T>(len);
+    const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
+    T* kt = work;                // (HS, lp): K^T, zero-padded
+    T* s = kt + HS * lp;         // (len, lp): Q K^T
+    T* pd = s + len * lp;        // (len, len): dropout(P)
+    T* factor = pd + len * len;  // (len)
+    transpose(kt, lp, k, C, len, HS);
+    gemm(s, lp, q, C, kt, lp, len, lp, HS);
+    for (int64_t i = 0; i < len; ++i) {
+        T* row = P + i * len;
+        const T* si = s + i * lp;
+        // Softmax with the max subtracted (no overflow); the sum in double.
+        T mx = -std::numeric_limits<T>::infinity();
+        for (int64_t j = 0; j < len; ++j) mx = std::max(mx, si[j] * scale);
+        for (int64_t j = 0; j < len; ++j) row[j] = exp_t(si[j] * scale - mx);
+        Acc sum = 0;
+        for (int64_t j = 0; j < len; ++j) sum += row[j];
+        for (int64_t j = 0; j < len; ++j) row[j] = static_cast<T>(row[j] / sum);
+        if (rng) {
+            dropout_factors(factor, len, p, *rng, mask_first + static_cast<uint64_t>(i * len));
+            for (int64_t j = 0; j < len; ++j) pd[i * len + j] = row[j] * factor[j];
+        }
+    }
+    gemm(ctx, C, rng ? pd : P, len, v, C, len, HS, len);
+}
+
+// With dropout, ctx = (P o F) V for the factor matrix F, so dV = (P o F)^T dctx and the softmax
+// backward takes dP = (dctx V^T) o F, the gradient with respect to the pre-dropout P:
+// dS = P o (dP - rowsum(dP o P)). Then dQ = dS K / sqrt(HS) and dK = dS^T Q / sqrt(HS).
+template <class T>
+FT_SIMD_CLONES void head_backward(T* dq, T* dk, T* dv, const T* dctx, const T* q, const T* k,
+                                  const T* v, const T* P, int64_t len, int64_t C, int64_t HS,
+                                  double p, const Philox* rng, uint64_t mask_first, T* work) {
+    const int64_t lp = padded<T>(len);
+    const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
+    T* vt = work;                 // (HS, lp): V^T, zero-padded
+    T* dpd = vt + HS * lp;        // (len, lp): dctx V^T, the gradient of dropout(P)
+    T* pdt = dpd + len * lp;      // (len, len): dropout(P)^T
+    T* ds = pdt + len * len;      // (len, len): dS
+    T* dst = ds + len * len;      // (len, len): dS^T
+    T* factor = dst + len * len;  // (len)
+    transpose(vt, lp, v, C, len, HS);
+    gemm(dpd, lp, dctx, C, vt, lp, len, lp, HS);
+    for (int64_t i = 0; i < len; ++i) {
+        const T* row = P + i * len;
+        T* dpi = dpd + i * lp;
+        if (rng) {
+            dropout_factors(factor, len, p, *rng, mask_first + static_cast<uint64_t>(i * len));
+            for (int64_t j = 0; j < len; ++j) {
+                pdt[j * len + i] = row[j] * factor[j];
+                dpi[j] *= factor[j];
+            }
+        } else {
+            for (int64_t j = 0; j < len; ++j) pdt[j * len + i] = row[j];
+        }
+        Acc r = 0;
+        for (int64_t j = 0; j < len; ++j) r += static_cast<Acc>(dpi[j]) * row[j];
+        const T rt = static_cast<T>(r);
+        for (int64_t j = 0; j < len; ++j)
+            ds[i * len + j] = dst[j * len + i] = row[j] * (dpi[j] - rt) * scale;
+    }
+    gemm(dv, C, pdt, len, dctx, C, len, HS, len);
+    gemm(dq, C, ds, len, k, C, len, HS, len);
+    gemm(dk, C, dst, len, q, C, len, HS, len);
+}
+
+}  // namespace
+
+int64_t attention_probs_size(const int32_t* offsets /*(B+1)*/, int64_t B, int64_t NH) {
+    int64_t total = 0;
+    for (int64_t b = 0; b < B; ++b) {
+        const int64_t len = offsets[b + 1] - offsets[b];
+        total += NH * len * len;
+    }
+    return total;
+}
+
+template <class T>
+void attention_forward(T* ctx /*(T,C)*/, T* probs /*(sum_b NH len_b^2)*/, const T* q /*(T,C)*/,
+                       const T* k /*(T,C)*/, const T* v /*(T,C)*/, const int32_t* offsets /*(B+1)*/,
+                       int64_t B, int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
+                       uint64_t rng_offset) {
+    const int64_t C = NH * HS;
+    const bool dropout = rng && dropout_p > 0.0;
+    const std::vector<int64_t>& base = probs_bases(offsets, B, NH);
+    const int64_t* pb = base.data();
+    // Pairs cost len^2: dynamic scheduling balances unequal lengths; which thread runs a pair
+    // never changes its result.
+#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
+    for (int64_t w = 0; w < B * NH; ++w) {
+        const int64_t b = w / NH, h = w % NH;
+        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
+        if (len == 0) continue;
+        const int64_t first = t0 * C + h * HS;
+        const int64_t pfirst = pb[b] + h * len * len;
+        head_forward(ctx + first, probs + pfirst, q + first, k + first, v + first, len, C, HS,
+                     dropout_p, dropout ? rng : nullptr, rng_offset + static_cast<uint64_t>(pfirst),
+                     scratch<T>(head_scratch_size<T>(len, HS)));
+    }
+}
+
+template <class T>
+void attention_backward(T* dq /*(T,C)*/, T* dk /*(T,C)*/, T* dv /*(T,C)*/, const T* dctx /*(T,C)*/,
+                        const T* q /*(T,C)*/, const T* k /*(T,C)*/, const T* v /*(T,C)*/,
+                        const T* probs /*(sum_b NH len_b^2)*/, const int32_t* offsets /*(B+1)*/,
+                        int64_t B, int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
+                        uint64_t rng_offset) {
+    const int64_t C = NH * HS;
+    const bool dropout = rng && dropout_p > 0.0;
+    const std::vector<int64_t>& base = probs_bases(offsets, B, NH);
+    const int64_t* pb = base.data();
+#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
+    for (int64_t w = 0; w < B * NH; ++w) {
+        const int64_t b = w / NH, h = w % NH;
+        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
+        if (len == 0) continue;
+        const int64_t first = t0 * C + h * HS;
+        const int64_t pfirst = pb[b] + h * len * len;
+        head_backward(dq + first, dk + first, dv + first, dctx + first, q + first, k + first,
+                      v + first, probs + pfirst, len, C, HS, dropout_p, dropout ? rng : nullptr,
+                      rng_offset + static_cast<uint64_t>(pfirst),
+                      scratch<T>(head_scratch_size<T>(len, HS)));
+    }
+}
+
+#define FT_INSTANTIATE(T)                                                                    \
+    template void attention_forward<T>(T*, T*, const T*, const T*, const T*, const int32_t*, \
+                                       int64_t, int64_t, int64_t, double, const Philox*,     \
+                                       uint64_t);                                            \
+    template void attention_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,  \
+                                        const T*, const int32_t*, int64_t, int64_t, int64_t, \
+                                        double, const Philox*, uint64_t);
+FT_INSTANTIATE(float)
+FT_INSTANTIATE(double)
+#undef FT_INSTANTIATE
+
+}  // namespace ft::ops

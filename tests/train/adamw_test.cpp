@@ -1,0 +1,80 @@
+// AdamW (torch and HF-legacy forms), gradient clipping: hand-worked cases, and the HF parameter
+// groups over a real parameter table.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "finetune/train.h"
+#include "test_env.h"
+
+namespace ft {
+
+TEST(AdamW, TorchFormHandWorkedFirstStep) {
+    // p=1, g=0.5, lr=0.1, wd=0.01, t=1: decay p to 0.999; m=0.05, v=0.00025;
+    // step size lr/(1-b1) = 1; denominator sqrt(v)/sqrt(1-b2) + eps = 0.5 + 1e-8.
+    float p = 1.0f, g = 0.5f, m = 0.0f, v = 0.0f;
+    adamw_update(&p, &g, &m, &v, 1, 0.1, 0.01, 1, {});
+    EXPECT_NEAR(m, 0.05f, 1e-9);
+    EXPECT_NEAR(v, 0.00025f, 1e-10);
+    EXPECT_NEAR(p, 0.999 - 0.05 / (0.5 + 1e-8), 1e-7);
+}
+
+TEST(AdamW, HfFormDecaysAfterTheUpdate) {
+    // Same inputs: p -= lr*sqrt(1-b2)/(1-b1) * m/(sqrt(v)+eps) = 1 - 0.1*(1-1e-8/0.0158...) ~ 0.9,
+    // then p -= lr*wd*p: 0.9 * (1 - 0.001).
+    float p = 1.0f, g = 0.5f, m = 0.0f, v = 0.0f;
+    AdamWSettings s;
+    s.kind = OptimizerKind::ADAMW_HF;
+    adamw_update(&p, &g, &m, &v, 1, 0.1, 0.01, 1, s);
+    const double after_adam =
+        1.0 - 0.1 * std::sqrt(0.001) / 0.1 * 0.05 / (std::sqrt(0.00025) + 1e-8);
+    EXPECT_NEAR(p, after_adam * (1 - 0.001), 1e-7);
+}
+
+TEST(AdamW, SecondStepUsesBiasCorrection) {
+    // Two steps with g = 1 then g = -1 (torch form, no decay), worked out in double.
+    float p = 0.0f, m = 0.0f, v = 0.0f;
+    const float g1 = 1.0f, g2 = -1.0f;
+    adamw_update(&p, &g1, &m, &v, 1, 0.01, 0.0, 1, {});
+    adamw_update(&p, &g2, &m, &v, 1, 0.01, 0.0, 2, {});
+    double pm = 0, pv = 0, pp = 0;
+    for (int t = 1; t <= 2; ++t) {
+        const double g = t == 1 ? 1.0 : -1.0;
+        pm = 0.9 * pm + 0.1 * g;
+        pv = 0.999 * pv + 0.001 * g * g;
+        pp -= 0.01 / (1 - std::pow(0.9, t)) * pm /
+              (std::sqrt(pv) / std::sqrt(1 - std::pow(0.999, t)) + 1e-8);
+    }
+    EXPECT_NEAR(p, pp, 1e-7);
+}
+
+TEST(AdamW, NoDecayForBiasesAndLayerNormWeights) {
+    // With zero gradients only weight decay moves parameters: decayed ones shrink by 1 - lr*wd.
+    auto config =
+        load_model_config(test::shared_dir() / "reference/tiny_distilbert/init/config.json");
+    ModelWeights w(config), g(config);
+    std::fill_n(w.flat(), w.flat_size(), 1.0f);
+    AdamWSettings s;
+    s.weight_decay = 0.5;
+    AdamW opt(w, s);
+    opt.step(w, g, 0.1);
+    for (size_t i = 0; i < w.specs().size(); ++i) {
+        const float expected = w.specs()[i].no_weight_decay() ? 1.0f : 0.95f;
+        EXPECT_EQ(w.tensors()[i].ptr<float>()[0], expected) << w.specs()[i].name;
+    }
+    // HF's groups: LayerNorm weights and every bias are exempt, embeddings and Linear weights not.
+    EXPECT_TRUE(w.specs()[2].no_weight_decay());  // distilbert.embeddings.LayerNorm.weight
+    EXPECT_FALSE(w.specs()[0].no_weight_decay());
+    EXPECT_EQ(opt.step_count(), 1);
+}
+
+TEST(ClipGradNorm, ReturnsNormBeforeClippingAndScalesLikeTorch) {
+    float g[] = {3.0f, 4.0f};  // norm 5
+    EXPECT_DOUBLE_EQ(clip_grad_norm(g, 2, 10.0), 5.0);
+    EXPECT_EQ(g[0], 3.0f);  // under the limit: untouched
+    EXPECT_DOUBLE_EQ(clip_grad_norm(g, 2, 1.0), 5.0);
+    EXPECT_FLOAT_EQ(g[0], static_cast<float>(3.0 / (5.0 + 1e-6)));
+    EXPECT_FLOAT_EQ(g[1], static_cast<float>(4.0 / (5.0 + 1e-6)));
+}
+
+}  // namespace ft

@@ -1,0 +1,41 @@
+// Learning-rate schedules against hand-worked values of transformers' formulas.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "finetune/train.h"
+
+namespace ft {
+
+TEST(Schedule, LinearWithWarmup) {
+    // total 10, warmup 3: 0, 1/3, 2/3, then (10 - s) / 7.
+    EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::LINEAR, 0, 3, 10), 0.0);
+    EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::LINEAR, 2, 3, 10), 2.0 / 3.0);
+    EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::LINEAR, 3, 3, 10), 1.0);
+    EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::LINEAR, 8, 3, 10), 2.0 / 7.0);
+    EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::LINEAR, 12, 3, 10), 0.0);
+    // The tiny reference run: 5 steps, no warmup: 1, 0.8, 0.6, 0.4, 0.2.
+    for (int s = 0; s < 5; ++s)
+        EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::LINEAR, s, 0, 5), (5 - s) / 5.0);
+}
+
+TEST(Schedule, CosineConstantAndConstantWithWarmup) {
+    // cosine, total 10, warmup 2: at step 6 progress is 0.5 -> 0.5 * (1 + cos(pi/2)) = 0.5.
+    EXPECT_NEAR(lr_multiplier(SchedulerKind::COSINE, 6, 2, 10), 0.5, 1e-15);
+    EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::COSINE, 2, 2, 10), 1.0);
+    EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::COSINE, 1, 2, 10), 0.5);
+    EXPECT_NEAR(lr_multiplier(SchedulerKind::COSINE, 10, 2, 10), 0.0, 1e-15);
+    EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::CONSTANT, 0, 5, 10), 1.0);
+    EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::CONSTANT_WITH_WARMUP, 1, 4, 10), 0.25);
+    EXPECT_DOUBLE_EQ(lr_multiplier(SchedulerKind::CONSTANT_WITH_WARMUP, 7, 4, 10), 1.0);
+}
+
+TEST(Schedule, WarmupStepsFromRatioRoundUp) {
+    EXPECT_EQ(warmup_steps_for(0, 0.1, 2675), 268);  // ceil(267.5)
+    EXPECT_EQ(warmup_steps_for(0, 0.06, 100), 6);
+    EXPECT_EQ(warmup_steps_for(7, 0.5, 100), 7);  // explicit steps win
+    EXPECT_EQ(warmup_steps_for(0, 0.0, 100), 0);
+    EXPECT_THROW(scheduler_from_name("polynomial_x"), Error);
+}
+
+}  // namespace ft
