@@ -1,6 +1,6 @@
 // Speed of the encoder's kernels on DistilBERT's real shapes: a packed batch of 16 CoLA-like
 // sequences (~11 tokens, so N = 180 tokens), C = 768, F = 3072, NH = 12, HS = 64. Reports GFLOP/s
-// for the GEMM-shaped ops. Threads: FT_NUM_THREADS (default: all cores).
+// for the GEMM-shaped ops, on wall-clock time. Threads: FT_NUM_THREADS (default: all cores).
 #include <benchmark/benchmark.h>
 
 #include <vector>
@@ -50,8 +50,8 @@ void BM_linear_backward(benchmark::State& state) {
 }
 
 #define FT_LINEAR_SHAPES ->Args({768, 768})->Args({768, 3072})->Args({3072, 768})
-BENCHMARK(BM_linear_forward) FT_LINEAR_SHAPES;
-BENCHMARK(BM_linear_backward) FT_LINEAR_SHAPES;
+BENCHMARK(BM_linear_forward) FT_LINEAR_SHAPES->UseRealTime();
+BENCHMARK(BM_linear_backward) FT_LINEAR_SHAPES->UseRealTime();
 
 // ---- attention: args (sequence length, dropout in percent); 16 sequences, NH 12, HS 64 --------
 
@@ -98,8 +98,8 @@ void BM_attention_backward(benchmark::State& state) {
 }
 
 #define FT_ATTENTION_ARGS ->Args({11, 0})->Args({11, 10})->Args({64, 10})->Args({128, 10})
-BENCHMARK(BM_attention_forward) FT_ATTENTION_ARGS;
-BENCHMARK(BM_attention_backward) FT_ATTENTION_ARGS;
+BENCHMARK(BM_attention_forward) FT_ATTENTION_ARGS->UseRealTime();
+BENCHMARK(BM_attention_backward) FT_ATTENTION_ARGS->UseRealTime();
 
 // ---- the memory-bound ops of one layer, for scale ----------------------------------------------
 
@@ -115,7 +115,7 @@ void BM_layernorm_forward_backward(benchmark::State& state) {
         benchmark::DoNotOptimize(dx.data());
     }
 }
-BENCHMARK(BM_layernorm_forward_backward);
+BENCHMARK(BM_layernorm_forward_backward)->UseRealTime();
 
 void BM_gelu_forward_backward(benchmark::State& state) {
     const int64_t n = N_TOKENS * 3072;
@@ -127,7 +127,7 @@ void BM_gelu_forward_backward(benchmark::State& state) {
         benchmark::DoNotOptimize(dx.data());
     }
 }
-BENCHMARK(BM_gelu_forward_backward);
+BENCHMARK(BM_gelu_forward_backward)->UseRealTime();
 
 void BM_dropout_forward(benchmark::State& state) {
     const int64_t n = N_TOKENS * 768;
@@ -139,7 +139,7 @@ void BM_dropout_forward(benchmark::State& state) {
         benchmark::DoNotOptimize(y.data());
     }
 }
-BENCHMARK(BM_dropout_forward);
+BENCHMARK(BM_dropout_forward)->UseRealTime();
 
 }  // namespace
 

@@ -8,6 +8,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libzip-dev libomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev
   python3 python3-torch python3-numpy
+  libopenblas0-pthread  # the BLAS of the PyTorch peer in bench/, as in the reference environment
 )
 
 missing=()

@@ -123,4 +123,13 @@ template <class T>
 double bce_with_logits_forward_backward(T* dlogits /*(B,K)*/, const T* logits /*(B,K)*/,
                                         const T* target /*(B,K)*/, int64_t B, int64_t K);
 
+// ---- where the time goes: wall time inside the GEMMs (linear) and attention, summed since the
+// last reset (two clock reads per call; for benchmarks and profiles).
+struct OpTimes {
+    double gemm_s = 0.0;
+    double attention_s = 0.0;
+};
+void timing_reset();
+OpTimes timing_totals();
+
 }  // namespace ft::ops

@@ -4,6 +4,7 @@
 // on the thread count. The blocks are small (len x len x HS with len ~ 10..128), below where a
 // GEMM library's per-call overhead pays off, so the products run on a small register-tiled GEMM.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -18,39 +19,57 @@ using detail::Acc;
 namespace {
 
 // ---- a small GEMM for the per-head products ----------------------------------------------------
-// c (M x N) = a (M x K) b (K x N), all row-major with leading dimensions. Tiles of MR rows x NR
-// columns keep their accumulators in registers (8 AVX2 registers for float); each step of k
-// loads NR values of b once for MR rows of a.
+// c (M x N) = a (M x K) b (K x N), all row-major with leading dimensions. Tiles of MR rows x NV
+// 32-byte vectors keep their accumulators in registers (4 x 2 = 8 AVX2 registers) and load each
+// vector of b once per MR rows of a. GCC's vector extensions spell the tile out: left to itself
+// the vectoriser picked the k loop and spilled the accumulators.
 
-template <class T, int MR, int NR>
-inline void gemm_tile(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb,
-                      int64_t K) {
-    T acc[MR][NR] = {};
+template <class T>
+struct Vec32 {
+    using type [[gnu::vector_size(32)]] = T;
+};
+
+template <class T, int MR, int NV>
+FT_INLINE void gemm_tile(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb,
+                         int64_t K) {
+    using V = typename Vec32<T>::type;
+    constexpr int W = 32 / sizeof(T);
+    V acc[MR][NV] = {};
     for (int64_t k = 0; k < K; ++k) {
-        const T* bk = b + k * ldb;
+        V bv[NV];
+        for (int v = 0; v < NV; ++v) std::memcpy(&bv[v], b + k * ldb + v * W, sizeof(V));
         for (int r = 0; r < MR; ++r) {
             const T ar = a[r * lda + k];
-            for (int j = 0; j < NR; ++j) acc[r][j] += ar * bk[j];
+            for (int v = 0; v < NV; ++v) acc[r][v] += ar * bv[v];
         }
     }
     for (int r = 0; r < MR; ++r)
-        for (int j = 0; j < NR; ++j) c[r * ldc + j] = acc[r][j];
+        for (int v = 0; v < NV; ++v) std::memcpy(c + r * ldc + v * W, &acc[r][v], sizeof(V));
+}
+
+// The last N % W columns, one at a time.
+template <class T, int MR>
+FT_INLINE void gemm_column(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb,
+                           int64_t K) {
+    T acc[MR] = {};
+    for (int64_t k = 0; k < K; ++k)
+        for (int r = 0; r < MR; ++r) acc[r] += a[r * lda + k] * b[k * ldb];
+    for (int r = 0; r < MR; ++r) c[r * ldc] = acc[r];
 }
 
 template <class T, int MR>
-inline void gemm_rows(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb,
-                      int64_t N, int64_t K) {
-    constexpr int NR = 64 / sizeof(T);  // two AVX2 registers
+FT_INLINE void gemm_rows(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb,
+                         int64_t N, int64_t K) {
+    constexpr int W = 32 / sizeof(T);
     int64_t j = 0;
-    for (; j + NR <= N; j += NR) gemm_tile<T, MR, NR>(c + j, ldc, a, lda, b + j, ldb, K);
-    for (; j + NR / 2 <= N; j += NR / 2)
-        gemm_tile<T, MR, NR / 2>(c + j, ldc, a, lda, b + j, ldb, K);
-    for (; j < N; ++j) gemm_tile<T, MR, 1>(c + j, ldc, a, lda, b + j, ldb, K);
+    for (; j + 2 * W <= N; j += 2 * W) gemm_tile<T, MR, 2>(c + j, ldc, a, lda, b + j, ldb, K);
+    for (; j + W <= N; j += W) gemm_tile<T, MR, 1>(c + j, ldc, a, lda, b + j, ldb, K);
+    for (; j < N; ++j) gemm_column<T, MR>(c + j, ldc, a, lda, b + j, ldb, K);
 }
 
 template <class T>
-inline void gemm(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M,
-                 int64_t N, int64_t K) {
+FT_INLINE void gemm(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M,
+                    int64_t N, int64_t K) {
     constexpr int MR = 4;
     int64_t i = 0;
     for (; i + MR <= M; i += MR) gemm_rows<T, MR>(c + i * ldc, ldc, a + i * lda, lda, b, ldb, N, K);
@@ -60,8 +79,8 @@ inline void gemm(T* c, int64_t ldc, const T* a, int64_t lda, const T* b, int64_t
 // dst (cols x ld_dst) = src (rows x cols, leading dimension ld_src) transposed; columns rows ..
 // ld_dst-1 of dst are zeroed (padding that lets the GEMM use whole tiles).
 template <class T>
-inline void transpose(T* dst, int64_t ld_dst, const T* src, int64_t ld_src, int64_t rows,
-                      int64_t cols) {
+FT_INLINE void transpose(T* dst, int64_t ld_dst, const T* src, int64_t ld_src, int64_t rows,
+                         int64_t cols) {
     for (int64_t d = 0; d < cols; ++d) {
         T* out = dst + d * ld_dst;
         for (int64_t j = 0; j < rows; ++j) out[j] = src[j * ld_src + d];
@@ -92,24 +111,26 @@ const std::vector<int64_t>& probs_bases(const int32_t* offsets, int64_t B, int64
     return base;
 }
 
-// factor[j] = 0 (dropped) or 1/(1-p) (kept) for the row's elements first .. first+len-1.
+// factor[e] = 0 (dropped) or 1/(1-p) (kept) for elements first .. first+n-1 of the mask. One
+// call per head block: Philox blocks are then shared across row boundaries.
 template <class T>
-void dropout_factors(T* factor, int64_t len, double p, const Philox& rng, uint64_t first) {
+FT_INLINE void dropout_factors(T* factor, int64_t n, double p, const Philox& rng, uint64_t first) {
     const T scale = static_cast<T>(1.0 / (1.0 - p));
     const uint32_t threshold = detail::drop_threshold(p);
-    detail::for_each_uniform_bits(rng, first, len, [&](int64_t j, uint32_t bits) {
-        factor[j] = bits < threshold ? T(0) : scale;
+    detail::for_each_uniform_bits(rng, first, n, [&](int64_t e, uint32_t bits) {
+        factor[e] = bits < threshold ? T(0) : scale;
     });
 }
 
 // float: the vectorisable exp of vec_math.h; double: libm.
-inline float exp_t(float x) {
+FT_INLINE float exp_t(float x) {
     return detail::exp_f32(x);
 }
-inline double exp_t(double x) {
+FT_INLINE double exp_t(double x) {
     return std::exp(x);
 }
 
+// Key counts rounded up to whole GEMM tiles (two 32-byte vectors).
 template <class T>
 constexpr int64_t padded(int64_t len) {
     constexpr int64_t NR = 64 / sizeof(T);
@@ -120,7 +141,7 @@ constexpr int64_t padded(int64_t len) {
 template <class T>
 int64_t head_scratch_size(int64_t len, int64_t HS) {
     const int64_t lp = padded<T>(len);
-    return HS * lp + len * lp + 3 * len * len + len;
+    return HS * lp + len * lp + 4 * len * len;
 }
 
 // ---- one (sequence, head) block ----------------------------------------------------------------
@@ -137,8 +158,9 @@ FT_SIMD_CLONES void head_forward(T* ctx, T* P, const T* q, const T* k, const T* 
     T* kt = work;                // (HS, lp): K^T, zero-padded
     T* s = kt + HS * lp;         // (len, lp): Q K^T
     T* pd = s + len * lp;        // (len, len): dropout(P)
-    T* factor = pd + len * len;  // (len)
+    T* factor = pd + len * len;  // (len, len)
     transpose(kt, lp, k, C, len, HS);
+    if (rng) dropout_factors(factor, len * len, p, *rng, mask_first);
     gemm(s, lp, q, C, kt, lp, len, lp, HS);
     for (int64_t i = 0; i < len; ++i) {
         T* row = P + i * len;
@@ -151,8 +173,7 @@ FT_SIMD_CLONES void head_forward(T* ctx, T* P, const T* q, const T* k, const T* 
         for (int64_t j = 0; j < len; ++j) sum += row[j];
         for (int64_t j = 0; j < len; ++j) row[j] = static_cast<T>(row[j] / sum);
         if (rng) {
-            dropout_factors(factor, len, p, *rng, mask_first + static_cast<uint64_t>(i * len));
-            for (int64_t j = 0; j < len; ++j) pd[i * len + j] = row[j] * factor[j];
+            for (int64_t j = 0; j < len; ++j) pd[i * len + j] = row[j] * factor[i * len + j];
         }
     }
     gemm(ctx, C, rng ? pd : P, len, v, C, len, HS, len);
@@ -172,17 +193,18 @@ FT_SIMD_CLONES void head_backward(T* dq, T* dk, T* dv, const T* dctx, const T* q
     T* pdt = dpd + len * lp;      // (len, len): dropout(P)^T
     T* ds = pdt + len * len;      // (len, len): dS
     T* dst = ds + len * len;      // (len, len): dS^T
-    T* factor = dst + len * len;  // (len)
+    T* factor = dst + len * len;  // (len, len)
     transpose(vt, lp, v, C, len, HS);
+    if (rng) dropout_factors(factor, len * len, p, *rng, mask_first);
     gemm(dpd, lp, dctx, C, vt, lp, len, lp, HS);
     for (int64_t i = 0; i < len; ++i) {
         const T* row = P + i * len;
         T* dpi = dpd + i * lp;
         if (rng) {
-            dropout_factors(factor, len, p, *rng, mask_first + static_cast<uint64_t>(i * len));
+            const T* fi = factor + i * len;
             for (int64_t j = 0; j < len; ++j) {
-                pdt[j * len + i] = row[j] * factor[j];
-                dpi[j] *= factor[j];
+                pdt[j * len + i] = row[j] * fi[j];
+                dpi[j] *= fi[j];
             }
         } else {
             for (int64_t j = 0; j < len; ++j) pdt[j * len + i] = row[j];
@@ -214,6 +236,7 @@ void attention_forward(T* ctx /*(T,C)*/, T* probs /*(sum_b NH len_b^2)*/, const 
                        const T* k /*(T,C)*/, const T* v /*(T,C)*/, const int32_t* offsets /*(B+1)*/,
                        int64_t B, int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
                        uint64_t rng_offset) {
+    const detail::ScopedOpTimer timer(detail::TimedOp::ATTENTION);
     const int64_t C = NH * HS;
     const bool dropout = rng && dropout_p > 0.0;
     const std::vector<int64_t>& base = probs_bases(offsets, B, NH);
@@ -239,6 +262,7 @@ void attention_backward(T* dq /*(T,C)*/, T* dk /*(T,C)*/, T* dv /*(T,C)*/, const
                         const T* probs /*(sum_b NH len_b^2)*/, const int32_t* offsets /*(B+1)*/,
                         int64_t B, int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
                         uint64_t rng_offset) {
+    const detail::ScopedOpTimer timer(detail::TimedOp::ATTENTION);
     const int64_t C = NH * HS;
     const bool dropout = rng && dropout_p > 0.0;
     const std::vector<int64_t>& base = probs_bases(offsets, B, NH);

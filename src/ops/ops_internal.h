@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 
@@ -11,14 +12,40 @@
 
 // Hot float loops are compiled twice, for AVX2 + FMA and for baseline x86-64, and the loader
 // picks one per machine (the library itself targets baseline x86-64). Same machine, same clone,
-// same bits.
-#if defined(__x86_64__) && defined(__GNUC__)
+// same bits. GCC only: clang 14 does not clone function templates (its builds, e.g. the fuzzers,
+// get the baseline code).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define FT_SIMD_CLONES [[gnu::target_clones("arch=x86-64-v3", "default")]]
 #else
 #define FT_SIMD_CLONES
 #endif
 
+// Helpers called from an FT_SIMD_CLONES function must be inlined into it to get its instruction
+// set: an out-of-line copy would be compiled for baseline x86-64.
+#if defined(__GNUC__)
+#define FT_INLINE [[gnu::always_inline]] inline
+#else
+#define FT_INLINE inline
+#endif
+
 namespace ft::ops::detail {
+
+// Adds the wall time of its scope to one of the OpTimes counters (ops.h).
+enum class TimedOp { GEMM, ATTENTION };
+void add_op_time(TimedOp op, int64_t ns);
+class ScopedOpTimer {
+public:
+    explicit ScopedOpTimer(TimedOp op) : op_(op), start_(std::chrono::steady_clock::now()) {}
+    ~ScopedOpTimer() {
+        add_op_time(op_, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now() - start_)
+                             .count());
+    }
+
+private:
+    TimedOp op_;
+    std::chrono::steady_clock::time_point start_;
+};
 
 // Reductions (LayerNorm statistics, softmax sums, losses, parameter-gradient sums) accumulate in
 // double for both instantiations: the float results then round once, which keeps them within

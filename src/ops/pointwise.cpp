@@ -16,12 +16,13 @@ constexpr double INV_SQRT2 = 0.70710678118654752440;
 constexpr double INV_SQRT_2PI = 0.39894228040143267794;
 
 // float: the vectorisable Phi and exp of vec_math.h (libm's erff alone took ~30 ns an element).
-FT_SIMD_CLONES void gelu_forward_f32(float* out, const float* inp, int64_t n) {
+FT_SIMD_CLONES void gelu_forward_f32(float* out /*(n)*/, const float* inp /*(n)*/, int64_t n) {
     for (int64_t i = 0; i < n; ++i) out[i] = inp[i] * detail::normal_cdf_f32(inp[i]);
 }
 
 // d/dx [x Phi(x)] = Phi(x) + x phi(x).
-FT_SIMD_CLONES void gelu_backward_f32(float* dinp, const float* dout, const float* inp, int64_t n) {
+FT_SIMD_CLONES void gelu_backward_f32(float* dinp /*(n)*/, const float* dout /*(n)*/,
+                                      const float* inp /*(n)*/, int64_t n) {
     const float kp = static_cast<float>(INV_SQRT_2PI);
     for (int64_t i = 0; i < n; ++i) {
         const float x = inp[i];
@@ -33,7 +34,7 @@ FT_SIMD_CLONES void gelu_backward_f32(float* dinp, const float* dout, const floa
 }  // namespace
 
 template <class T>
-void gelu_forward(T* out, const T* inp, int64_t n) {
+void gelu_forward(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n) {
     if constexpr (std::is_same_v<T, float>) {
         detail::parallel_chunks(
             n, [&](int64_t i0, int64_t len) { gelu_forward_f32(out + i0, inp + i0, len); });
@@ -46,7 +47,7 @@ void gelu_forward(T* out, const T* inp, int64_t n) {
 }
 
 template <class T>
-void gelu_backward(T* dinp, const T* dout, const T* inp, int64_t n) {
+void gelu_backward(T* dinp /*(n)*/, const T* dout /*(n)*/, const T* inp /*(n)*/, int64_t n) {
     if constexpr (std::is_same_v<T, float>) {
         detail::parallel_chunks(n, [&](int64_t i0, int64_t len) {
             gelu_backward_f32(dinp + i0, dout + i0, inp + i0, len);
@@ -63,14 +64,14 @@ void gelu_backward(T* dinp, const T* dout, const T* inp, int64_t n) {
 }
 
 template <class T>
-void relu_forward(T* out, const T* inp, int64_t n) {
+void relu_forward(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n) {
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (n > detail::PARALLEL_MIN)
     for (int64_t i = 0; i < n; ++i) out[i] = inp[i] > T(0) ? inp[i] : T(0);
 }
 
 template <class T>
-void relu_backward(T* dinp, const T* dout, const T* out, int64_t n) {
+void relu_backward(T* dinp /*(n)*/, const T* dout /*(n)*/, const T* out /*(n)*/, int64_t n) {
     // torch's threshold_backward: the gradient passes where the output is positive.
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (n > detail::PARALLEL_MIN)
@@ -78,21 +79,21 @@ void relu_backward(T* dinp, const T* dout, const T* out, int64_t n) {
 }
 
 template <class T>
-void tanh_forward(T* out, const T* inp, int64_t n) {
+void tanh_forward(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n) {
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (n > detail::PARALLEL_MIN)
     for (int64_t i = 0; i < n; ++i) out[i] = std::tanh(inp[i]);
 }
 
 template <class T>
-void tanh_backward(T* dinp, const T* dout, const T* out, int64_t n) {
+void tanh_backward(T* dinp /*(n)*/, const T* dout /*(n)*/, const T* out /*(n)*/, int64_t n) {
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (n > detail::PARALLEL_MIN)
     for (int64_t i = 0; i < n; ++i) dinp[i] = dout[i] * (T(1) - out[i] * out[i]);
 }
 
 template <class T>
-void add_forward(T* out, const T* a, const T* b, int64_t n) {
+void add_forward(T* out /*(n)*/, const T* a /*(n)*/, const T* b /*(n)*/, int64_t n) {
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (n > detail::PARALLEL_MIN)
     for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
@@ -103,7 +104,8 @@ namespace {
 // out[i] = keep(i) ? inp[i] * scale : 0 for the mask of (rng, offset). Used by forward and
 // backward alike (the backward is the same map applied to the gradient).
 template <class T>
-void apply_dropout(T* out, const T* inp, int64_t n, double p, const Philox& rng, uint64_t offset) {
+void apply_dropout(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n, double p, const Philox& rng,
+                   uint64_t offset) {
     if (p <= 0.0) {
         if (out != inp)
             for (int64_t i = 0; i < n; ++i) out[i] = inp[i];
@@ -127,14 +129,14 @@ void apply_dropout(T* out, const T* inp, int64_t n, double p, const Philox& rng,
 }  // namespace
 
 template <class T>
-void dropout_forward(T* out, const T* inp, int64_t n, double p, const Philox& rng,
+void dropout_forward(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n, double p, const Philox& rng,
                      uint64_t rng_offset) {
     apply_dropout(out, inp, n, p, rng, rng_offset);
 }
 
 template <class T>
-void dropout_backward(T* dinp, const T* dout, int64_t n, double p, const Philox& rng,
-                      uint64_t rng_offset) {
+void dropout_backward(T* dinp /*(n)*/, const T* dout /*(n)*/, int64_t n, double p,
+                      const Philox& rng, uint64_t rng_offset) {
     apply_dropout(dinp, dout, n, p, rng, rng_offset);
 }
 

@@ -126,6 +126,23 @@ TEST(OpsAttention, HandWorkedCases) {
             EXPECT_NEAR(ctx[i * C + d], (v[1 * C + d] + v[2 * C + d] + v[3 * C + d]) / 3, 1e-15);
 }
 
+TEST(OpsAttention, EmptySequenceContributesNothing) {
+    // An empty sequence in the middle of the batch owns no tokens and no probabilities; the
+    // others are computed as without it.
+    const std::vector<int32_t> with_empty = {0, 3, 3, 5}, without = {0, 3, 5};
+    const auto q = test::random_vec(5 * C, 1), k = test::random_vec(5 * C, 2),
+               v = test::random_vec(5 * C, 3), up = test::random_vec(5 * C, 4);
+    std::vector<double> p1, p2;
+    EXPECT_EQ(forward(q, k, v, with_empty, NH, HS, 0.0, nullptr, 0, &p1),
+              forward(q, k, v, without, NH, HS, 0.0, nullptr, 0, &p2));
+    EXPECT_EQ(p1, p2);
+    const auto g1 = backward(up, q, k, v, p1, with_empty, NH, HS, 0.0, nullptr, 0);
+    const auto g2 = backward(up, q, k, v, p2, without, NH, HS, 0.0, nullptr, 0);
+    EXPECT_EQ(g1.dq, g2.dq);
+    EXPECT_EQ(g1.dk, g2.dk);
+    EXPECT_EQ(g1.dv, g2.dv);
+}
+
 class OpsAttentionFd : public ::testing::TestWithParam<double> {};  // dropout probability
 
 TEST_P(OpsAttentionFd, BackwardMatchesFiniteDifferences) {

@@ -125,6 +125,41 @@ TEST(OpsLinear, ManyBatchSizesThroughThePrimitiveCache) {
         check_float_against_double({N, 48, 40, true, N % 2 == 0}, seed += 10);
 }
 
+TEST(OpsLinear, PrimitiveCacheOverflowKeepsResultsRight) {
+    // More distinct token counts than the cache holds (1024): it is cleared and refilled.
+    const int64_t I = 3, O = 2, NMAX = 1100;
+    const auto x = test::convert<float>(test::random_vec(NMAX * I, 1));
+    const auto w = test::convert<float>(test::random_vec(O * I, 2));
+    const auto b = test::convert<float>(test::random_vec(O, 3));
+    std::vector<float> y(NMAX * O);
+    for (int64_t n = 1; n <= NMAX; ++n) {
+        linear_forward(y.data(), x.data(), w.data(), b.data(), n, I, O);
+        if (n % 97 != 0 && n != NMAX) continue;
+        for (int64_t r = 0; r < n; ++r)
+            for (int64_t o = 0; o < O; ++o) {
+                double want = b[o];
+                for (int64_t i = 0; i < I; ++i) want += double(x[r * I + i]) * w[o * I + i];
+                ASSERT_NEAR(y[r * O + o], want, 1e-5) << "n=" << n << " row " << r;
+            }
+    }
+}
+
+TEST(OpsLinear, EmptyDimensions) {
+    // No tokens: nothing to compute, parameter gradients unchanged. No inputs (I = 0): the output
+    // is the bias and dbias still collects dout.
+    const std::vector<float> w(6, 1.0f), b = {1, 2}, dout = {1, 2, 3, 4};
+    std::vector<float> dw(6, 5.0f), db = {7, 8}, out(4, -1.0f);
+    linear_backward(static_cast<float*>(nullptr), dw.data(), db.data(), dout.data(),
+                    static_cast<const float*>(nullptr), w.data(), 0, 3, 2, false);
+    EXPECT_EQ(dw, std::vector<float>(6, 5.0f));
+    EXPECT_EQ(db, (std::vector<float>{7, 8}));
+    linear_forward(out.data(), static_cast<const float*>(nullptr), w.data(), b.data(), 2, 0, 2);
+    EXPECT_EQ(out, (std::vector<float>{1, 2, 1, 2}));
+    linear_backward(static_cast<float*>(nullptr), dw.data(), db.data(), dout.data(),
+                    static_cast<const float*>(nullptr), w.data(), 2, 0, 2, false);
+    EXPECT_EQ(db, (std::vector<float>{11, 14}));
+}
+
 TEST(OpsLinear, FloatIsDeterministic) {
     const int64_t N = 180, I = 768, O = 3072;
     const auto x = test::convert<float>(test::random_vec(N * I, 1));

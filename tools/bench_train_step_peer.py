@@ -1,0 +1,101 @@
+"""The peer of bench/train_step_bench: one HF-style training step of DistilBertForSequenceClassification
+in plain PyTorch (tools/hf_modules.py, HF's math), on the same checkpoint and the same CoLA batches.
+
+    python3 tools/bench_train_step_peer.py --checkpoint DIR --ids IDS.jsonl [--steps 20 --warmup 3]
+
+DIR holds pytorch_model.bin + config.json (tools/make_full_checkpoint.py); IDS.jsonl the CoLA
+token ids HF's tokenizer gives (shared/reference/tokenization/cola_bert_uncased_ids.jsonl). Batches
+of 16 train sentences in file order, right-padded to the longest like DataCollatorWithPadding; model
+in train mode (dropout on); loss.backward(); clip_grad_norm_(1.0); torch.optim.AdamW (lr 2e-5,
+weight decay 0.01 except biases and LayerNorm weights, as the Trainer groups them); zero_grad.
+Prints one JSON line: median seconds per step, tokens/s (real and padded), torch threads.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_modules  # noqa: E402
+
+
+def param_groups(model, weight_decay):
+    """The Trainer's groups: no weight decay for biases and LayerNorm weights."""
+    no_decay = set()
+    for mname, m in model.named_modules():
+        if isinstance(m, torch.nn.LayerNorm):
+            no_decay.update(f"{mname}.{p}" for p, _ in m.named_parameters())
+    named = list(model.named_parameters())
+    is_decay = [n not in no_decay and "bias" not in n for n, _ in named]
+    return [{"params": [p for (n, p), d in zip(named, is_decay) if d], "weight_decay": weight_decay},
+            {"params": [p for (n, p), d in zip(named, is_decay) if not d], "weight_decay": 0.0}]
+
+
+def batches(ids_path, batch_size, count):
+    rows = []
+    with open(ids_path) as f:
+        for line in f:
+            r = json.loads(line)
+            if r["split"] == "train":
+                rows.append(r["input_ids"])
+            if len(rows) == batch_size * count:
+                break
+    out = []
+    for b in range(count):
+        seqs = rows[b * batch_size:(b + 1) * batch_size]
+        L = max(len(s) for s in seqs)
+        ids = torch.zeros(len(seqs), L, dtype=torch.long)
+        mask = torch.zeros(len(seqs), L, dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, :len(s)] = torch.tensor(s)
+            mask[i, :len(s)] = 1
+        labels = torch.tensor([(b * batch_size + i) % 2 for i in range(len(seqs))])
+        out.append((ids, mask, labels, sum(len(s) for s in seqs)))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--ids", required=True)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 keeps torch's default")
+    a = ap.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    with open(os.path.join(a.checkpoint, "config.json")) as f:
+        cfg = json.load(f)
+    cfg.setdefault("num_labels", 2)
+    model = hf_modules.DistilBertForSequenceClassification(cfg)
+    model.load_state_dict(torch.load(os.path.join(a.checkpoint, "pytorch_model.bin")))
+    model.train()
+    opt = torch.optim.AdamW(param_groups(model, 0.01), lr=2e-5)
+    data = batches(a.ids, a.batch, a.warmup + a.steps)
+    times = []
+    for i, (ids, mask, labels, _) in enumerate(data):
+        t0 = time.perf_counter()
+        loss, _ = model(ids, attention_mask=mask, labels=labels)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad()
+        if i >= a.warmup:
+            times.append(time.perf_counter() - t0)
+    timed = data[a.warmup:]
+    real = sum(d[3] for d in timed) / len(timed)
+    padded = sum(d[0].numel() for d in timed) / len(timed)
+    med = statistics.median(times)
+    print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
+                      "malloc_tuned": "MALLOC_MMAP_MAX_" in os.environ, "steps": len(times),
+                      "median_step_s": med, "real_tokens_per_s": real / med,
+                      "padded_tokens_per_s": padded / med, "padding_fraction": 1 - real / padded}))
+
+
+if __name__ == "__main__":
+    main()
