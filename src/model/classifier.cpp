@@ -105,7 +105,9 @@ struct SequenceClassifier::Impl {
     };
     float *emb_sum, *emb_mean, *emb_rstd, *emb_out;
     std::vector<LayerActs> layers;
-    float *cls, *pre, *act, *act_drop, *logits;
+    const float* cls;                    // the head's input: the last layer's B [CLS] rows
+    float *ctx_cls, *x_cls, *g_ctx_cls;  // the last layer's [CLS] rows of ctx and of its input
+    float *pre, *act, *act_drop, *logits;
     // Backward scratch.
     float *g_out, *g_in, *g_sum, *g_tmp, *g_h1, *g_ctx, *g_q, *g_k, *g_v, *g_f1, *g_f2;
     float *g_logits, *g_act, *g_pre, *g_cls;
@@ -132,7 +134,7 @@ struct SequenceClassifier::Impl {
     size_t bytes_needed(int64_t tokens, int64_t seqs, int64_t probs) const {
         const int64_t per_layer = tokens * (9 * C + 2 * F + 4) + probs;
         const int64_t total = tokens * (2 * C + 2) + L * per_layer + seqs * (4 * C + K) +
-                              tokens * (10 * C + 2 * F) + seqs * (3 * C + K);
+                              tokens * (10 * C + 2 * F) + seqs * (5 * C + K);
         // Each of ~40 + 16 L carve-outs may lose up to 64 bytes to alignment.
         return static_cast<size_t>(total) * sizeof(float) + static_cast<size_t>(64 * (48 + 20 * L));
     }
@@ -173,7 +175,9 @@ struct SequenceClassifier::Impl {
             a.rstd2 = take(T);
             a.out = take(T * C);
         }
-        cls = take(B * C);
+        ctx_cls = take(B * C);
+        x_cls = take(B * C);
+        g_ctx_cls = take(B * C);
         pre = take(B * C);
         act = take(B * C);
         act_drop = take(B * C);
@@ -207,7 +211,10 @@ struct SequenceClassifier::Impl {
     uint64_t site_ffn(int64_t l) const { return 3 + 3 * static_cast<uint64_t>(l); }
     uint64_t site_head() const { return 1 + 3 * static_cast<uint64_t>(L); }
 
-    void forward_layer(int64_t l, const float* x) {
+    // One encoder layer. With cls_only (the last layer) everything after attention runs on the B
+    // [CLS] rows alone: the head reads nothing else, so the other rows' outputs are never needed
+    // (exact, and it saves the output projection and FFN GEMMs of T - B rows).
+    void forward_layer(int64_t l, const float* x, bool cls_only) {
         LayerActs& a = layers[static_cast<size_t>(l)];
         const int32_t* off = batch->offsets.data();
         ops::linear_forward(a.q, x, lw(l, WQ), lw(l, BQ), T, C, C);
@@ -216,22 +223,31 @@ struct SequenceClassifier::Impl {
         const double pa = dropout_p(arch.attention_dropout);
         ops::attention_forward(a.ctx, a.probs, a.q, a.k, a.v, off, B, NH, HS, pa,
                                pa > 0 ? &rng : nullptr, site_offset(site_attention(l)));
-        ops::linear_forward(a.sum1, a.ctx, lw(l, WO), lw(l, BO), T, C, C);
-        if (arch.attention_output_dropout)
-            drop(a.sum1, T * C, arch.hidden_dropout, site_attention_output(l));
-        ops::add_forward(a.sum1, a.sum1, x, T * C);
-        ops::layernorm_forward(a.h1, a.mean1, a.rstd1, a.sum1, lw(l, LN1_W), lw(l, LN1_B), T, C,
-                               arch.eps);
-        ops::linear_forward(a.ffn_pre, a.h1, lw(l, W1), lw(l, B1), T, C, F);
-        if (arch.ffn_activation == Activation::GELU) {
-            ops::gelu_forward(a.ffn_act, a.ffn_pre, T * F);
-        } else {
-            ops::relu_forward(a.ffn_act, a.ffn_pre, T * F);
+        const int64_t R = cls_only ? B : T;
+        const float* ctx_in = a.ctx;
+        const float* x_res = x;
+        if (cls_only) {
+            ops::gather_first_token(ctx_cls, a.ctx, off, B, C);
+            ops::gather_first_token(x_cls, x, off, B, C);
+            ctx_in = ctx_cls;
+            x_res = x_cls;
         }
-        ops::linear_forward(a.sum2, a.ffn_act, lw(l, W2), lw(l, B2), T, F, C);
-        drop(a.sum2, T * C, arch.hidden_dropout, site_ffn(l));
-        ops::add_forward(a.sum2, a.sum2, a.h1, T * C);
-        ops::layernorm_forward(a.out, a.mean2, a.rstd2, a.sum2, lw(l, LN2_W), lw(l, LN2_B), T, C,
+        ops::linear_forward(a.sum1, ctx_in, lw(l, WO), lw(l, BO), R, C, C);
+        if (arch.attention_output_dropout)
+            drop(a.sum1, R * C, arch.hidden_dropout, site_attention_output(l));
+        ops::add_forward(a.sum1, a.sum1, x_res, R * C);
+        ops::layernorm_forward(a.h1, a.mean1, a.rstd1, a.sum1, lw(l, LN1_W), lw(l, LN1_B), R, C,
+                               arch.eps);
+        ops::linear_forward(a.ffn_pre, a.h1, lw(l, W1), lw(l, B1), R, C, F);
+        if (arch.ffn_activation == Activation::GELU) {
+            ops::gelu_forward(a.ffn_act, a.ffn_pre, R * F);
+        } else {
+            ops::relu_forward(a.ffn_act, a.ffn_pre, R * F);
+        }
+        ops::linear_forward(a.sum2, a.ffn_act, lw(l, W2), lw(l, B2), R, F, C);
+        drop(a.sum2, R * C, arch.hidden_dropout, site_ffn(l));
+        ops::add_forward(a.sum2, a.sum2, a.h1, R * C);
+        ops::layernorm_forward(a.out, a.mean2, a.rstd2, a.sum2, lw(l, LN2_W), lw(l, LN2_B), R, C,
                                arch.eps);
     }
 
@@ -268,12 +284,13 @@ struct SequenceClassifier::Impl {
 
         const float* x = emb_out;
         for (int64_t l = 0; l < L; ++l) {
-            forward_layer(l, x);
+            forward_layer(l, x, /*cls_only=*/l == L - 1);
             x = layers[static_cast<size_t>(l)].out;
         }
 
-        // Head: [CLS] -> dense -> ReLU (DistilBERT) / tanh (BERT pooler) -> dropout -> classifier.
-        ops::gather_first_token(cls, x, bt.offsets.data(), B, C);
+        // Head: [CLS] (the last layer's B rows) -> dense -> ReLU (DistilBERT) / tanh (BERT
+        // pooler) -> dropout -> classifier.
+        cls = layers[static_cast<size_t>(L - 1)].out;
         ops::linear_forward(pre, cls, w(head_first), w(head_first + 1), B, C, C);
         if (arch.head_tanh) {
             ops::tanh_forward(act, pre, B * C);
@@ -357,37 +374,51 @@ struct SequenceClassifier::Impl {
         }
     }
 
-    void backward_layer(int64_t l, const float* x, float* g_x, const float* g_y, ModelWeights& g) {
+    // g_y: gradient of the layer's output (B rows when cls_only, else T); g_x: of its input (T).
+    void backward_layer(int64_t l, const float* x, float* g_x, const float* g_y, ModelWeights& g,
+                        bool cls_only) {
         LayerActs& a = layers[static_cast<size_t>(l)];
+        const int64_t R = cls_only ? B : T;
         const size_t base = layer_first + static_cast<size_t>(l) * SLOTS;
         auto gp = [&](int slot) { return gw(g, base + slot); };
         const int32_t* off = batch->offsets.data();
 
         // Output LayerNorm, then the FFN branch; the residual carries g_sum to h1 unchanged.
         ops::layernorm_backward(g_sum, gp(LN2_W), gp(LN2_B), g_y, a.sum2, lw(l, LN2_W), a.mean2,
-                                a.rstd2, T, C);
-        const float* g_ffn_out = drop_back(g_tmp, g_sum, T * C, arch.hidden_dropout, site_ffn(l));
-        ops::linear_backward(g_f1, gp(W2), gp(B2), g_ffn_out, a.ffn_act, lw(l, W2), T, F, C, false);
+                                a.rstd2, R, C);
+        const float* g_ffn_out = drop_back(g_tmp, g_sum, R * C, arch.hidden_dropout, site_ffn(l));
+        ops::linear_backward(g_f1, gp(W2), gp(B2), g_ffn_out, a.ffn_act, lw(l, W2), R, F, C, false);
         if (arch.ffn_activation == Activation::GELU) {
-            ops::gelu_backward(g_f2, g_f1, a.ffn_pre, T * F);
+            ops::gelu_backward(g_f2, g_f1, a.ffn_pre, R * F);
         } else {
-            ops::relu_backward(g_f2, g_f1, a.ffn_act, T * F);
+            ops::relu_backward(g_f2, g_f1, a.ffn_act, R * F);
         }
-        std::memcpy(g_h1, g_sum, static_cast<size_t>(T * C) * sizeof(float));
-        ops::linear_backward(g_h1, gp(W1), gp(B1), g_f2, a.h1, lw(l, W1), T, C, F, true);
+        std::memcpy(g_h1, g_sum, static_cast<size_t>(R * C) * sizeof(float));
+        ops::linear_backward(g_h1, gp(W1), gp(B1), g_f2, a.h1, lw(l, W1), R, C, F, true);
 
         // Attention LayerNorm, then the attention branch; the residual carries g_sum to x.
         ops::layernorm_backward(g_sum, gp(LN1_W), gp(LN1_B), g_h1, a.sum1, lw(l, LN1_W), a.mean1,
-                                a.rstd1, T, C);
+                                a.rstd1, R, C);
         const float* g_attn_out =
             arch.attention_output_dropout
-                ? drop_back(g_tmp, g_sum, T * C, arch.hidden_dropout, site_attention_output(l))
+                ? drop_back(g_tmp, g_sum, R * C, arch.hidden_dropout, site_attention_output(l))
                 : g_sum;
-        ops::linear_backward(g_ctx, gp(WO), gp(BO), g_attn_out, a.ctx, lw(l, WO), T, C, C, false);
+        if (cls_only) {  // only the [CLS] rows of ctx were used: scatter their gradient
+            ops::linear_backward(g_ctx_cls, gp(WO), gp(BO), g_attn_out, ctx_cls, lw(l, WO), B, C, C,
+                                 false);
+            ops::gather_first_token_backward(g_ctx, g_ctx_cls, off, B, C, T);
+        } else {
+            ops::linear_backward(g_ctx, gp(WO), gp(BO), g_attn_out, a.ctx, lw(l, WO), T, C, C,
+                                 false);
+        }
         const double pa = dropout_p(arch.attention_dropout);
         ops::attention_backward(g_q, g_k, g_v, g_ctx, a.q, a.k, a.v, a.probs, off, B, NH, HS, pa,
                                 pa > 0 ? &rng : nullptr, site_offset(site_attention(l)));
-        std::memcpy(g_x, g_sum, static_cast<size_t>(T * C) * sizeof(float));
+        if (cls_only) {
+            ops::gather_first_token_backward(g_x, g_sum, off, B, C, T);
+        } else {
+            std::memcpy(g_x, g_sum, static_cast<size_t>(T * C) * sizeof(float));
+        }
         ops::linear_backward(g_x, gp(WQ), gp(BQ), g_q, x, lw(l, WQ), T, C, C, true);
         ops::linear_backward(g_x, gp(WK), gp(BK), g_k, x, lw(l, WK), T, C, C, true);
         ops::linear_backward(g_x, gp(WV), gp(BV), g_v, x, lw(l, WV), T, C, C, true);
@@ -409,17 +440,19 @@ struct SequenceClassifier::Impl {
             ops::relu_backward(g_cls, g_act_in, act, B * C);
         }
         ops::linear_backward(g_act, gw(g, h), gw(g, h + 1), g_cls, cls, w(h), B, C, C, false);
-        ops::gather_first_token_backward(g_out, g_act, batch->offsets.data(), B, C, T);
 
-        // Layers, last to first; g_out and g_in swap roles as the gradient moves down.
+        // Layers, last to first; g_in and g_out take turns holding the gradient moving down.
+        const float* g_y = g_act;  // of the last layer's [CLS] rows
+        float* turns[2] = {g_in, g_out};
         for (int64_t l = L - 1; l >= 0; --l) {
             const float* x = l == 0 ? emb_out : layers[static_cast<size_t>(l - 1)].out;
-            backward_layer(l, x, g_in, g_out, g);
-            std::swap(g_in, g_out);
+            float* g_x = turns[l % 2];
+            backward_layer(l, x, g_x, g_y, g, /*cls_only=*/l == L - 1);
+            g_y = g_x;
         }
 
         // Embeddings: dropout, LayerNorm, then the lookup tables.
-        const float* g_emb = drop_back(g_tmp, g_out, T * C, arch.hidden_dropout, site_embeddings());
+        const float* g_emb = drop_back(g_tmp, g_y, T * C, arch.hidden_dropout, site_embeddings());
         const bool types = arch.token_types;
         const size_t ln = types ? 3 : 2;
         ops::layernorm_backward(g_sum, gw(g, ln), gw(g, ln + 1), g_emb, emb_sum, w(ln), emb_mean,
