@@ -22,6 +22,12 @@ void load_weights(ModelWeights& weights, const StateDict& tensors, const std::st
     }
 }
 
+std::vector<double> doubles(const Tensor& t) {
+    FT_ASSERT(t.dtype == DType::F64, "expected an F64 tensor");
+    const Tensor c = t.contiguous_copy();  // aligned, whatever the file's packing
+    return std::vector<double>(c.ptr<const double>(), c.ptr<const double>() + c.numel());
+}
+
 GoldenModel load_golden_model(const std::string& file_name) {
     GoldenModel g;
     g.file = read_safetensors(goldens_dir() / file_name);
@@ -29,15 +35,16 @@ GoldenModel load_golden_model(const std::string& file_name) {
     g.weights = std::make_unique<ModelWeights>(g.config);
     load_weights(*g.weights, g.file.tensors, "param.");
     const auto& t = g.file.tensors;
+    // Copies first: the plain-Python writer packs tensors without aligning them.
     auto ints = [&](const std::string& name) {
-        const Tensor& x = t.at(name);
+        const Tensor x = t.at(name).contiguous_copy();
         return std::vector<int32_t>(x.ptr<const int32_t>(), x.ptr<const int32_t>() + x.numel());
     };
     g.batch.input_ids = ints("batch.input_ids_packed");
     g.batch.offsets = ints("batch.offsets");
     if (t.contains("batch.token_type_ids_packed"))
         g.batch.token_type_ids = ints("batch.token_type_ids_packed");
-    const Tensor& labels = t.at("batch.labels");
+    const Tensor labels = t.at("batch.labels").contiguous_copy();
     if (labels.dtype == DType::I64) {
         g.batch.labels.assign(labels.ptr<const int64_t>(),
                               labels.ptr<const int64_t>() + labels.numel());

@@ -23,6 +23,9 @@ struct GoldenModel {
 };
 GoldenModel load_golden_model(const std::string& file_name);
 
+// The values of an F64 tensor (copied: golden files do not align their tensors).
+std::vector<double> doubles(const Tensor& t);
+
 // Every dropout probability of the config set to 0 (the goldens' train-mode runs).
 void zero_dropout(ModelConfig& config);
 

@@ -39,7 +39,8 @@ class OpsGolden : public ::testing::Test {
         file_ = nullptr;
     }
     void SetUp() override {
-        if (!file_) GTEST_SKIP() << "tests/goldens/ops.safetensors missing (tools/gen_goldens.py)";
+        ASSERT_NE(file_, nullptr)
+            << "tests/goldens/ops.safetensors is missing (tools/gen_goldens.py makes it)";
     }
 
     // A golden tensor's elements converted to E. safetensors does not align tensor data, so

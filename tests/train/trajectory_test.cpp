@@ -42,9 +42,9 @@ TEST(TrajectoryGolden, FiveStepsWithWarmupAndClippingEqualPyTorch) {
         SequenceClassifier model(g.config, w);
         AdamW opt(w, {.weight_decay = 0.01});
         const auto& t = g.file.tensors;
-        const double* want_loss = t.at("traj.loss").ptr<const double>();
-        const double* want_norm = t.at("traj.grad_norm").ptr<const double>();
-        const double* want_lr = t.at("traj.lr").ptr<const double>();
+        const auto want_loss = test::doubles(t.at("traj.loss"));
+        const auto want_norm = test::doubles(t.at("traj.grad_norm"));
+        const auto want_lr = test::doubles(t.at("traj.lr"));
         double sum_lr = 0;
         for (int s = 0; s < 5; ++s) {
             const double lr = 1e-3 * lr_multiplier(SchedulerKind::LINEAR, s, 2, 5);
