@@ -1,11 +1,69 @@
 // AdamW over the flat parameter buffer: the per-element update (torch's and HF's legacy
 // variants) and the optimizer object that applies HF's weight-decay groups tensor by tensor.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "finetune/train.h"
+#include "ops/ops_internal.h"  // FT_SIMD_CLONES: AVX2 code where the machine has it
 
 namespace ft {
+
+namespace {
+
+// The update's scalars, formed in double and rounded once, as torch does with Python floats.
+struct AdamScalars {
+    float b1, b2, one_minus_b1, one_minus_b2, eps;
+    float decay;          // torch: 1 - lr*wd (multiplies p); hf: -lr*wd (adds p times it)
+    float neg_step_size;  // torch: -lr/bias1; hf: -lr*sqrt(bias2)/bias1
+    float sqrt_bias2;     // torch only
+};
+
+// One chunk of the update. Compiled for AVX2 and baseline (the loader picks one); an OpenMP
+// region's outlined body would get the baseline only, so the parallel loop sits outside.
+FT_SIMD_CLONES void adamw_chunk(float* __restrict p, const float* __restrict g, float* __restrict m,
+                                float* __restrict v, int64_t n, const AdamScalars& k,
+                                bool torch_form) {
+    const float b1 = k.b1, b2 = k.b2, omb1 = k.one_minus_b1, omb2 = k.one_minus_b2, eps = k.eps;
+    const float decay = k.decay, nss = k.neg_step_size, sb2 = k.sqrt_bias2;
+    if (torch_form) {
+        for (int64_t i = 0; i < n; ++i) {
+            const float gi = g[i];
+            const float mi = b1 * m[i] + omb1 * gi;
+            const float vi = b2 * v[i] + omb2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = p[i] * decay + nss * mi / (std::sqrt(vi) / sb2 + eps);
+        }
+    } else {
+        for (int64_t i = 0; i < n; ++i) {
+            const float gi = g[i];
+            const float mi = b1 * m[i] + omb1 * gi;
+            const float vi = b2 * v[i] + omb2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            const float pi = p[i] + nss * mi / (std::sqrt(vi) + eps);
+            p[i] = pi + decay * pi;
+        }
+    }
+}
+
+// Eight independent lanes let the compiler vectorise without reordering any one sum.
+FT_SIMD_CLONES double sum_squares_chunk(const float* g, int64_t n) {
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; ++j) lane[j] += static_cast<double>(g[i + j]) * g[i + j];
+    for (; i < n; ++i) lane[0] += static_cast<double>(g[i]) * g[i];
+    double s = 0.0;
+    for (double x : lane) s += x;
+    return s;
+}
+
+constexpr int64_t CHUNK = 1 << 14;
+
+}  // namespace
 
 OptimizerKind optimizer_from_name(const std::string& name) {
     if (name == "adamw_torch" || name == "adamw_torch_fused") return OptimizerKind::ADAMW_TORCH;
@@ -13,44 +71,33 @@ OptimizerKind optimizer_from_name(const std::string& name) {
     throw Error("optim '" + name + "' is not supported (adamw_torch, adamw_hf)");
 }
 
-void adamw_update(float* __restrict p, const float* __restrict g, float* __restrict m,
-                  float* __restrict v, int64_t n, double lr, double weight_decay, int64_t step,
-                  const AdamWSettings& s) {
-    // Scalars are formed in double and rounded once, as torch does with Python floats.
-    const float b1 = static_cast<float>(s.beta1), b2 = static_cast<float>(s.beta2);
-    const float one_minus_b1 = static_cast<float>(1.0 - s.beta1);
-    const float one_minus_b2 = static_cast<float>(1.0 - s.beta2);
+void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, double lr,
+                  double weight_decay, int64_t step, const AdamWSettings& s) {
     const double bias1 = 1.0 - std::pow(s.beta1, static_cast<double>(step));
     const double bias2 = 1.0 - std::pow(s.beta2, static_cast<double>(step));
-    const float eps = static_cast<float>(s.eps);
-    if (s.kind == OptimizerKind::ADAMW_TORCH) {
+    const bool torch_form = s.kind == OptimizerKind::ADAMW_TORCH;
+    AdamScalars k;
+    k.b1 = static_cast<float>(s.beta1);
+    k.b2 = static_cast<float>(s.beta2);
+    k.one_minus_b1 = static_cast<float>(1.0 - s.beta1);
+    k.one_minus_b2 = static_cast<float>(1.0 - s.beta2);
+    k.eps = static_cast<float>(s.eps);
+    if (torch_form) {
         // torch: decay first, then p += (-step_size * m) / (sqrt(v) / sqrt(bias2) + eps).
-        const float decay = static_cast<float>(1.0 - lr * weight_decay);
-        const float neg_step_size = static_cast<float>(-(lr / bias1));
-        const float sqrt_bias2 = static_cast<float>(std::sqrt(bias2));
-#pragma omp parallel for simd schedule(static)
-        for (int64_t i = 0; i < n; ++i) {
-            const float gi = g[i];
-            const float mi = b1 * m[i] + one_minus_b1 * gi;
-            const float vi = b2 * v[i] + one_minus_b2 * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
-            p[i] = p[i] * decay + neg_step_size * mi / (std::sqrt(vi) / sqrt_bias2 + eps);
-        }
+        k.decay = static_cast<float>(1.0 - lr * weight_decay);
+        k.neg_step_size = static_cast<float>(-(lr / bias1));
+        k.sqrt_bias2 = static_cast<float>(std::sqrt(bias2));
     } else {
-        // HF legacy: p -= lr*sqrt(bias2)/bias1 * m / (sqrt(v) + eps); then p -= lr*wd*p.
-        const float neg_step_size = static_cast<float>(-(lr * std::sqrt(bias2) / bias1));
-        const float neg_decay = static_cast<float>(-lr * weight_decay);
-#pragma omp parallel for simd schedule(static)
-        for (int64_t i = 0; i < n; ++i) {
-            const float gi = g[i];
-            const float mi = b1 * m[i] + one_minus_b1 * gi;
-            const float vi = b2 * v[i] + one_minus_b2 * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
-            const float pi = p[i] + neg_step_size * mi / (std::sqrt(vi) + eps);
-            p[i] = pi + neg_decay * pi;
-        }
+        // HF legacy: p += -lr*sqrt(bias2)/bias1 * m / (sqrt(v) + eps); then p += -lr*wd * p.
+        k.decay = static_cast<float>(-lr * weight_decay);
+        k.neg_step_size = static_cast<float>(-(lr * std::sqrt(bias2) / bias1));
+        k.sqrt_bias2 = 1.0f;
+    }
+    const int64_t chunks = (n + CHUNK - 1) / CHUNK;
+#pragma omp parallel for num_threads(get_num_threads()) schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t off = c * CHUNK;
+        adamw_chunk(p + off, g + off, m + off, v + off, std::min(CHUNK, n - off), k, torch_form);
     }
 }
 
@@ -73,9 +120,16 @@ void AdamW::step(ModelWeights& weights, const ModelWeights& grads, double lr) {
 }
 
 double global_grad_norm(const float* g, int64_t n) {
+    // Per-chunk partial sums added in chunk order: the same bits for any thread count.
+    const int64_t chunks = (n + CHUNK - 1) / CHUNK;
+    thread_local std::vector<double> partial;  // grows once; no allocation per step after that
+    partial.resize(static_cast<size_t>(chunks));
+    double* out = partial.data();  // the calling thread's buffer, shared with the team
+#pragma omp parallel for num_threads(get_num_threads()) schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; ++c)
+        out[c] = sum_squares_chunk(g + c * CHUNK, std::min(CHUNK, n - c * CHUNK));
     double sum = 0.0;
-#pragma omp parallel for simd reduction(+ : sum) schedule(static)
-    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(g[i]) * g[i];
+    for (double x : partial) sum += x;
     return std::sqrt(sum);
 }
 
@@ -84,7 +138,7 @@ double clip_grad_norm(float* g, int64_t n, double max_norm) {
     const double coef = max_norm / (norm + 1e-6);
     if (coef < 1.0) {
         const float c = static_cast<float>(coef);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd num_threads(get_num_threads()) schedule(static)
         for (int64_t i = 0; i < n; ++i) g[i] *= c;
     }
     return norm;
