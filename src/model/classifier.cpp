@@ -95,7 +95,10 @@ struct SequenceClassifier::Impl {
     int64_t T = 0, B = 0;
     bool train = false;
     Philox rng{0, 0};
-    std::vector<int32_t> positions;
+    // Sized with the arena (ensure_capacity), so a step never allocates.
+    std::vector<int32_t> positions;      // (T) position of each token within its sequence
+    std::vector<int32_t> zero_type_ids;  // (T) all 0, for BERT batches without token types
+    const int32_t* type_ids = nullptr;   // the last forward's token types (null: DistilBERT)
     double loss = std::numeric_limits<double>::quiet_NaN();
 
     // Saved activations (pointers into the arena).
@@ -145,6 +148,8 @@ struct SequenceClassifier::Impl {
         cap_seqs = std::max(cap_seqs, seqs);
         cap_probs = std::max(cap_probs, probs);
         arena = Arena(bytes_needed(cap_tokens, cap_seqs, cap_probs));
+        positions.resize(static_cast<size_t>(cap_tokens));
+        zero_type_ids.assign(static_cast<size_t>(cap_tokens), 0);
     }
 
     float* take(int64_t n) {
@@ -263,18 +268,14 @@ struct SequenceClassifier::Impl {
         carve(probs);
 
         // Embeddings: positions restart at 0 in every sequence, as in the padded model.
-        positions.resize(static_cast<size_t>(T));
         for (int64_t b = 0; b < B; ++b)
             for (int32_t t = bt.offsets[b]; t < bt.offsets[b + 1]; ++t)
                 positions[t] = t - bt.offsets[b];
         const bool types = arch.token_types;
-        const int32_t* type_ids =
-            types && !bt.token_type_ids.empty() ? bt.token_type_ids.data() : nullptr;
-        std::vector<int32_t>& zero_types = positions_zero;
-        if (types && !type_ids) {
-            zero_types.assign(static_cast<size_t>(T), 0);
-            type_ids = zero_types.data();
-        }
+        // BERT without token types in the batch: all segment 0, as HF defaults them.
+        type_ids = !types                      ? nullptr
+                   : bt.token_type_ids.empty() ? zero_type_ids.data()
+                                               : bt.token_type_ids.data();
         ops::embedding_forward(emb_sum, bt.input_ids.data(), positions.data(), type_ids, w(0), w(1),
                                types ? w(2) : nullptr, T, C);
         const size_t ln = types ? 3 : 2;
@@ -304,7 +305,6 @@ struct SequenceClassifier::Impl {
         loss = compute_loss();
         return loss;
     }
-    std::vector<int32_t> positions_zero;
 
     void validate(const PackedBatch& bt) const {
         if (bt.offsets.empty() || bt.offsets[0] != 0)
@@ -457,10 +457,6 @@ struct SequenceClassifier::Impl {
         const size_t ln = types ? 3 : 2;
         ops::layernorm_backward(g_sum, gw(g, ln), gw(g, ln + 1), g_emb, emb_sum, w(ln), emb_mean,
                                 emb_rstd, T, C);
-        const int32_t* type_ids = nullptr;
-        if (types)
-            type_ids = batch->token_type_ids.empty() ? positions_zero.data()
-                                                     : batch->token_type_ids.data();
         ops::embedding_backward(gw(g, 0), gw(g, 1), types ? gw(g, 2) : nullptr, g_sum,
                                 batch->input_ids.data(), positions.data(), type_ids, T, C);
     }
