@@ -8,6 +8,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libzip-dev libomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev
   libutf8proc-dev libsnappy-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev
+  libssl-dev libyaml-cpp-dev
   python3 python3-torch python3-numpy
   libopenblas0-pthread  # the BLAS of the PyTorch peer in bench/, as in the reference environment
 )

@@ -1,10 +1,12 @@
-// `finetune info MODEL_DIR`: what a checkpoint holds — family, shape, parameter count as HF's
-// num_parameters() counts it (by group), file format and dtypes, missing and unexpected keys.
+// `finetune info MODEL`: what a checkpoint (a directory, or a Hub repo id fetched into the cache)
+// holds — family, shape, parameter count as HF's num_parameters() counts it, file format and
+// dtypes, keys.
 #include <cstdio>
 #include <map>
 #include <string>
 
 #include "cli/commands.h"
+#include "finetune/hub.h"
 #include "finetune/model.h"
 
 namespace ft::cli {
@@ -23,7 +25,9 @@ void print_keys(const char* title, const std::vector<std::string>& keys) {
     for (const auto& k : keys) std::printf("  %s\n", k.c_str());
 }
 
-int run_info(const std::string& dir) {
+int run_info(const std::string& name_or_path) {
+    // A directory as it is; otherwise a Hub repo id, fetched into (or found in) the HF cache.
+    const std::string dir = hub::resolve_pretrained(name_or_path).string();
     const PretrainedModel m = load_pretrained(dir);
     const ModelConfig& c = m.config;
     std::printf("%-18s%s\n", "model:", dir.c_str());
@@ -62,9 +66,11 @@ int run_info(const std::string& dir) {
 }  // namespace
 
 Command register_info(CLI::App& app) {
-    auto* sub = app.add_subcommand("info", "Describe a model checkpoint directory");
+    auto* sub =
+        app.add_subcommand("info", "Describe a model checkpoint (directory or Hub repo id)");
     auto dir = std::make_shared<std::string>();
-    sub->add_option("model_dir", *dir, "Directory with config.json and model weights")->required();
+    sub->add_option("model", *dir, "Directory with config.json and model weights, or a Hub repo id")
+        ->required();
     return {sub, [dir] { return run_info(*dir); }};
 }
 

@@ -1,0 +1,247 @@
+// hub_download: one file of one revision into the shared cache, as huggingface_hub does it — HEAD
+// the resolve URL for commit, ETag and size; reuse the cache when it has them (or when the Hub
+// cannot be reached, or offline); else download under the blob's lock into blobs/<etag>.incomplete
+// (resumed with Range after a cut), check size and sha256, rename, and link the snapshot file.
+#include <algorithm>
+#include <cstdio>
+
+#include "hub/hub_internal.h"
+
+namespace ft::hub {
+
+namespace {
+
+struct FileMetadata {
+    std::string commit;
+    std::string etag;
+    std::string location;  // where the bytes are: a CDN URL (LFS) or the resolve URL itself
+    int64_t size = -1;
+};
+
+std::string resolve_url(const HubOptions& o, const RepoRef& repo, const std::string& filename) {
+    std::string rev;
+    for (char c : repo.revision) rev += c == '/' ? std::string("%2F") : std::string(1, c);
+    return o.endpoint + resolve_prefix(repo.type) + repo.repo_id + "/resolve/" +
+           url_encode_path(rev) + "/" + url_encode_path(filename);
+}
+
+std::optional<fs::path> find_cached(const fs::path& storage, const std::string& revision,
+                                    const std::string& filename) {
+    const auto commit = cached_commit(storage, revision);
+    if (!commit) return std::nullopt;
+    const fs::path pointer = storage / "snapshots" / *commit / filename;
+    std::error_code ec;
+    if (fs::exists(pointer, ec)) return pointer;
+    return std::nullopt;
+}
+
+bool cached_as_missing(const fs::path& storage, const std::string& revision,
+                       const std::string& filename) {
+    const auto commit = cached_commit(storage, revision);
+    std::error_code ec;
+    return commit && fs::exists(storage / ".no_exist" / *commit / filename, ec);
+}
+
+std::string where(const RepoRef& repo, const std::string& filename) {
+    return filename + " in " + repo.repo_id + "@" + repo.revision;
+}
+
+FileMetadata parse_metadata(const HttpResponse& r, const RepoRef& repo,
+                            const std::string& filename) {
+    FileMetadata m;
+    m.commit = r.header("x-repo-commit");
+    if (m.commit.empty())
+        throw Error(where(repo, filename) + ": the answer has no X-Repo-Commit header; is " +
+                    "HF_ENDPOINT a HuggingFace Hub?");
+    if (!is_commit_hash(m.commit))
+        throw Error(where(repo, filename) + ": X-Repo-Commit \"" + m.commit +
+                    "\" is not a commit hash");
+    const std::string linked = r.header("x-linked-etag");
+    m.etag = normalize_etag(linked.empty() ? r.header("etag") : linked, where(repo, filename));
+    const std::string loc = r.header("location");
+    m.location = loc.empty() ? r.url : resolve_location(r.url, loc);
+    std::string size = r.header("x-linked-size");
+    if (size.empty() && !(r.status >= 300 && r.status < 400)) size = r.header("content-length");
+    if (!size.empty()) {
+        try {
+            m.size = std::stoll(size);
+        } catch (const std::exception&) {
+            throw Error(where(repo, filename) + ": bad size header \"" + size + "\"");
+        }
+    }
+    return m;
+}
+
+int64_t file_size_or_zero(const fs::path& p) {
+    std::error_code ec;
+    const auto n = fs::file_size(p, ec);
+    return ec ? 0 : static_cast<int64_t>(n);
+}
+
+// Downloads `url` into `incomplete`, resuming what is there; retries cut connections, timeouts
+// and 5xx with backoff.
+void download_resumable(const HubOptions& o, const RepoRef& repo, const std::string& filename,
+                        const std::string& url, const fs::path& incomplete, int64_t expected) {
+    bool use_range = true;
+    for (int attempt = 0;; ++attempt) {
+        int64_t offset = use_range ? file_size_or_zero(incomplete) : 0;
+        if (expected >= 0 && offset > expected) offset = 0;
+        if (expected >= 0 && offset == expected && offset > 0) return;  // complete already
+        std::FILE* f = std::fopen(incomplete.c_str(), offset > 0 ? "ab" : "wb");
+        if (!f) throw Error(incomplete.string() + ": cannot open for writing");
+        HttpRequest req;
+        req.url = url;
+        req.follow_redirects = true;
+        req.timeout_s = o.download_timeout_s;
+        req.sink = f;
+        if (offset > 0) req.headers.push_back("Range: bytes=" + std::to_string(offset) + "-");
+        if (url.rfind(o.endpoint, 0) == 0) req.bearer_token = o.token;
+        if (o.progress_bars) req.progress_label = filename;
+        req.progress_offset = offset;
+        req.progress_total = expected;
+        HttpResponse r;
+        std::string failure;
+        try {
+            r = http_request(req);
+        } catch (const TransportError& e) {
+            failure = e.what();
+        }
+        const bool write_failed = std::ferror(f) != 0;
+        std::fclose(f);
+        if (write_failed) throw Error(incomplete.string() + ": write failed (disk full?)");
+        if (failure.empty()) {
+            if (r.status == 200 && offset > 0) {
+                use_range = false;  // the server ignored Range: the bytes went after old ones
+                --attempt;
+                continue;
+            }
+            if (r.status == 416) {
+                use_range = false;
+                continue;
+            }
+            if (r.status == 200 || r.status == 206) {
+                use_range = true;
+                const int64_t got = file_size_or_zero(incomplete);
+                if (expected < 0 || got >= expected) return;
+                failure =
+                    "got " + std::to_string(got) + " of " + std::to_string(expected) + " bytes";
+            } else if (!is_retryable_status(r.status)) {
+                raise_for_status(r, repo, filename, !o.token.empty());
+                throw Error(where(repo, filename) + ": unexpected HTTP " +
+                            std::to_string(r.status));
+            } else {
+                failure = "HTTP " + std::to_string(r.status);
+            }
+        }
+        use_range = true;
+        if (attempt >= o.max_retries)
+            throw Error("download of " + where(repo, filename) + " failed after " +
+                        std::to_string(attempt + 1) + " tries: " + failure + " (" +
+                        std::to_string(file_size_or_zero(incomplete)) + " bytes kept in " +
+                        incomplete.string() + " for the next try)");
+        log_warning("download of " + filename + " interrupted (" + failure + "); retrying");
+        backoff_sleep(o, attempt);
+    }
+}
+
+// Checks size and, for LFS files whose ETag is their sha256, the hash; renames into the blob.
+void verify_and_commit(const RepoRef& repo, const std::string& filename, const FileMetadata& m,
+                       const fs::path& incomplete, const fs::path& blob) {
+    const int64_t got = file_size_or_zero(incomplete);
+    if (m.size >= 0 && got != m.size) {
+        fs::remove(incomplete);
+        throw Error(where(repo, filename) + ": downloaded " + std::to_string(got) +
+                    " bytes, expected " + std::to_string(m.size) + "; nothing was cached");
+    }
+    const bool is_sha256 =
+        m.etag.size() == 64 && std::all_of(m.etag.begin(), m.etag.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        });
+    if (is_sha256) {
+        const std::string sha = sha256_file_hex(incomplete);
+        if (sha != m.etag) {
+            fs::remove(incomplete);
+            throw Error(where(repo, filename) + ": sha256 mismatch (expected " + m.etag + ", got " +
+                        sha + "): the download was corrupted; nothing was cached");
+        }
+    }
+    fs::rename(incomplete, blob);
+}
+
+}  // namespace
+
+fs::path hub_download(const RepoRef& repo, const std::string& filename, const HubOptions& o) {
+    validate_repo_id(repo.repo_id);
+    validate_repo_filename(filename);
+    const fs::path storage = repo_cache_dir(repo, o);
+    std::error_code ec;
+
+    // A commit hash names immutable content: a cached copy is the answer.
+    if (is_commit_hash(repo.revision) &&
+        fs::exists(storage / "snapshots" / repo.revision / filename, ec))
+        return storage / "snapshots" / repo.revision / filename;
+
+    const auto from_cache_or_throw = [&](const std::string& why) {
+        if (auto p = find_cached(storage, repo.revision, filename)) return *p;
+        if (cached_as_missing(storage, repo.revision, filename))
+            throw Error("file " + filename + " not found in " + repo.repo_id + "@" + repo.revision +
+                        " (cached answer)");
+        throw Error(why + ", and " + where(repo, filename) + " is not in the cache at " +
+                    storage.string());
+    };
+    if (o.is_offline(repo.type)) return from_cache_or_throw("offline mode (HF_HUB_OFFLINE=1)");
+
+    // HEAD once without retries: when the Hub cannot answer, the cache can, as in Python.
+    const std::string url = resolve_url(o, repo, filename);
+    HttpResponse head;
+    for (int pass = 0; pass < 2; ++pass) {
+        const int retries = pass == 0 ? 0 : o.max_retries;
+        try {
+            head = hub_request(o, "HEAD", url, true, retries);
+        } catch (const TransportError& e) {
+            if (pass == 0) {
+                if (auto p = find_cached(storage, repo.revision, filename)) return *p;
+                continue;
+            }
+            throw Error(std::string("cannot reach the Hub (") + e.what() + "), and " +
+                        where(repo, filename) + " is not in the cache at " + storage.string());
+        }
+        if (pass == 0 && is_retryable_status(head.status)) {
+            if (auto p = find_cached(storage, repo.revision, filename)) return *p;
+            continue;
+        }
+        break;
+    }
+    if (head.status == 404 && head.header("x-error-code") == "EntryNotFound") {
+        const std::string commit = head.header("x-repo-commit");
+        if (is_commit_hash(commit)) {
+            const fs::path marker = storage / ".no_exist" / commit / filename;
+            fs::create_directories(marker.parent_path(), ec);
+            if (!ec) std::fclose(std::fopen(marker.c_str(), "ab"));
+            write_ref(storage, repo.revision, commit);
+        }
+    }
+    raise_for_status(head, repo, filename, !o.token.empty());
+    const FileMetadata m = parse_metadata(head, repo, filename);
+
+    const fs::path pointer = storage / "snapshots" / m.commit / filename;
+    write_ref(storage, repo.revision, m.commit);
+    if (fs::exists(pointer, ec)) return pointer;
+
+    const fs::path blob = storage / "blobs" / m.etag;
+    fs::create_directories(blob.parent_path());
+    {
+        // One writer per blob across threads and processes (flock on a per-open description).
+        FileLock lock(o.cache_dir / ".locks" / repo_folder_name(repo.repo_id, repo.type) /
+                      (m.etag + ".lock"));
+        if (!fs::exists(blob, ec)) {
+            const fs::path incomplete = blob.string() + ".incomplete";
+            download_resumable(o, repo, filename, m.location, incomplete, m.size);
+            verify_and_commit(repo, filename, m, incomplete, blob);
+        }
+        link_snapshot_file(storage, m.commit, filename, m.etag);
+    }
+    return pointer;
+}
+
+}  // namespace ft::hub

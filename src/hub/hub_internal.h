@@ -1,0 +1,104 @@
+// Private pieces of the Hub client shared by its files: the libcurl wrapper (http.cpp), the cache
+// layout helpers (cache.cpp) and the Hub's error answers turned into clear messages (errors.cpp).
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "finetune/hub.h"
+
+namespace ft::hub {
+
+// ---------------------------------------------------------------------------------------------
+// HTTP (http.cpp)
+
+struct HttpRequest {
+    std::string method = "GET";  // "GET" or "HEAD"
+    std::string url;
+    std::vector<std::string> headers;  // "Name: value"
+    std::string bearer_token;          // sent as Authorization; never logged
+    bool follow_redirects = false;     // all redirects (curl); else the 3xx itself comes back
+    double timeout_s = 10;             // connect timeout, and the stall limit for bodies
+    bool total_timeout = false;        // also cap the whole request at timeout_s (metadata calls)
+    std::FILE* sink = nullptr;         // body goes here when set, else into HttpResponse::body
+    std::string progress_label;        // a progress bar on stderr when not empty
+    int64_t progress_offset = 0;       // bytes already there (a resumed download)
+    int64_t progress_total = 0;
+};
+
+struct HttpResponse {
+    long status = 0;
+    std::map<std::string, std::string> headers;  // lower-case names, of the last response
+    std::string body;
+    std::string url;  // the effective URL
+    std::string header(const std::string& lower_name) const;
+};
+
+// A failure below HTTP (connection refused, timeout, cut connection): worth a retry, and the
+// cache may answer instead.
+class TransportError : public Error {
+  public:
+    TransportError(const std::string& what, bool timed_out) : Error(what), timed_out(timed_out) {}
+    bool timed_out;
+};
+
+HttpResponse http_request(const HttpRequest& request);
+
+// A relative or absolute Location resolved against the URL it came from.
+std::string resolve_location(const std::string& base_url, const std::string& location);
+// Percent-encodes a path, keeping '/'.
+std::string url_encode_path(const std::string& path);
+
+// Sleeps for retry `attempt` (0-based): base * 2^attempt, capped at 8 s.
+void backoff_sleep(const HubOptions& options, int attempt);
+bool is_retryable_status(long status);
+
+// A request to the Hub itself (API or resolve): token attached, relative redirects followed (a
+// renamed repo), absolute ones returned to the caller; 5xx/429/transport errors retried.
+HttpResponse hub_request(const HubOptions& options, const std::string& method,
+                         const std::string& url, bool total_timeout, int max_retries);
+
+// ---------------------------------------------------------------------------------------------
+// The Hub's error answers (errors.cpp): throws a clear ft::Error for any status >= 400.
+// `what` names the repo (and file) at fault.
+
+void raise_for_status(const HttpResponse& response, const RepoRef& repo,
+                      const std::string& filename, bool has_token);
+
+// ---------------------------------------------------------------------------------------------
+// Cache layout (cache.cpp)
+
+std::string api_prefix(RepoType type);      // "/api/models/" or "/api/datasets/"
+std::string resolve_prefix(RepoType type);  // "/" or "/datasets/"
+std::string type_name(RepoType type);       // "model" / "dataset"
+bool is_commit_hash(const std::string& revision);
+
+// The commit a revision names in the cache: itself when a commit hash, else refs/<revision>.
+std::optional<std::string> cached_commit(const fs::path& storage, const std::string& revision);
+// Writes refs/<revision> = commit (atomically) unless the revision is the commit itself.
+void write_ref(const fs::path& storage, const std::string& revision, const std::string& commit);
+// snapshots/<commit>/<filename> -> ../../blobs/<etag> (one more ../ per directory level).
+void link_snapshot_file(const fs::path& storage, const std::string& commit,
+                        const std::string& filename, const std::string& etag);
+// Strips W/ and quotes from an ETag; throws unless the rest is a safe blob file name.
+std::string normalize_etag(const std::string& etag, const std::string& where);
+
+// An exclusive flock(2) on a lock file, released on destruction.
+class FileLock {
+  public:
+    explicit FileLock(const fs::path& path);
+    ~FileLock();
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+
+  private:
+    int fd_ = -1;
+};
+
+std::string sha256_file_hex(const fs::path& path);
+
+}  // namespace ft::hub

@@ -1,0 +1,108 @@
+// Names the client trusts only after checking: repo ids, file names from the server (which must
+// never lead outside the cache) and the glob patterns of --include and dataset data_files.
+#include <cctype>
+
+#include "hub/hub_internal.h"
+
+namespace ft::hub {
+
+void validate_repo_filename(const std::string& filename) {
+    const auto bad = [&](const std::string& why) {
+        throw Error("unsafe file name from the Hub: \"" + filename + "\" (" + why + ")");
+    };
+    if (filename.empty()) bad("empty");
+    if (filename[0] == '/') bad("absolute path");
+    if (filename.find('\\') != std::string::npos) bad("backslash");
+    if (filename.find('\0') != std::string::npos) bad("NUL byte");
+    size_t start = 0;
+    while (true) {
+        const size_t end = filename.find('/', start);
+        const std::string part =
+            filename.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        if (part.empty()) bad("empty path component");
+        if (part == "." || part == "..") bad("'" + part + "' component");
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+}
+
+void validate_repo_id(const std::string& repo_id) {
+    const auto bad = [&](const std::string& why) {
+        throw Error("invalid repository id \"" + repo_id + "\": " + why +
+                    " (expected \"name\" or \"org/name\")");
+    };
+    if (repo_id.empty()) bad("empty");
+    int slashes = 0;
+    for (unsigned char c : repo_id) {
+        if (c == '/') {
+            ++slashes;
+        } else if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') {
+            bad("character '" + std::string(1, static_cast<char>(c)) + "'");
+        }
+    }
+    if (slashes > 1) bad("more than one '/'");
+    if (repo_id.front() == '/' || repo_id.back() == '/') bad("empty org or name");
+    size_t start = 0;
+    while (start <= repo_id.size()) {
+        size_t end = repo_id.find('/', start);
+        if (end == std::string::npos) end = repo_id.size();
+        const std::string part = repo_id.substr(start, end - start);
+        if (part == "." || part == ".." || part.find("--") != std::string::npos)
+            bad("'" + part + "' is not a valid name part");
+        start = end + 1;
+    }
+}
+
+namespace {
+
+// fnmatch without FNM_PATHNAME: '*' also matches '/'.
+bool match_from(const std::string& p, size_t pi, const std::string& s, size_t si) {
+    while (pi < p.size()) {
+        const char c = p[pi];
+        if (c == '*') {
+            while (pi < p.size() && p[pi] == '*') ++pi;
+            if (pi == p.size()) return true;
+            for (size_t k = si; k <= s.size(); ++k)
+                if (match_from(p, pi, s, k)) return true;
+            return false;
+        }
+        if (si == s.size()) return false;
+        if (c == '?') {
+            ++pi;
+            ++si;
+            continue;
+        }
+        if (c == '[') {
+            size_t close = p.find(']', pi + 2);
+            if (close != std::string::npos) {
+                bool negate = p[pi + 1] == '!';
+                size_t k = pi + 1 + (negate ? 1 : 0);
+                bool hit = false;
+                for (; k < close; ++k) {
+                    if (k + 2 < close && p[k + 1] == '-') {
+                        hit |= s[si] >= p[k] && s[si] <= p[k + 2];
+                        k += 2;
+                    } else {
+                        hit |= s[si] == p[k];
+                    }
+                }
+                if (hit == negate) return false;
+                pi = close + 1;
+                ++si;
+                continue;
+            }
+        }
+        if (c != s[si]) return false;
+        ++pi;
+        ++si;
+    }
+    return si == s.size();
+}
+
+}  // namespace
+
+bool glob_match(const std::string& pattern, const std::string& path) {
+    return match_from(pattern, 0, path, 0);
+}
+
+}  // namespace ft::hub

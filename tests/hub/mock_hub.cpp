@@ -1,0 +1,135 @@
+// Starts and stops tools/mock_hub.py for the hub tests and talks to its control endpoints.
+#include "hub/mock_hub.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+
+#include "hub/hub_internal.h"
+#include "test_env.h"
+
+namespace ft::test {
+
+namespace fs = std::filesystem;
+
+fs::path mock_repos() {
+    // Built once into the testdata folder and shared by the test processes ctest runs side by
+    // side: the first one builds under a lock, into a temporary folder that is then renamed.
+    static std::once_flag once;
+    static const fs::path dir = testdata_dir() / "mock_hub_repos";
+    std::call_once(once, [] {
+        fs::create_directories(testdata_dir());
+        hub::FileLock lock(testdata_dir() / "mock_hub_repos.lock");
+        const fs::path script = tools_dir() / "make_mock_hub_repos.py";
+        // Rebuilt when the script changed since.
+        if (fs::exists(dir / "manifest.json") &&
+            fs::last_write_time(dir / "manifest.json") > fs::last_write_time(script))
+            return;
+        const fs::path tmp = testdata_dir() / ("mock_hub_repos.tmp." + std::to_string(::getpid()));
+        const std::string cmd = python() + " " + script.string() + " --shared " +
+                                shared_dir().string() + " --out " + tmp.string();
+        std::string out;
+        if (run_command(cmd, &out) != 0) throw Error("make_mock_hub_repos.py failed: " + out);
+        fs::remove_all(dir);
+        fs::rename(tmp, dir);
+    });
+    return dir;
+}
+
+const nlohmann::json& mock_manifest() {
+    static const nlohmann::json m =
+        nlohmann::json::parse(read_file_bytes(mock_repos() / "manifest.json"));
+    return m;
+}
+
+std::string read_file_bytes(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    if (!f) throw Error(p.string() + ": cannot open");
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+MockHub::MockHub() {
+    const std::string root = mock_repos().string();
+    int fds[2];
+    if (::pipe(fds) != 0) throw Error("pipe failed");
+    const std::string py = python();
+    const std::string script = (tools_dir() / "mock_hub.py").string();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        ::dup2(fds[1], STDOUT_FILENO);
+        ::close(fds[0]);
+        ::close(fds[1]);
+        ::execl(py.c_str(), py.c_str(), script.c_str(), "--root", root.c_str(),
+                static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    // The first line on its stdout is the port it bound.
+    std::string line;
+    char c;
+    while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(fds[0]);
+    port_ = std::atoi(line.c_str());
+    if (port_ <= 0) {
+        stop();
+        throw Error("mock_hub.py did not start (printed \"" + line + "\")");
+    }
+}
+
+MockHub::~MockHub() {
+    stop();
+}
+
+void MockHub::stop() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGTERM);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+}
+
+std::string MockHub::get(const std::string& path) const {
+    hub::HttpRequest req;
+    req.url = endpoint() + path;
+    const auto r = hub::http_request(req);
+    if (r.status != 200) throw Error(path + ": mock answered " + std::to_string(r.status));
+    return r.body;
+}
+
+nlohmann::json MockHub::log() const {
+    return nlohmann::json::parse(get("/_mock/log"));
+}
+void MockHub::clear_log() const {
+    get("/_mock/clear_log");
+}
+void MockHub::set_faults(const std::string& query) const {
+    get("/_mock/faults?" + query);
+}
+
+std::vector<nlohmann::json> MockHub::requests(const std::string& method,
+                                              const std::string& part) const {
+    std::vector<nlohmann::json> out;
+    for (const auto& r : log())
+        if (r["method"] == method && r["path"].get<std::string>().find(part) != std::string::npos)
+            out.push_back(r);
+    return out;
+}
+
+hub::HubOptions mock_options(const MockHub& hub, const std::string& tag) {
+    hub::HubOptions o;
+    o.endpoint = hub.endpoint();
+    o.hf_home = make_temp_dir("hub_" + tag);
+    o.cache_dir = o.hf_home / "hub";
+    o.progress_bars = false;
+    o.max_retries = 3;
+    o.retry_base_delay_s = 0.01;
+    o.download_timeout_s = 5;
+    o.etag_timeout_s = 5;
+    return o;
+}
+
+}  // namespace ft::test

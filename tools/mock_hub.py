@@ -1,0 +1,323 @@
+"""A mock HuggingFace Hub on 127.0.0.1 for the hub tests: serves a repository tree (made by
+tools/make_mock_hub_repos.py) with the Hub's endpoints, headers and error codes, logs every request
+and injects faults on demand. Standard library only; prints the port on stdout, then serves.
+
+Tree: ROOT/repos.json plus ROOT/<models|datasets>/<repo_id>/<commit>/<files>. repos.json:
+  {"repos": {"models/org/name": {"branches": {"main": sha}, "token": null | "secret",
+                                 "extra_siblings": {"name": "content"}}},
+   "redirects": {"models/old-name": "models/org/name"}, "lfs": ["*.safetensors", ...]}
+
+Endpoints (as huggingface.co):
+  HEAD/GET /{repo}/resolve/{rev}/{path}, /datasets/{repo}/resolve/{rev}/{path}
+      X-Repo-Commit, ETag (quoted git blob sha1); LFS files answer 302 to an absolute /_lfs/<sha256>
+      (host "localhost", standing for the CDN) with X-Linked-Etag (quoted sha256) and X-Linked-Size; Range requests (206, 416).
+  GET /api/{models|datasets}/{repo}/revision/{rev}  -> {"id", "sha", "siblings": [{"rfilename"}]}
+  GET /api/{models|datasets}/{repo}/tree/{rev}[/{path}]?recursive=true -> [{"type", "path", ...}]
+  Renamed repos answer 307 with a relative Location. Errors: 404 + X-Error-Code RepoNotFound,
+  RevisionNotFound, EntryNotFound; 401 GatedRepo without a token, 401 with a wrong token.
+Control (tests): GET /_mock/faults?match=SUBSTR&cut_after=N&corrupt=1&delay=S&status=503&times=K
+  arms faults for file bodies whose URL path contains SUBSTR; GET /_mock/log returns the request
+  log (method, path, range, auth: whether an Authorization header came); GET /_mock/clear_log.
+"""
+import argparse
+import fnmatch
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Hub:
+    def __init__(self, root):
+        self.root = root
+        with open(os.path.join(root, "repos.json")) as f:
+            cfg = json.load(f)
+        self.repos = cfg["repos"]
+        self.redirects = cfg.get("redirects", {})
+        self.lfs = cfg.get("lfs", [])
+        self.lock = threading.Lock()
+        self.log = []
+        self.faults = {}
+        self.blobs = {}  # sha256 -> file path, for /_lfs
+
+    def repo_dir(self, key, commit):
+        return os.path.join(self.root, key, commit)
+
+    def commit_of(self, key, rev):
+        repo = self.repos[key]
+        if rev in repo["branches"]:
+            return repo["branches"][rev]
+        if len(rev) == 40 and os.path.isdir(self.repo_dir(key, rev)):
+            return rev
+        return None
+
+    def files(self, key, commit):
+        base = self.repo_dir(key, commit)
+        out = []
+        for d, _, names in os.walk(base):
+            for n in names:
+                out.append(os.path.relpath(os.path.join(d, n), base).replace(os.sep, "/"))
+        return sorted(out)
+
+    def is_lfs(self, path):
+        return any(fnmatch.fnmatch(os.path.basename(path), p) for p in self.lfs)
+
+
+def git_blob_sha1(data):
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def split_repo(parts, hub, kind):
+    """Finds the repo id at the start of `parts` (1 or 2 components). Returns (key, rest)."""
+    for n in (2, 1):
+        if len(parts) > n:
+            key = kind + "/" + "/".join(parts[:n])
+            if key in hub.repos or key in hub.redirects:
+                return key, parts[n:]
+    # Unknown repo: assume org/name when the next part is an endpoint word.
+    n = 2 if len(parts) > 2 and parts[2] in ("resolve", "revision", "tree") else 1
+    return kind + "/" + "/".join(parts[:n]), parts[n:]
+
+
+class Handler(BaseHTTPRequestHandler):
+    hub = None
+
+    def log_message(self, fmt, *args):  # quiet: the tests read /_mock/log instead
+        pass
+
+    def do_HEAD(self):
+        self.handle_any(head=True)
+
+    def do_GET(self):
+        self.handle_any(head=False)
+
+    # --- responses -----------------------------------------------------------------------------
+
+    def send(self, status, headers=None, body=b"", head=False):
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        if "Content-Length" not in (headers or {}):
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head and body:
+            self.wfile.write(body)
+
+    def error(self, status, code, message, extra=None, head=False):
+        headers = {"X-Error-Message": message, "Content-Type": "application/json"}
+        if code:
+            headers["X-Error-Code"] = code
+        headers.update(extra or {})
+        self.send(status, headers, json.dumps({"error": message}).encode(), head)
+
+    def json(self, obj, head=False):
+        self.send(200, {"Content-Type": "application/json"}, json.dumps(obj).encode(), head)
+
+    # --- dispatch ------------------------------------------------------------------------------
+
+    def handle_any(self, head):
+        hub = self.hub
+        url = urllib.parse.urlsplit(self.path)
+        path = urllib.parse.unquote(url.path)
+        query = urllib.parse.parse_qs(url.query)
+        with hub.lock:
+            hub.log.append({"method": self.command, "path": path,
+                            "range": self.headers.get("Range"),
+                            "auth": self.headers.get("Authorization") is not None})
+        if path.startswith("/_mock/"):
+            return self.control(path, query)
+        if path.startswith("/_lfs/"):
+            sha = path[len("/_lfs/"):]
+            if sha not in hub.blobs:
+                return self.error(404, None, "no such blob", head=head)
+            return self.serve_file(hub.blobs[sha], path, {"ETag": '"%s"' % sha}, head)
+        parts = [p for p in path.split("/") if p]
+        if parts[:1] == ["api"] and len(parts) > 2 and parts[1] in ("models", "datasets"):
+            key, rest = split_repo(parts[2:], hub, parts[1])
+            prefix = "/api/" + parts[1] + "/"
+            return self.api(key, rest, prefix, url.query, head)
+        kind = "models"
+        if parts[:1] == ["datasets"]:
+            kind, parts = "datasets", parts[1:]
+        key, rest = split_repo(parts, hub, kind)
+        if len(rest) >= 3 and rest[0] == "resolve":
+            prefix = "/" if kind == "models" else "/datasets/"
+            return self.resolve(key, rest[1], "/".join(rest[2:]), prefix, url.query, head)
+        return self.error(404, None, "unknown endpoint " + path, head=head)
+
+    def control(self, path, query):
+        hub = self.hub
+        if path == "/_mock/log":
+            with hub.lock:
+                return self.json(list(hub.log))
+        if path == "/_mock/clear_log":
+            with hub.lock:
+                hub.log.clear()
+            return self.json({})
+        if path == "/_mock/faults":
+            with hub.lock:
+                hub.faults = {k: v[0] for k, v in query.items()}
+            return self.json(hub.faults)
+        return self.error(404, None, "unknown control " + path)
+
+    def redirect_repo(self, key, rest_path, prefix, query, head):
+        """A renamed repo: 307 to the new name, with a relative Location like the Hub's."""
+        target = self.hub.redirects[key].split("/", 1)[1]
+        loc = prefix + target + "/" + rest_path + ("?" + query if query else "")
+        self.send(307, {"Location": urllib.parse.quote(loc, safe="/?=&")}, head=head)
+
+    def check_repo(self, key, head):
+        """Answers the auth errors; returns the repo config or None once an error was sent."""
+        repo = self.hub.repos.get(key)
+        if repo is None:
+            self.error(404, "RepoNotFound", "Repository not found", head=head)
+            return None
+        want = repo.get("token")
+        if want:
+            auth = self.headers.get("Authorization")
+            if auth is None:
+                self.error(401, "GatedRepo", "Access to this repo is restricted. You must be "
+                           "authenticated to access it.", head=head)
+                return None
+            if auth != "Bearer " + want:
+                self.error(401, None, "Invalid credentials in Authorization header", head=head)
+                return None
+        return repo
+
+    def api(self, key, rest, prefix, query, head):
+        hub = self.hub
+        if key in hub.redirects:
+            return self.redirect_repo(key, "/".join(rest), prefix, query, head)
+        repo = self.check_repo(key, head)
+        if repo is None:
+            return
+        if len(rest) >= 2 and rest[0] in ("revision", "tree"):
+            commit = hub.commit_of(key, rest[1])
+            if commit is None:
+                return self.error(404, "RevisionNotFound", "Invalid rev id: " + rest[1], head=head)
+            files = hub.files(key, commit)
+            if rest[0] == "revision":
+                names = files + list(repo.get("extra_siblings", {}))
+                return self.json({"id": key.split("/", 1)[1], "sha": commit,
+                                  "siblings": [{"rfilename": n} for n in names]}, head)
+            sub = "/".join(rest[2:])
+            entries = []
+            for f in files:
+                if sub and not f.startswith(sub + "/"):
+                    continue
+                with open(os.path.join(hub.repo_dir(key, commit), f), "rb") as fh:
+                    data = fh.read()
+                e = {"type": "file", "path": f, "size": len(data), "oid": git_blob_sha1(data)}
+                if hub.is_lfs(f):
+                    e["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data),
+                                "pointerSize": 134}
+                entries.append(e)
+            for name in repo.get("extra_siblings", {}):
+                entries.append({"type": "file", "path": name, "size": 1, "oid": "0" * 40})
+            return self.json(entries, head)
+        return self.error(404, None, "unknown api endpoint", head=head)
+
+    def resolve(self, key, rev, fname, prefix, query, head):
+        hub = self.hub
+        if key in hub.redirects:
+            return self.redirect_repo(key, "resolve/%s/%s" % (rev, fname), prefix, query, head)
+        repo = self.check_repo(key, head)
+        if repo is None:
+            return
+        commit = hub.commit_of(key, rev)
+        if commit is None:
+            return self.error(404, "RevisionNotFound", "Invalid rev id: " + rev, head=head)
+        extra = repo.get("extra_siblings", {})
+        if fname in extra:  # a hostile name: served as-is, the client must refuse it first
+            body = extra[fname].encode()
+            return self.send(200, {"X-Repo-Commit": commit,
+                                   "ETag": '"%s"' % git_blob_sha1(body)}, body, head)
+        full = os.path.normpath(os.path.join(hub.repo_dir(key, commit), fname))
+        if not full.startswith(hub.repo_dir(key, commit) + os.sep) or not os.path.isfile(full):
+            return self.error(404, "EntryNotFound", "Entry not found",
+                              {"X-Repo-Commit": commit}, head)
+        with open(full, "rb") as fh:
+            data = fh.read()
+        if hub.is_lfs(fname):
+            sha = hashlib.sha256(data).hexdigest()
+            with hub.lock:
+                hub.blobs[sha] = full
+            # Another host name for the same server, as the Hub's CDN is another host: the client
+            # must not send the token there.
+            host = "http://localhost:%d" % self.server.server_address[1]
+            return self.send(302, {
+                "Location": host + "/_lfs/" + sha, "X-Repo-Commit": commit,
+                "X-Linked-Etag": '"%s"' % sha, "X-Linked-Size": str(len(data)),
+                "ETag": '"%s"' % git_blob_sha1(data)}, head=head)
+        return self.serve_file(full, self.path, {"X-Repo-Commit": commit,
+                                                 "ETag": '"%s"' % git_blob_sha1(data)}, head)
+
+    def serve_file(self, full, url_path, headers, head):
+        hub = self.hub
+        with open(full, "rb") as fh:
+            data = bytearray(fh.read())
+        with hub.lock:
+            f = dict(hub.faults)
+            armed = not head and f.get("match") is not None and f["match"] in url_path
+            if armed and "status" in f:
+                times = int(f.get("times", "1"))
+                if times > 0:
+                    hub.faults["times"] = str(times - 1)
+                else:
+                    armed = False
+                    f.pop("cut_after", None)
+        if armed and "delay" in f:
+            time.sleep(float(f["delay"]))
+        if armed and "status" in f:
+            return self.error(int(f["status"]), None, "injected failure")
+        if armed and "corrupt" in f and len(data) > 0:
+            data[len(data) // 2] ^= 0xFF
+        start, end, status = 0, len(data), 200
+        rng = self.headers.get("Range")
+        if rng and rng.startswith("bytes="):
+            a, _, b = rng[len("bytes="):].partition("-")
+            start = int(a)
+            end = int(b) + 1 if b else len(data)
+            if start >= len(data):
+                return self.send(416, {"Content-Range": "bytes */%d" % len(data)}, head=head)
+            status = 206
+            headers = dict(headers, **{"Content-Range": "bytes %d-%d/%d" % (start, end - 1,
+                                                                              len(data))})
+        body = bytes(data[start:end])
+        if armed and "cut_after" in f:
+            with hub.lock:
+                hub.faults.pop("cut_after", None)  # once
+            n = int(f["cut_after"])
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:n])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.send(status, headers, body, head)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args()
+    Handler.hub = Hub(args.root)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
