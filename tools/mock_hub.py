@@ -16,7 +16,8 @@ Endpoints (as huggingface.co):
   Renamed repos answer 307 with a relative Location. Errors: 404 + X-Error-Code RepoNotFound,
   RevisionNotFound, EntryNotFound; 401 GatedRepo without a token, 401 with a wrong token.
 Control (tests): GET /_mock/faults?match=SUBSTR&cut_after=N&corrupt=1&delay=S&status=503&times=K
-  arms faults for file bodies whose URL path contains SUBSTR; GET /_mock/log returns the request
+  arms faults for file bodies whose URL path contains SUBSTR (the first K requests when times is
+  given; cut_after hits once); GET /_mock/log returns the request
   log (method, path, range, auth: whether an Authorization header came); GET /_mock/clear_log.
 """
 import argparse
@@ -263,13 +264,10 @@ class Handler(BaseHTTPRequestHandler):
         with hub.lock:
             f = dict(hub.faults)
             armed = not head and f.get("match") is not None and f["match"] in url_path
-            if armed and "status" in f:
-                times = int(f.get("times", "1"))
-                if times > 0:
-                    hub.faults["times"] = str(times - 1)
-                else:
-                    armed = False
-                    f.pop("cut_after", None)
+            if armed and "times" in f:  # the fault hits this many requests, then none
+                times = int(f["times"])
+                hub.faults["times"] = str(times - 1)
+                armed = times > 0
         if armed and "delay" in f:
             time.sleep(float(f["delay"]))
         if armed and "status" in f:
@@ -304,14 +302,22 @@ class Handler(BaseHTTPRequestHandler):
         self.send(status, headers, body, head)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (timeout tests) leaves a broken pipe behind: not an error here.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", required=True)
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
     Handler.hub = Hub(args.root)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", args.port), Handler)
     print(server.server_address[1], flush=True)
     try:
         server.serve_forever()

@@ -96,8 +96,9 @@ std::vector<TreeEntry> list_repo_tree(const RepoRef& repo, const std::string& pa
                                       const HubOptions& o) {
     validate_repo_id(repo.repo_id);
     if (!path.empty()) validate_repo_filename(path);
-    std::string url = api_url(o, repo, "tree") + (path.empty() ? "" : "/" + url_encode_path(path)) +
-                      "?recursive=true";
+    std::string url = api_url(o, repo, "tree");
+    if (!path.empty()) url.append("/").append(url_encode_path(path));
+    url += "?recursive=true";
     std::vector<TreeEntry> out;
     for (int page = 0; !url.empty() && page < 1000; ++page) {
         const HttpResponse r = hub_request(o, "GET", url, true, o.max_retries);

@@ -1,8 +1,8 @@
 // hub_download against the mock Hub: a fresh download equals the served bytes; the cache answers
 // offline and with the server stopped; branches and commit hashes pin revisions; renamed repos
 // (relative redirects) and LFS files (absolute redirects) resolve; a cut connection resumes with
-// Range; corrupted bytes fail the sha256 check with nothing committed; 5xx is retried; two
-// concurrent downloads of one blob both succeed and fetch it once.
+// Range; corrupted bytes fail the sha256 check with nothing committed; 5xx and stalls are
+// retried; two concurrent downloads of one blob both succeed and fetch it once.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -215,6 +215,16 @@ TEST(HubDownload, ServerErrorsAreRetriedWithBackoff) {
                   std::string::npos)
             << e.what();
     }
+}
+
+TEST(HubDownload, AStalledBodyTimesOutAndIsRetried) {
+    test::MockHub mock;
+    auto o = test::mock_options(mock, "timeout");
+    o.download_timeout_s = 1;  // HF_HUB_DOWNLOAD_TIMEOUT
+    mock.set_faults("match=_lfs&delay=3&times=1");
+    const fs::path p = hub::hub_download(model(), "model.safetensors", o);
+    EXPECT_EQ(test::read_file_bytes(p), served(C_MAIN, "model.safetensors"));
+    EXPECT_EQ(mock.requests("GET", "/_lfs/").size(), 2u);
 }
 
 TEST(HubDownload, TwoConcurrentDownloadsOfOneBlobFetchItOnce) {
