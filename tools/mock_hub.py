@@ -18,7 +18,8 @@ Endpoints (as huggingface.co):
 Control (tests): GET /_mock/faults?match=SUBSTR&cut_after=N&corrupt=1&delay=S&status=503&times=K
   arms faults for file bodies whose URL path contains SUBSTR (the first K requests when times is
   given; cut_after hits once); GET /_mock/log returns the request
-  log (method, path, range, auth: whether an Authorization header came); GET /_mock/clear_log.
+  log (method, path, range, auth: whether an Authorization header came; method DONE marks a file
+  body sent in full); GET /_mock/clear_log.
 """
 import argparse
 import fnmatch
@@ -300,6 +301,10 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.send(status, headers, body, head)
+        if not head:  # lets tests order events: this body was sent in full
+            with hub.lock:
+                hub.log.append({"method": "DONE", "path": urllib.parse.urlsplit(url_path).path,
+                                "range": None, "auth": False})
 
 
 class Server(ThreadingHTTPServer):

@@ -225,8 +225,15 @@ fs::path hub_download(const RepoRef& repo, const std::string& filename, const Hu
     const FileMetadata m = parse_metadata(head, repo, filename);
 
     const fs::path pointer = storage / "snapshots" / m.commit / filename;
+    if (fs::exists(pointer, ec)) {
+        // Cached: updating the ref is best effort, the cache may be read-only (as in Python).
+        try {
+            write_ref(storage, repo.revision, m.commit);
+        } catch (const std::exception&) {
+        }
+        return pointer;
+    }
     write_ref(storage, repo.revision, m.commit);
-    if (fs::exists(pointer, ec)) return pointer;
 
     const fs::path blob = storage / "blobs" / m.etag;
     fs::create_directories(blob.parent_path());

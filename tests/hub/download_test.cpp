@@ -251,6 +251,14 @@ TEST(HubDownload, TwoConcurrentDownloadsOfOneBlobFetchItOnce) {
     EXPECT_EQ(test::read_file_bytes(a), served(C_MAIN, "model.safetensors"));
     EXPECT_EQ(mock.requests("HEAD", "/resolve/main/model.safetensors").size(), 2u);
     EXPECT_EQ(mock.requests("GET", "/_lfs/").size(), 1u);
+    // Both asked before the one body was complete: the second waited on the lock, then found
+    // the blob.
+    int heads_before_done = 0;
+    for (const auto& r : mock.log()) {
+        if (r["method"] == "DONE") break;
+        heads_before_done += r["method"] == "HEAD";
+    }
+    EXPECT_EQ(heads_before_done, 2);
     EXPECT_TRUE(fs::exists(o.cache_dir / ".locks" / "models--test-org--tiny-distilbert" /
                            (sha256_of(C_MAIN, "model.safetensors") + ".lock")));
 }
