@@ -1,6 +1,6 @@
 // The CLI against the mock Hub: `finetune download` prints the snapshot folder with only the
 // --include'd files; `finetune info` takes a repo id; two processes downloading one blob at once
-// both succeed; Hub errors are one line and exit 1.
+// both succeed; a progress bar shows on a terminal only; Hub errors are one line and exit 1.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -73,6 +73,40 @@ TEST(HubCli, TwoProcessesDownloadingOneBlobBothSucceed) {
               test::read_file_bytes(test::mock_repos() / "models/test-org/tiny-distilbert" /
                                     test::C_MAIN / "model.safetensors"));
     EXPECT_EQ(mock.requests("GET", "/_lfs/").size(), 1u);
+}
+
+TEST(HubCli, ProgressBarOnATerminalUnlessDisabled) {
+    if (test::run_command("command -v script") != 0)
+        GTEST_SKIP() << "util-linux `script` (a pseudo-terminal for the CLI) is not installed";
+    test::MockHub mock;
+    const std::string env =
+        "env -u HF_HUB_CACHE -u HUGGINGFACE_HUB_CACHE -u HF_TOKEN -u "
+        "HF_HUB_OFFLINE -u HF_HUB_DISABLE_PROGRESS_BARS HF_ENDPOINT=" +
+        mock.endpoint() + " HF_HOME=";
+    const std::string args = " download test-org/tiny-distilbert --include model.safetensors";
+    std::string out;
+    // On a terminal (script gives the CLI one): a bar that reaches 100%.
+    fs::path home = test::make_temp_dir("hub_cli_bar");
+    ASSERT_EQ(test::run_command("script -qec \"" + env + home.string() + " " + test::cli() + args +
+                                    "\" /dev/null",
+                                &out),
+              0)
+        << out;
+    EXPECT_NE(out.find("model.safetensors: 100% |##############################| 4.0 MB/4.0 MB"),
+              std::string::npos)
+        << out;
+    // Disabled by HF_HUB_DISABLE_PROGRESS_BARS, and never when stderr is not a terminal.
+    home = test::make_temp_dir("hub_cli_nobar");
+    ASSERT_EQ(test::run_command("script -qec \"" + env + home.string() +
+                                    " HF_HUB_DISABLE_PROGRESS_BARS=1 " + test::cli() + args +
+                                    "\" /dev/null",
+                                &out),
+              0)
+        << out;
+    EXPECT_EQ(out.find("100%"), std::string::npos) << out;
+    home = test::make_temp_dir("hub_cli_notty");
+    ASSERT_EQ(test::run_command(env + home.string() + " " + test::cli() + args, &out), 0) << out;
+    EXPECT_EQ(out.find("100%"), std::string::npos) << out;
 }
 
 TEST(HubCli, HubErrorsAreOneLine) {
