@@ -51,6 +51,9 @@ std::string repo_folder_name(const std::string& repo_id, RepoType type) {
 }
 
 fs::path repo_cache_dir(const RepoRef& repo, const HubOptions& options) {
+    // An empty cache_dir would scatter repo folders into the working directory.
+    if (options.cache_dir.empty())
+        throw Error("HubOptions::cache_dir is empty (use HubOptions::from_env())");
     return options.cache_dir / repo_folder_name(repo.repo_id, repo.type);
 }
 

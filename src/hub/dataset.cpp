@@ -194,16 +194,17 @@ DatasetFiles resolve_dataset(const std::string& repo_id, const std::string& conf
     // The file list and a way to get each file: the Hub, or the cached snapshot offline.
     std::vector<std::string> files;
     RepoRef pinned = repo;
-    if (o.is_offline(RepoType::DATASET)) {
-        out.snapshot = snapshot_download(repo, {}, o);  // offline: the cached snapshot
+    const auto info =
+        o.is_offline(RepoType::DATASET) ? std::nullopt : repo_info_unless_cached(repo, o);
+    if (!info) {
+        out.snapshot = snapshot_download(repo, {}, o);  // offline or unreachable: the cache's
         files = snapshot_files(out.snapshot);
         pinned.revision = out.snapshot.filename().string();
     } else {
-        const RepoInfo info = repo_info(repo, o);
-        files = info.files;
-        pinned.revision = info.sha;
-        out.snapshot = repo_cache_dir(repo, o) / "snapshots" / info.sha;
-        write_ref(repo_cache_dir(repo, o), revision, info.sha);
+        files = info->files;
+        pinned.revision = info->sha;
+        out.snapshot = repo_cache_dir(repo, o) / "snapshots" / info->sha;
+        write_ref(repo_cache_dir(repo, o), revision, info->sha);
     }
     const bool has_readme = std::find(files.begin(), files.end(), "README.md") != files.end();
     DatasetCard card;

@@ -63,6 +63,12 @@ HttpResponse hub_request(const HubOptions& options, const std::string& method,
                          const std::string& url, bool total_timeout, int max_retries);
 
 // ---------------------------------------------------------------------------------------------
+// Repo info (repo.cpp): one quick try, then nothing when the Hub cannot be reached and the
+// revision's snapshot is cached (the caller uses it), else the full retries.
+
+std::optional<RepoInfo> repo_info_unless_cached(const RepoRef& repo, const HubOptions& options);
+
+// ---------------------------------------------------------------------------------------------
 // The Hub's error answers (errors.cpp): throws a clear ft::Error for any status >= 400.
 // `what` names the repo (and file) at fault.
 

@@ -75,6 +75,8 @@ RepoInfo fetch_repo_info(const RepoRef& repo, const HubOptions& o, int retries) 
     return info;
 }
 
+}  // namespace
+
 // One quick try, then the cache, then the full retries: when the Hub is down and the revision is
 // cached, the answer comes at once, as in Python.
 std::optional<RepoInfo> repo_info_unless_cached(const RepoRef& repo, const HubOptions& o) {
@@ -85,8 +87,6 @@ std::optional<RepoInfo> repo_info_unless_cached(const RepoRef& repo, const HubOp
     }
     return fetch_repo_info(repo, o, o.max_retries);
 }
-
-}  // namespace
 
 RepoInfo repo_info(const RepoRef& repo, const HubOptions& o) {
     return fetch_repo_info(repo, o, o.max_retries);

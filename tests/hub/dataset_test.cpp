@@ -53,6 +53,7 @@ TEST(HubDataset, GlueColaResolvesToItsParquetSplitsAndFeatures) {
     }
 
     mock.stop();
+    EXPECT_EQ(hub::resolve_dataset("glue", "cola", o).splits, d.splits);  // Hub unreachable
     o.datasets_offline = true;
     const hub::DatasetFiles offline = hub::resolve_dataset("glue", "cola", o);
     EXPECT_EQ(offline.splits, d.splits);
