@@ -80,7 +80,7 @@ TEST(HubCacheLayout, MatchesHuggingfaceHubFileByFile) {
 }
 
 TEST(HubCacheLayout, CacheWrittenLikePythonIsReusedOffline) {
-    const fs::path home = test::make_temp_dir("hub_python_cache");
+    const fs::path home = test::hub_temp_dir("hub_python_cache");
     const fs::path src = test::shared_dir() / "reference/tiny_distilbert/init";
     const std::string commit = "0123456789abcdef0123456789abcdef01234567";
     std::string out;

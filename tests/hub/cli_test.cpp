@@ -21,7 +21,7 @@ std::string env_prefix(const test::MockHub& mock, const fs::path& home) {
 
 TEST(HubCli, DownloadPrintsTheSnapshotWithIncludedFiles) {
     test::MockHub mock;
-    const fs::path home = test::make_temp_dir("hub_cli");
+    const fs::path home = test::hub_temp_dir("hub_cli");
     std::string out;
     const int rc = test::run_command(env_prefix(mock, home) + test::cli() +
                                          " download test-org/tiny-distilbert --include '*.json'",
@@ -45,7 +45,7 @@ TEST(HubCli, DownloadPrintsTheSnapshotWithIncludedFiles) {
 
 TEST(HubCli, InfoAcceptsARepoId) {
     test::MockHub mock;
-    const fs::path home = test::make_temp_dir("hub_cli_info");
+    const fs::path home = test::hub_temp_dir("hub_cli_info");
     std::string out;
     const int rc = test::run_command(
         env_prefix(mock, home) + test::cli() + " info test-org/tiny-distilbert", &out);
@@ -56,7 +56,7 @@ TEST(HubCli, InfoAcceptsARepoId) {
 
 TEST(HubCli, TwoProcessesDownloadingOneBlobBothSucceed) {
     test::MockHub mock;
-    const fs::path home = test::make_temp_dir("hub_cli_two");
+    const fs::path home = test::hub_temp_dir("hub_cli_two");
     mock.set_faults("match=_lfs&delay=0.5");
     const std::string one = env_prefix(mock, home) + test::cli() +
                             " download test-org/tiny-distilbert --include model.safetensors";
@@ -86,7 +86,7 @@ TEST(HubCli, ProgressBarOnATerminalUnlessDisabled) {
     const std::string args = " download test-org/tiny-distilbert --include model.safetensors";
     std::string out;
     // On a terminal (script gives the CLI one): a bar that reaches 100%.
-    fs::path home = test::make_temp_dir("hub_cli_bar");
+    fs::path home = test::hub_temp_dir("hub_cli_bar");
     ASSERT_EQ(test::run_command("script -qec \"" + env + home.string() + " " + test::cli() + args +
                                     "\" /dev/null",
                                 &out),
@@ -96,7 +96,7 @@ TEST(HubCli, ProgressBarOnATerminalUnlessDisabled) {
               std::string::npos)
         << out;
     // Disabled by HF_HUB_DISABLE_PROGRESS_BARS, and never when stderr is not a terminal.
-    home = test::make_temp_dir("hub_cli_nobar");
+    home = test::hub_temp_dir("hub_cli_nobar");
     ASSERT_EQ(test::run_command("script -qec \"" + env + home.string() +
                                     " HF_HUB_DISABLE_PROGRESS_BARS=1 " + test::cli() + args +
                                     "\" /dev/null",
@@ -104,14 +104,14 @@ TEST(HubCli, ProgressBarOnATerminalUnlessDisabled) {
               0)
         << out;
     EXPECT_EQ(out.find("100%"), std::string::npos) << out;
-    home = test::make_temp_dir("hub_cli_notty");
+    home = test::hub_temp_dir("hub_cli_notty");
     ASSERT_EQ(test::run_command(env + home.string() + " " + test::cli() + args, &out), 0) << out;
     EXPECT_EQ(out.find("100%"), std::string::npos) << out;
 }
 
 TEST(HubCli, HubErrorsAreOneLine) {
     test::MockHub mock;
-    const fs::path home = test::make_temp_dir("hub_cli_err");
+    const fs::path home = test::hub_temp_dir("hub_cli_err");
     std::string out;
     int rc =
         test::run_command(env_prefix(mock, home) + test::cli() + " download test-org/nope", &out);

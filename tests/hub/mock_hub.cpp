@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 
@@ -119,10 +120,29 @@ std::vector<nlohmann::json> MockHub::requests(const std::string& method,
     return out;
 }
 
+namespace {
+// The caches the tests fill (megabytes each) are removed when the test process exits.
+std::mutex temp_homes_mutex;
+std::vector<fs::path> temp_homes;
+void remove_temp_homes() {
+    std::lock_guard<std::mutex> lock(temp_homes_mutex);
+    std::error_code ec;
+    for (const auto& d : temp_homes) fs::remove_all(d, ec);
+}
+}  // namespace
+
+fs::path hub_temp_dir(const std::string& tag) {
+    const fs::path dir = make_temp_dir(tag);
+    std::lock_guard<std::mutex> lock(temp_homes_mutex);
+    if (temp_homes.empty()) std::atexit(remove_temp_homes);
+    temp_homes.push_back(dir);
+    return dir;
+}
+
 hub::HubOptions mock_options(const MockHub& hub, const std::string& tag) {
     hub::HubOptions o;
     o.endpoint = hub.endpoint();
-    o.hf_home = make_temp_dir("hub_" + tag);
+    o.hf_home = hub_temp_dir("hub_" + tag);
     o.cache_dir = o.hf_home / "hub";
     o.progress_bars = false;
     o.max_retries = 3;

@@ -42,6 +42,9 @@ class MockHub {
     int port_ = 0;
 };
 
+// A fresh temp dir, removed when the test process exits (the caches in it weigh megabytes).
+std::filesystem::path hub_temp_dir(const std::string& tag);
+
 // Options for a fresh HF_HOME under a temp dir, pointed at `hub`: no token, no progress bar,
 // short backoff so retries stay fast.
 hub::HubOptions mock_options(const MockHub& hub, const std::string& tag);

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "finetune/hub.h"
+#include "hub/mock_hub.h"
 #include "test_env.h"
 
 namespace ft {
@@ -70,7 +71,7 @@ TEST(HubOptions, DefaultsMatchHuggingfaceHub) {
 
 TEST(HubOptions, EnvironmentOverridesInHuggingfaceHubsOrder) {
     ScopedEnv env;
-    const fs::path home = test::make_temp_dir("hub_env");
+    const fs::path home = test::hub_temp_dir("hub_env");
     env.set("HF_HOME", home.string());
     env.set("HUGGINGFACE_HUB_CACHE", "/legacy/cache");
     EXPECT_EQ(hub::HubOptions::from_env().cache_dir, fs::path("/legacy/cache"));

@@ -72,7 +72,7 @@ TEST(HubResolve, PicksSafetensorsElseShardsElseBin) {
 TEST(HubResolve, DirectoriesPassThroughAndPathsAreNotRepoIds) {
     hub::HubOptions o;
     o.endpoint = "http://127.0.0.1:1";
-    o.cache_dir = test::make_temp_dir("hub_resolve_dirs");
+    o.cache_dir = test::hub_temp_dir("hub_resolve_dirs");
     const fs::path ref = test::shared_dir() / "reference/tiny_distilbert/init";
     EXPECT_EQ(hub::resolve_pretrained(ref.string(), o), ref);
     try {
