@@ -59,12 +59,12 @@ void write_batch(const BertTokenizer& tok, const Batch& batch, const EncodeOptio
         }
     };
     std::vector<Encoding> encodings;
-    const bool all_pairs = std::all_of(batch.lines.begin(), batch.lines.end(),
-                                       [](int64_t l) { return l > 0; });
+    const bool all_pairs =
+        std::all_of(batch.lines.begin(), batch.lines.end(), [](int64_t l) { return l > 0; });
     if (!batch.has_pairs || all_pairs) {
         try {  // on all threads
-            encodings = tok.encode_batch(batch.texts, all_pairs ? batch.pairs : Batch().pairs,
-                                         options);
+            encodings =
+                tok.encode_batch(batch.texts, all_pairs ? batch.pairs : Batch().pairs, options);
         } catch (const Error&) {
             for (size_t i = 0; i < batch.texts.size(); ++i) encode_one(i);  // names the line
             throw;

@@ -190,8 +190,7 @@ static Truncation effective_truncation(const EncodeOptions& options) {
     return options.truncation;
 }
 
-Encoding BertTokenizer::encode_unpadded(std::string_view text,
-                                        std::optional<std::string_view> pair,
+Encoding BertTokenizer::encode_unpadded(std::string_view text, std::optional<std::string_view> pair,
                                         Truncation truncation, const EncodeOptions& options) const {
     std::vector<int32_t> a = encode_ids(text);
     std::optional<std::vector<int32_t>> b;
@@ -233,9 +232,8 @@ Encoding BertTokenizer::build(std::vector<int32_t> a, std::optional<std::vector<
                 if (!b) throw Error("truncation only_second needs a pair of texts");
                 if (int64_t(b->size()) <= remove)
                     throw Error("truncation only_second: the second sequence has " +
-                                std::to_string(b->size()) + " tokens, " +
-                                std::to_string(remove) + " must go to fit max_length " +
-                                std::to_string(max_length));
+                                std::to_string(b->size()) + " tokens, " + std::to_string(remove) +
+                                " must go to fit max_length " + std::to_string(max_length));
                 b->resize(b->size() - size_t(remove));
                 break;
             case Truncation::None:
@@ -344,9 +342,8 @@ std::string BertTokenizer::decode(std::span<const int32_t> ids, bool skip_specia
     out = begin == std::string::npos ? std::string() : out.substr(begin, end - begin + 1);
     if (clean_up_tokenization_spaces) {
         static constexpr std::pair<const char*, const char*> kCleanups[] = {
-            {" .", "."},     {" ?", "?"},     {" !", "!"},     {" ,", ","},
-            {" ' ", "'"},    {" n't", "n't"}, {" 'm", "'m"},   {" 's", "'s"},
-            {" 've", "'ve"}, {" 're", "'re"}};
+            {" .", "."},     {" ?", "?"},   {" !", "!"},   {" ,", ","},     {" ' ", "'"},
+            {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
         for (const auto& [from, to] : kCleanups) replace_all(&out, from, to);
     }
     return out;

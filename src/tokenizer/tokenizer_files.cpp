@@ -159,7 +159,9 @@ BertTokenizer BertTokenizer::from_tokenizer_json(const fs::path& path) {
 
 BertTokenizer BertTokenizer::tokenizer_json_body(const fs::path& path) {
     const json j = parse_json_file(path);
-    auto fail = [&](const std::string& what) -> Error { return Error(path.string() + ": " + what); };
+    auto fail = [&](const std::string& what) -> Error {
+        return Error(path.string() + ": " + what);
+    };
     if (!j.is_object()) throw fail("expected a JSON object");
 
     // model: WordPiece. The original serialisation has no "type"; the newer one says WordPiece.
@@ -190,7 +192,8 @@ BertTokenizer BertTokenizer::tokenizer_json_body(const fs::path& path) {
         prefix = p->get<std::string>();
     int max_chars = 100;
     if (auto m = model.find("max_input_chars_per_word"); m != model.end()) {
-        if (!m->is_number_integer()) throw fail("model.max_input_chars_per_word must be an integer");
+        if (!m->is_number_integer())
+            throw fail("model.max_input_chars_per_word must be an integer");
         max_chars = m->get<int>();
     }
 
@@ -285,7 +288,8 @@ void BertTokenizer::save_pretrained(const fs::path& dir) const {
     special_map["pad_token"] = special_.pad;
     special_map["cls_token"] = special_.cls;
     special_map["mask_token"] = special_.mask;
-    if (!special_.additional.empty()) special_map["additional_special_tokens"] = special_.additional;
+    if (!special_.additional.empty())
+        special_map["additional_special_tokens"] = special_.additional;
 
     ordered_json config;
     config["do_lower_case"] = normalizer_.lowercase;

@@ -20,10 +20,10 @@ void append_utf8(int32_t cp, std::string* out);
 
 // What BertNormalizer's clean_text and the whitespace split make of a character.
 enum class CharClass : uint8_t {
-    Plain,        // kept as is
-    Drop,         // NUL, U+FFFD and control characters (categories C*, except \t \n \r)
-    Space,        // \t \n \r, space and category Zs: become ' '
-    Separator,    // U+2028 / U+2029: kept by clean_text, yet Python's split() splits on them
+    Plain,      // kept as is
+    Drop,       // NUL, U+FFFD and control characters (categories C*, except \t \n \r)
+    Space,      // \t \n \r, space and category Zs: become ' '
+    Separator,  // U+2028 / U+2029: kept by clean_text, yet Python's split() splits on them
 };
 CharClass classify(int32_t cp);
 // ASCII punctuation (all of !-/ :-@ [-` {-~) and Unicode categories P*.

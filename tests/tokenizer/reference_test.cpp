@@ -15,8 +15,12 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path tokenizer_dir() { return test::shared_dir() / "data/tokenizers/bert-base-uncased"; }
-fs::path reference_dir() { return test::shared_dir() / "reference/tokenization"; }
+fs::path tokenizer_dir() {
+    return test::shared_dir() / "data/tokenizers/bert-base-uncased";
+}
+fs::path reference_dir() {
+    return test::shared_dir() / "reference/tokenization";
+}
 
 std::vector<json> read_jsonl(const fs::path& path) {
     std::ifstream in(path);
@@ -46,13 +50,15 @@ std::vector<std::pair<std::string, BertTokenizer>> loaded_tokenizers() {
                                                                  {}, /*model_max_length=*/512));
     out.emplace_back("tokenizer.json",
                      BertTokenizer::from_tokenizer_json(tokenizer_dir() / "tokenizer.json"));
-    out.emplace_back("tokenizer.resaved.json",
-                     BertTokenizer::from_tokenizer_json(tokenizer_dir() / "tokenizer.resaved.json"));
+    out.emplace_back("tokenizer.resaved.json", BertTokenizer::from_tokenizer_json(
+                                                   tokenizer_dir() / "tokenizer.resaved.json"));
     out.emplace_back("from_pretrained(dir)", BertTokenizer::from_pretrained(tokenizer_dir()));
     return out;
 }
 
-std::vector<int32_t> ids_of(const json& j) { return j.get<std::vector<int32_t>>(); }
+std::vector<int32_t> ids_of(const json& j) {
+    return j.get<std::vector<int32_t>>();
+}
 
 TEST(TokenizerReference, AllColaSentencesMatchHuggingFace) {
     const auto train = cola_sentences("train.tsv");

@@ -19,9 +19,9 @@ BertTokenizer bert_uncased() {
 
 // A vocabulary small enough to work WordPiece out by hand.
 BertTokenizer tiny(BertNormalizerOptions n = {}, int max_chars = 100) {
-    std::vector<std::string> vocab = {"[PAD]",  "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un",
-                                      "##aff",  "##able", "unaff", "a",     "##a",    "b",
-                                      "##b",    ",",     "!",     "the",   "cat",    "sat"};
+    std::vector<std::string> vocab = {"[PAD]", "[UNK]",  "[CLS]", "[SEP]", "[MASK]", "un",
+                                      "##aff", "##able", "unaff", "a",     "##a",    "b",
+                                      "##b",   ",",      "!",     "the",   "cat",    "sat"};
     return BertTokenizer(vocab, n, {}, BertTokenizer::kNoMaxLength, max_chars);
 }
 
@@ -50,12 +50,14 @@ TEST(TokenizerWordPiece, WordsLongerThanMaxInputCharsAreUnknown) {
     EXPECT_EQ(t.tokenize(std::string(100, 'a')).size(), 100u);  // "a" then 99 × "##a"
     EXPECT_EQ(tokens(t, std::string(101, 'a')), (Strings{"[UNK]"}));
     // The limit counts code points, not bytes: 60 two-byte characters are 60 characters.
-    const auto u = tiny({.clean_text = true, .handle_chinese_chars = true, .strip_accents = false,
+    const auto u = tiny({.clean_text = true,
+                         .handle_chinese_chars = true,
+                         .strip_accents = false,
                          .lowercase = false},
                         100);
     std::string sixty_a_acute;
     for (int i = 0; i < 60; ++i) sixty_a_acute += "\xC3\xA1";  // á
-    EXPECT_EQ(tokens(u, sixty_a_acute), (Strings{"[UNK]"}));  // not in vocab, but not over 100
+    EXPECT_EQ(tokens(u, sixty_a_acute), (Strings{"[UNK]"}));   // not in vocab, but not over 100
 }
 
 TEST(TokenizerSpecialTokens, NeverSplitButOnlyWhenSpelledExactly) {
@@ -84,7 +86,11 @@ TEST(TokenizerNormalizer, SwitchesBehaveAsHuggingFaceDocumentsThem) {
         test::shared_dir() / "data/tokenizers/bert-base-uncased/vocab.txt", no_cjk);
     EXPECT_EQ(tokens(c, "中文"), (Strings{"中", "##文"}));  // one word for WordPiece
     // clean_text drops control characters and turns exotic spaces into separators.
-    EXPECT_EQ(tokens(t, "a\x01" "b\xC2\xA0" "c"), (Strings{"ab", "c"}));
+    EXPECT_EQ(tokens(t,
+                     "a\x01"
+                     "b\xC2\xA0"
+                     "c"),
+              (Strings{"ab", "c"}));
     // Cased: no lower-casing, no accent stripping.
     BertNormalizerOptions cased;
     cased.lowercase = false;
@@ -236,38 +242,45 @@ TEST(TokenizerErrors, MissingOrCorruptFilesNameTheFileAndTheProblem) {
     };
     EXPECT_NE(error_of([&] { BertTokenizer::from_pretrained(dir); }).find("no tokenizer found"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { BertTokenizer::from_pretrained(dir / "absent"); })
-                  .find("not a directory"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of([&] { BertTokenizer::from_pretrained(dir / "absent"); }).find("not a directory"),
+        std::string::npos);
     const auto bad_utf8 = write("bad.txt", "[PAD]\n[UNK]\nok\n\xFF\xFE\n");
-    EXPECT_NE(error_of([&] { BertTokenizer::from_vocab_file(bad_utf8); })
-                  .find("bad.txt: line 4: invalid UTF-8"),
+    EXPECT_NE(error_of([&] {
+                  BertTokenizer::from_vocab_file(bad_utf8);
+              }).find("bad.txt: line 4: invalid UTF-8"),
               std::string::npos);
     const auto no_unk = write("no_unk.txt", "[PAD]\n[CLS]\n[SEP]\n[MASK]\nhello\n");
-    EXPECT_NE(error_of([&] { BertTokenizer::from_vocab_file(no_unk); })
-                  .find("no_unk.txt: the unk token '[UNK]' is not in the vocabulary"),
+    EXPECT_NE(error_of([&] {
+                  BertTokenizer::from_vocab_file(no_unk);
+              }).find("no_unk.txt: the unk token '[UNK]' is not in the vocabulary"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { BertTokenizer::from_vocab_file(write("empty.txt", "")); })
-                  .find("empty.txt: the vocabulary is empty"),
+    EXPECT_NE(error_of([&] {
+                  BertTokenizer::from_vocab_file(write("empty.txt", ""));
+              }).find("empty.txt: the vocabulary is empty"),
               std::string::npos);
     const auto truncated = write("trunc.json", "{\"model\": {\"vocab\": {\"a\": 0");
-    EXPECT_NE(error_of([&] { BertTokenizer::from_tokenizer_json(truncated); })
-                  .find("trunc.json: invalid JSON"),
+    EXPECT_NE(error_of([&] {
+                  BertTokenizer::from_tokenizer_json(truncated);
+              }).find("trunc.json: invalid JSON"),
               std::string::npos);
     const auto bpe = write("bpe.json", R"({"model": {"type": "BPE", "vocab": {}}})");
-    EXPECT_NE(error_of([&] { BertTokenizer::from_tokenizer_json(bpe); })
-                  .find("bpe.json: model.type \"BPE\" is not supported"),
+    EXPECT_NE(error_of([&] {
+                  BertTokenizer::from_tokenizer_json(bpe);
+              }).find("bpe.json: model.type \"BPE\" is not supported"),
               std::string::npos);
     const auto bad_ids = write("ids.json", R"({"model": {"vocab": {"a": 0, "b": 5}}})");
-    EXPECT_NE(error_of([&] { BertTokenizer::from_tokenizer_json(bad_ids); })
-                  .find("ids.json: model.vocab: token 'b' has id 5"),
+    EXPECT_NE(error_of([&] {
+                  BertTokenizer::from_tokenizer_json(bad_ids);
+              }).find("ids.json: model.vocab: token 'b' has id 5"),
               std::string::npos);
-    const auto wrong_type = write(
-        "wrong.json",
-        R"({"model": {"vocab": {"[UNK]": 0}}, "pre_tokenizer": {"type": "BertPreTokenizer"},
+    const auto wrong_type =
+        write("wrong.json",
+              R"({"model": {"vocab": {"[UNK]": 0}}, "pre_tokenizer": {"type": "BertPreTokenizer"},
             "post_processor": {"type": "BertProcessing", "cls": 5, "sep": ["[SEP]", 1]}})");
-    EXPECT_NE(error_of([&] { BertTokenizer::from_tokenizer_json(wrong_type); })
-                  .find("wrong.json: malformed tokenizer.json"),
+    EXPECT_NE(error_of([&] {
+                  BertTokenizer::from_tokenizer_json(wrong_type);
+              }).find("wrong.json: malformed tokenizer.json"),
               std::string::npos);
     fs::remove_all(dir);
 }
