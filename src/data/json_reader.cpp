@@ -11,7 +11,7 @@ namespace ft {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;  // keeps keys in file order, as HF does
 
 enum class Kind { STRING, INT, FLOAT, BOOL, INT_LIST };
 
