@@ -12,31 +12,38 @@ namespace ft {
 
 namespace {
 
-using data_internal::line_of;
-
 struct Record {
     std::vector<std::string> fields;
     int64_t line;  // where the record starts
 };
 
+// Splits the text into records, counting lines as it goes (a quoted field may span lines).
 std::vector<Record> split_records(std::string_view text, const std::string& source, char delim) {
     std::vector<Record> records;
     size_t i = 0;
+    int64_t line = 1;
     const size_t n = text.size();
+    auto at_line_end = [&](size_t k) {
+        return text[k] == '\n' || (text[k] == '\r' && k + 1 < n && text[k + 1] == '\n');
+    };
+    auto skip_line_end = [&] {
+        i += text[i] == '\r' ? 2 : 1;
+        ++line;
+    };
     while (i < n) {
-        // pandas skips blank lines.
-        if (text[i] == '\n' || (text[i] == '\r' && i + 1 < n && text[i + 1] == '\n')) {
-            i += text[i] == '\r' ? 2 : 1;
+        if (at_line_end(i)) {  // pandas skips blank lines
+            skip_line_end();
             continue;
         }
-        Record rec{{}, line_of(text, i)};
+        Record rec{{}, line};
         for (;;) {  // one field per iteration
             std::string field;
-            if (i < n && text[i] == '"') {
-                const size_t open = i++;
+            if (text[i] == '"') {
+                const int64_t open_line = line;
+                ++i;
                 for (;;) {
                     if (i >= n)
-                        throw Error(source + ":" + std::to_string(line_of(text, open)) +
+                        throw Error(source + ":" + std::to_string(open_line) +
                                     ": unterminated quoted field (the quote opened here is "
                                     "never closed)");
                     if (text[i] == '"') {
@@ -48,24 +55,26 @@ std::vector<Record> split_records(std::string_view text, const std::string& sour
                         ++i;
                         break;
                     }
+                    if (text[i] == '\n') ++line;
                     field += text[i++];
                 }
-                if (i < n && text[i] != delim && text[i] != '\n' &&
-                    !(text[i] == '\r' && i + 1 < n && text[i + 1] == '\n'))
-                    throw Error(source + ":" + std::to_string(line_of(text, i)) + ": field " +
+                if (i < n && text[i] != delim && !at_line_end(i))
+                    throw Error(source + ":" + std::to_string(line) + ": field " +
                                 std::to_string(rec.fields.size() + 1) +
                                 ": unexpected character after a closing quote");
             } else {
-                while (i < n && text[i] != delim && text[i] != '\n' &&
-                       !(text[i] == '\r' && i + 1 < n && text[i + 1] == '\n'))
-                    field += text[i++];
+                const size_t begin = i;
+                while (i < n && text[i] != delim && !at_line_end(i)) ++i;
+                field.assign(text.substr(begin, i - begin));
             }
             rec.fields.push_back(std::move(field));
             if (i < n && text[i] == delim) {
                 ++i;
-                continue;
+                if (i < n) continue;
+                rec.fields.emplace_back();  // "a,b," at the very end: a last empty field
+                break;
             }
-            if (i < n) i += text[i] == '\r' ? 2 : 1;  // end of record
+            if (i < n) skip_line_end();
             break;
         }
         records.push_back(std::move(rec));

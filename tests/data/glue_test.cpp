@@ -213,18 +213,20 @@ TEST(GlueTasks, EveryRowEqualsPythonCsvReadingLikeHfScript) {
             const auto& rows = want.at(split);
             ASSERT_EQ(static_cast<int64_t>(rows.size()), ds.num_rows()) << task << " " << split;
             const auto names = ds.column_names();
-            for (int64_t r = 0; r < ds.num_rows(); ++r) {
-                const Row row = ds[r];
-                const auto& w = rows[static_cast<size_t>(r)];
-                const size_t nt = names.size() - 2;
+            const size_t nt = names.size() - 2;  // text columns, then label and idx
+            const auto& idx = ds.column("idx").as_int64();
+            for (size_t r = 0; r < rows.size(); ++r) {
+                const auto& w = rows[r];
                 for (size_t k = 0; k < nt; ++k)
-                    ASSERT_EQ(row.str(names[k]), w[k].get<std::string>())
+                    ASSERT_EQ(ds.column(names[k]).as_strings()[r], w[k].get<std::string>())
                         << task << " " << split << " row " << r;
                 if (task == "stsb")
-                    ASSERT_EQ(row.float64("label"), w[nt].get<double>()) << split << " row " << r;
+                    ASSERT_EQ(ds.column("label").as_float64()[r], w[nt].get<double>())
+                        << split << " row " << r;
                 else
-                    ASSERT_EQ(row.int64("label"), w[nt].get<int64_t>()) << split << " row " << r;
-                ASSERT_EQ(row.int64("idx"), w[nt + 1].get<int64_t>()) << split << " row " << r;
+                    ASSERT_EQ(ds.column("label").as_int64()[r], w[nt].get<int64_t>())
+                        << split << " row " << r;
+                ASSERT_EQ(idx[r], w[nt + 1].get<int64_t>()) << split << " row " << r;
             }
         }
     }
