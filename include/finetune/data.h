@@ -300,6 +300,8 @@ Dataset read_data_file(const fs::path& path);
 // Samplers: the order in which a Trainer visits rows.
 
 std::vector<int64_t> sequential_sampler(int64_t n);
+// The length of each row's list in `column` (HF's LengthGroupedSampler reads input_ids).
+std::vector<int64_t> list_lengths(const Dataset& ds, std::string_view column = "input_ids");
 // A seeded permutation of 0..n-1 (same seed, same order; not torch's randperm order).
 std::vector<int64_t> random_sampler(int64_t n, uint64_t seed);
 // HF's LengthGroupedSampler (get_length_grouped_indices): a random permutation cut into

@@ -13,6 +13,17 @@ std::vector<int64_t> sequential_sampler(int64_t n) {
     return idx;
 }
 
+std::vector<int64_t> list_lengths(const Dataset& ds, std::string_view column) {
+    const Column& c = ds.column(column);
+    if (c.type() != ColumnType::INT32_LIST)
+        throw Error("column '" + std::string(column) + "' is " + c.feature().repr() +
+                    ", not a list");
+    const auto& off = c.list_offsets();
+    std::vector<int64_t> lengths(off.size() - 1);
+    for (size_t i = 0; i + 1 < off.size(); ++i) lengths[i] = off[i + 1] - off[i];
+    return lengths;
+}
+
 std::vector<int64_t> random_sampler(int64_t n, uint64_t seed) {
     std::vector<int64_t> idx = sequential_sampler(n);
     // Stream 0x5348 ("SH") keeps shuffles apart from dropout draws that use the same seed.

@@ -66,6 +66,9 @@ TEST(CsvReader, BlankLinesAndMissingFinalNewlineAndBom) {
     const Dataset ds = parse_csv("\xEF\xBB\xBFq,n\n\nx,1\n\ny,2", "t.csv");
     EXPECT_EQ(ds.column_names(), (std::vector<std::string>{"q", "n"}));
     EXPECT_EQ(ds.column("n").as_int64(), (std::vector<int64_t>{1, 2}));
+    // A trailing delimiter at the very end still closes an (empty) last field.
+    const Dataset tail = parse_csv("a,b\nx,", "t.csv");
+    EXPECT_EQ(tail.column("b").as_strings(), (std::vector<std::string>{""}));
 }
 
 TEST(CsvReader, CorruptInputNamesFileAndLine) {

@@ -40,6 +40,12 @@ TEST(SamplerGroupByLength, HandWorkedMegabatches) {
               (std::vector<int64_t>{1, 0, 3, 2, 4, 5, 6, 7}));
 }
 
+TEST(SamplerGroupByLength, LengthsComeFromTheInputIdsColumn) {
+    const Dataset ds = Dataset().add_column("input_ids", Column::int32_lists({{1, 2, 3}, {}, {4}}));
+    EXPECT_EQ(list_lengths(ds), (std::vector<int64_t>{3, 0, 1}));
+    EXPECT_THROW(list_lengths(Dataset().add_column("input_ids", Column::strings({"a"}))), Error);
+}
+
 TEST(SamplerGroupByLength, SeededSamplerKeepsHfInvariants) {
     std::vector<int64_t> lengths(1000);
     for (size_t i = 0; i < lengths.size(); ++i) lengths[i] = static_cast<int64_t>((i * 37) % 101);
