@@ -96,24 +96,25 @@ std::string python_float_repr(double v) {
     std::string digits;
     for (char c : mant)
         if (c != '.') digits += c;
-    std::string out;
+    // Built by appending only: GCC 12 warns (-Wrestrict, falsely) on "literal" + std::string.
+    std::string out = neg ? "-" : "";
     if (exp10 < -4 || exp10 >= 16) {
-        out = digits.substr(0, 1);
-        if (digits.size() > 1) out += "." + digits.substr(1);
+        out.append(digits, 0, 1);
+        if (digits.size() > 1) out.append(".").append(digits, 1);
         char eb[16];
         std::snprintf(eb, sizeof eb, "e%c%02d", exp10 < 0 ? '-' : '+', std::abs(exp10));
-        out += eb;
+        out.append(eb);
     } else if (exp10 < 0) {
-        out = "0." + std::string(static_cast<size_t>(-exp10 - 1), '0') + digits;
+        out.append("0.").append(static_cast<size_t>(-exp10 - 1), '0').append(digits);
     } else {
         const size_t int_len = static_cast<size_t>(exp10) + 1;
         if (digits.size() <= int_len) {
-            out = digits + std::string(int_len - digits.size(), '0') + ".0";
+            out.append(digits).append(int_len - digits.size(), '0').append(".0");
         } else {
-            out = digits.substr(0, int_len) + "." + digits.substr(int_len);
+            out.append(digits, 0, int_len).append(".").append(digits, int_len);
         }
     }
-    return neg ? "-" + out : out;
+    return out;
 }
 
 }  // namespace ft
