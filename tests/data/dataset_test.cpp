@@ -19,7 +19,7 @@ Dataset small() {
     std::vector<int64_t> label, idx;
     std::vector<double> score;
     for (int i = 0; i < 10; ++i) {
-        text.push_back("r" + std::to_string(i));
+        text.push_back(std::string("r").append(std::to_string(i)));
         label.push_back(i % 2);
         score.push_back(i / 4.0);
         idx.push_back(i);
