@@ -17,6 +17,7 @@
 
 #include "finetune/core.h"
 #include "finetune/model.h"
+#include "finetune/tokenizer.h"
 
 namespace ft {
 
@@ -322,9 +323,9 @@ std::vector<int64_t> group_by_length_from_permutation(std::span<const int64_t> l
 // named "label" or "labels": int -> PackedBatch::labels, float -> PackedBatch::targets.
 PackedBatch collate_packed(const Dataset& ds, std::span<const int64_t> indices);
 
-enum class Padding { LONGEST, MAX_LENGTH };
+// Padding is the tokenizer's enum; None pads like Longest (rows of a batch must line up).
 struct PaddingOptions {
-    Padding padding = Padding::LONGEST;
+    Padding padding = Padding::Longest;
     int64_t max_length = 0;          // for MAX_LENGTH
     int64_t pad_to_multiple_of = 0;  // 0: none
     int32_t pad_token_id = 0;

@@ -91,7 +91,7 @@ PaddedBatch collate_padded(const Dataset& ds, std::span<const int64_t> indices,
         longest = std::max<int64_t>(longest, static_cast<int64_t>(ids.list_at(r).size()));
     }
     int64_t L = longest;
-    if (options.padding == Padding::MAX_LENGTH) {
+    if (options.padding == Padding::MaxLength) {
         if (options.max_length <= 0)
             throw Error("collate: padding to max_length needs a positive max_length");
         if (longest > options.max_length)

@@ -22,7 +22,7 @@ TEST(CollatorPadded, LongestWithPadToMultipleOf) {
     PaddingOptions o;
     PaddedBatch p = collate_padded(ds, rows, o);
     EXPECT_EQ(p.length, 5);  // the longest row
-    p = collate_padded(ds, rows, PaddingOptions{Padding::LONGEST, 0, 4, 0, 0});
+    p = collate_padded(ds, rows, PaddingOptions{Padding::Longest, 0, 4, 0, 0});
     EXPECT_EQ(p.length, 8);  // 5 rounded up to a multiple of 4
     EXPECT_EQ(p.input_ids, (std::vector<int32_t>{101, 7,   102, 0,  0,   0, 0, 0,  //
                                                  101, 8,   9,   10, 102, 0, 0, 0,  //
@@ -34,10 +34,10 @@ TEST(CollatorPadded, LongestWithPadToMultipleOf) {
     EXPECT_EQ(p.token_type_ids[8 + 5], 0);
     EXPECT_EQ(p.labels, (std::vector<int64_t>{1, 0, 1}));
     p = collate_padded(ds, std::vector<int64_t>{2, 0},
-                       PaddingOptions{Padding::MAX_LENGTH, 6, 0, 0, 0});
+                       PaddingOptions{Padding::MaxLength, 6, 0, 0, 0});
     EXPECT_EQ(p.length, 6);
     EXPECT_EQ(p.input_ids[6], 101);  // row 0 of the dataset is the batch's second row
-    EXPECT_THROW(collate_padded(ds, rows, PaddingOptions{Padding::MAX_LENGTH, 4, 0, 0, 0}), Error);
+    EXPECT_THROW(collate_padded(ds, rows, PaddingOptions{Padding::MaxLength, 4, 0, 0, 0}), Error);
 }
 
 TEST(CollatorPacked, EqualsThePaddedViewsNonPadTokens) {
@@ -50,7 +50,7 @@ TEST(CollatorPacked, EqualsThePaddedViewsNonPadTokens) {
     EXPECT_EQ(packed.labels, (std::vector<int64_t>{0, 1, 1}));
     EXPECT_EQ(packed.max_length(), 5);
     const PackedBatch from_padded =
-        pack_padded_batch(collate_padded(ds, rows, PaddingOptions{Padding::LONGEST, 0, 8, 0, 0}));
+        pack_padded_batch(collate_padded(ds, rows, PaddingOptions{Padding::Longest, 0, 8, 0, 0}));
     EXPECT_EQ(from_padded.input_ids, packed.input_ids);
     EXPECT_EQ(from_padded.token_type_ids, packed.token_type_ids);
     EXPECT_EQ(from_padded.offsets, packed.offsets);
