@@ -1,0 +1,109 @@
+// Writes the Parquet fixtures of tests/data/parquet with DuckDB (an independent Parquet writer),
+// and beside each X.parquet the rows DuckDB itself reads back from it, as X.jsonl: one JSON object
+// per row, BIGINT as a decimal string (exact past 2^53), BLOB as lowercase hex, NULL as null.
+//
+// Usage: node tools/make_parquet_fixtures.mjs DUCKDB_NODE_DIR OUT_DIR GLUE_COLA_DEV_TSV
+//   DUCKDB_NODE_DIR: a folder where `npm install @duckdb/node-api` was run (outside the repo).
+import { createRequire } from 'node:module';
+import { writeFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const [duckdbDir, outDirArg, colaTsv] = process.argv.slice(2);
+if (!duckdbDir || !outDirArg || !colaTsv) {
+  console.error('usage: node make_parquet_fixtures.mjs DUCKDB_NODE_DIR OUT_DIR GLUE_COLA_DEV_TSV');
+  process.exit(2);
+}
+const outDir = resolve(outDirArg);
+const require = createRequire(join(resolve(duckdbDir), 'package.json'));
+const { DuckDBInstance } = require('@duckdb/node-api');
+
+const instance = await DuckDBInstance.create(':memory:');
+const con = await instance.connect();
+// One thread keeps row order and row-group boundaries deterministic.
+await con.run('SET threads = 1');
+const rows = async (sql) => (await con.runAndReadAll(sql)).getRowObjectsJson();
+
+// All types, nulls, unicode and empty strings; i64 reaches past 2^53 and both extremes.
+// `cat` and `small` have few distinct values, so DuckDB dictionary-encodes them.
+await con.run(`CREATE TABLE all_types AS SELECT
+    CASE WHEN i % 7 = 3 THEN NULL ELSE (i * 2654435761 % 4294967296 - 2147483648)::INTEGER END AS i32,
+    CASE WHEN i = 0 THEN -9223372036854775808 WHEN i = 1 THEN 9223372036854775807
+         ELSE (i * 11400714819323198485 % 18446744073709551616 - 9223372036854775808)::BIGINT END AS i64,
+    (i * 0.37 - 20)::FLOAT AS f32,
+    CASE WHEN i % 11 = 5 THEN NULL ELSE i / 7.0 - 3e10 * (i % 3) END::DOUBLE AS f64,
+    CASE WHEN i % 5 = 2 THEN NULL ELSE i % 3 = 0 END AS flag,
+    CASE WHEN i % 13 = 4 THEN NULL WHEN i % 17 = 6 THEN ''
+         ELSE ['héllo', 'naïve café', '日本語テキスト', 'emoji 🙂🚀', 'plain ascii', 'Ωmega ∑'][i % 6 + 1] || ' #' || i::VARCHAR END AS s,
+    ('\\x00\\xFF'::BLOB || ('b' || i)::BLOB) AS bin,
+    ['red', 'green', 'blue', '', 'ünïcödé'][i % 5 + 1] AS cat,
+    (i % 4)::INTEGER AS small
+  FROM range(300) r(i)`);
+
+// Column types that a v2 file can hold with the encodings we decode (dictionary) next to the
+// DELTA_* / BYTE_STREAM_SPLIT ones DuckDB picks for high-cardinality columns.
+const fixtures = [];
+const copy = async (name, select, options) => {
+  const path = join(outDir, name + '.parquet');
+  await con.run(`COPY (${select}) TO '${path}' (FORMAT parquet, ${options})`);
+  fixtures.push(name);
+};
+
+for (const codec of ['uncompressed', 'snappy', 'zstd', 'gzip'])
+  await copy(`all_types_${codec}_v1`, 'SELECT * FROM all_types', `COMPRESSION ${codec}`);
+await copy('all_types_zstd_v2', 'SELECT * FROM all_types', 'COMPRESSION zstd, PARQUET_VERSION v2');
+await copy('all_types_snappy_v2', 'SELECT * FROM all_types', 'COMPRESSION snappy, PARQUET_VERSION v2');
+
+// Several row groups (DuckDB rounds ROW_GROUP_SIZE up to its 2048-row vectors) and pages.
+await copy('row_groups_pages',
+  `SELECT i::BIGINT AS id, CASE WHEN i % 9 = 0 THEN NULL ELSE (i % 2)::BIGINT END AS label,
+          't' || (i % 97)::VARCHAR AS text, CASE WHEN i % 5 = 0 THEN NULL ELSE 'n' || i::VARCHAR END AS note
+   FROM range(4200) r(i)`, 'COMPRESSION zstd, ROW_GROUP_SIZE 2048');
+
+// Edge cases: no rows; a column that is entirely null; a single row.
+await copy('empty', 'SELECT * FROM all_types LIMIT 0', 'COMPRESSION snappy');
+await copy('all_null', `SELECT i::INTEGER AS id, NULL::VARCHAR AS nothing, NULL::DOUBLE AS nan_free
+                        FROM range(40) r(i)`, 'COMPRESSION uncompressed');
+
+// Shaped like HF's nyu-mll/glue cola parquet: sentence string, label int64, idx int32, and the
+// `huggingface` key-value metadata holding the features.
+const hf = JSON.stringify({ info: { features: {
+  sentence: { dtype: 'string', _type: 'Value' },
+  label: { names: ['unacceptable', 'acceptable'], _type: 'ClassLabel' },
+  idx: { dtype: 'int32', _type: 'Value' } } } });
+await copy('cola_like',
+  `SELECT sentence, label::BIGINT AS label, (row_number() OVER () - 1)::INTEGER AS idx
+   FROM read_csv('${resolve(colaTsv)}', delim = '\t', header = false, quote = '',
+                 columns = {'source': 'VARCHAR', 'label': 'INTEGER', 'orig': 'VARCHAR', 'sentence': 'VARCHAR'})
+   LIMIT 120`,
+  `COMPRESSION snappy, KV_METADATA {huggingface: '${hf.replaceAll("'", "''")}'}`);
+
+// Unsupported on purpose: a list column, a DECIMAL column, the BROTLI codec.
+const unsupported = [];
+const copyUnsupported = async (name, select, options) => {
+  await con.run(`COPY (${select}) TO '${join(outDir, name + '.parquet')}' (FORMAT parquet, ${options})`);
+  unsupported.push(name);
+};
+await copyUnsupported('unsupported_list', 'SELECT i::INTEGER AS id, [i, i + 1]::INTEGER[] AS pair FROM range(10) r(i)',
+                      'COMPRESSION uncompressed');
+await copyUnsupported('unsupported_decimal', 'SELECT (i / 4)::DECIMAL(9, 2) AS price FROM range(10) r(i)',
+                      'COMPRESSION uncompressed');
+await copyUnsupported('unsupported_brotli', 'SELECT i::INTEGER AS id FROM range(10) r(i)', 'COMPRESSION brotli');
+
+// Expected contents: DuckDB's own reading of each file.
+for (const name of fixtures) {
+  const path = join(outDir, name + '.parquet');
+  const columns = await rows(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
+  const select = columns.map(c => {
+    const q = '"' + c.column_name + '"';
+    return c.column_type === 'BLOB' ? `lower(hex(${q})) AS ${q}` : q;
+  }).join(', ');
+  const data = await rows(`SELECT ${select} FROM read_parquet('${path}')`);
+  writeFileSync(join(outDir, name + '.jsonl'), data.map(r => JSON.stringify(r) + '\n').join(''));
+}
+
+const summary = await rows(`SELECT file_name, count(DISTINCT row_group_id) AS row_groups,
+    string_agg(DISTINCT encodings, ' ') AS encodings, string_agg(DISTINCT compression, ' ') AS codecs
+  FROM parquet_metadata('${outDir}/*.parquet') GROUP BY file_name ORDER BY file_name`);
+for (const s of summary)
+  console.log(`${s.file_name.split('/').pop()}: ${s.row_groups} row group(s), ${s.encodings}, ${s.codecs}`);
+console.log((await rows('SELECT version() AS v'))[0].v);
