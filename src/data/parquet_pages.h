@@ -83,6 +83,18 @@ void decode_rle_booleans(std::span<const uint8_t> data, size_t n, DenseValues* o
 void decode_dictionary_indices(std::span<const uint8_t> data, size_t n, size_t dictionary_size,
                                std::vector<uint32_t>* out, const std::string& where);
 
+// The DELTA_* and BYTE_STREAM_SPLIT encodings (parquet_delta.cpp). Each appends exactly n values
+// and requires the page to encode exactly n. DELTA_BYTE_ARRAY rebuilds its strings (prefix +
+// suffix) into *owned, which out->strings then views; their total size may not exceed max_bytes.
+void decode_delta_binary_packed(int32_t physical_type, std::span<const uint8_t> data, size_t n,
+                                DenseValues* out, const std::string& where);
+void decode_delta_length_byte_array(std::span<const uint8_t> data, size_t n, DenseValues* out,
+                                    const std::string& where);
+void decode_delta_byte_array(std::span<const uint8_t> data, size_t n, uint64_t max_bytes,
+                             std::string* owned, DenseValues* out, const std::string& where);
+void decode_byte_stream_split(int32_t physical_type, std::span<const uint8_t> data, size_t n,
+                              DenseValues* out, const std::string& where);
+
 // Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool is_valid_utf8(std::string_view s);
 

@@ -294,10 +294,7 @@ class ChunkDecoder {
         switch (encoding) {
             case PLAIN:
                 decode_plain(leaf_.physical, data, present, &dense_, where);
-                if (leaf_.is_string)
-                    for (size_t i = 0; i < dense_.strings.size(); ++i)
-                        if (!is_valid_utf8(dense_.strings[i]))
-                            fail(where, "value " + std::to_string(i) + " is not valid UTF-8");
+                check_utf8(where);
                 break;
             case PLAIN_DICTIONARY:
             case RLE_DICTIONARY:
@@ -305,6 +302,24 @@ class ChunkDecoder {
                     fail(where, "dictionary-encoded page without a dictionary page");
                 decode_dictionary_indices(data, present, dictionary_size(), &indices_, where);
                 gather_from_dictionary();
+                break;
+            case DELTA_BINARY_PACKED:
+                decode_delta_binary_packed(leaf_.physical, data, present, &dense_, where);
+                break;
+            case DELTA_LENGTH_BYTE_ARRAY:
+            case DELTA_BYTE_ARRAY:
+                if (leaf_.physical != BYTE_ARRAY)
+                    fail(where, "unsupported encoding " + encoding_name(encoding) + " for " +
+                                    physical_type_name(leaf_.physical));
+                if (encoding == DELTA_LENGTH_BYTE_ARRAY)
+                    decode_delta_length_byte_array(data, present, &dense_, where);
+                else
+                    decode_delta_byte_array(data, present, max_string_bytes_ - *string_bytes_,
+                                            &delta_strings_, &dense_, where);
+                check_utf8(where);
+                break;
+            case BYTE_STREAM_SPLIT:
+                decode_byte_stream_split(leaf_.physical, data, present, &dense_, where);
                 break;
             case RLE:
                 if (leaf_.physical != BOOLEAN)
@@ -317,6 +332,13 @@ class ChunkDecoder {
         }
         scatter(n, where);
         return present;
+    }
+
+    void check_utf8(const std::string& where) const {
+        if (!leaf_.is_string) return;
+        for (size_t i = 0; i < dense_.strings.size(); ++i)
+            if (!is_valid_utf8(dense_.strings[i]))
+                fail(where, "value " + std::to_string(i) + " is not valid UTF-8");
     }
 
     size_t dictionary_size() const {
@@ -397,6 +419,7 @@ class ChunkDecoder {
     DenseValues dense_;
     std::vector<uint8_t> levels_;
     std::vector<uint32_t> indices_;
+    std::string delta_strings_;  // DELTA_BYTE_ARRAY values of the current page
 };
 
 }  // namespace
