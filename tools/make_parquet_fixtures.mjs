@@ -1,9 +1,11 @@
-// Writes the Parquet fixtures of tests/data/parquet with DuckDB (an independent Parquet writer),
-// and beside each X.parquet the rows DuckDB itself reads back from it, as X.jsonl: one JSON object
+// Writes the Parquet fixtures of tests/data/parquet with two independent writers, DuckDB and
+// arrow-rs (through parquet-wasm, for data page v2, small pages and the encodings DuckDB never
+// picks), and beside each X.parquet the rows DuckDB itself reads back from it, as X.jsonl: one JSON object
 // per row, BIGINT as a decimal string (exact past 2^53), BLOB as lowercase hex, NULL as null.
 //
 // Usage: node tools/make_parquet_fixtures.mjs DUCKDB_NODE_DIR OUT_DIR GLUE_COLA_DEV_TSV
-//   DUCKDB_NODE_DIR: a folder where `npm install @duckdb/node-api` was run (outside the repo).
+//   DUCKDB_NODE_DIR: a folder where `npm install @duckdb/node-api parquet-wasm apache-arrow` was
+//   run (outside the repo).
 import { createRequire } from 'node:module';
 import { writeFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,6 +18,8 @@ if (!duckdbDir || !outDirArg || !colaTsv) {
 const outDir = resolve(outDirArg);
 const require = createRequire(join(resolve(duckdbDir), 'package.json'));
 const { DuckDBInstance } = require('@duckdb/node-api');
+const arrow = require('apache-arrow');
+const pw = require('parquet-wasm');
 
 const instance = await DuckDBInstance.create(':memory:');
 const con = await instance.connect();
@@ -37,7 +41,7 @@ await con.run(`CREATE TABLE all_types AS SELECT
     ('\\x00\\xFF'::BLOB || ('b' || i)::BLOB) AS bin,
     ['red', 'green', 'blue', '', 'ünïcödé'][i % 5 + 1] AS cat,
     (i % 4)::INTEGER AS small
-  FROM range(300) r(i)`);
+  FROM range(150) r(i)`);
 
 // Column types that a v2 file can hold with the encodings we decode (dictionary) next to the
 // DELTA_* / BYTE_STREAM_SPLIT ones DuckDB picks for high-cardinality columns.
@@ -56,8 +60,8 @@ await copy('all_types_snappy_v2', 'SELECT * FROM all_types', 'COMPRESSION snappy
 // Several row groups (DuckDB rounds ROW_GROUP_SIZE up to its 2048-row vectors) and pages.
 await copy('row_groups_pages',
   `SELECT i::BIGINT AS id, CASE WHEN i % 9 = 0 THEN NULL ELSE (i % 2)::BIGINT END AS label,
-          't' || (i % 97)::VARCHAR AS text, CASE WHEN i % 5 = 0 THEN NULL ELSE 'n' || i::VARCHAR END AS note
-   FROM range(4200) r(i)`, 'COMPRESSION zstd, ROW_GROUP_SIZE 2048');
+          't' || (i % 97)::VARCHAR AS text
+   FROM range(2100) r(i)`, 'COMPRESSION zstd, ROW_GROUP_SIZE 2048');
 
 // Edge cases: no rows; a column that is entirely null; a single row.
 await copy('empty', 'SELECT * FROM all_types LIMIT 0', 'COMPRESSION snappy');
@@ -76,6 +80,39 @@ await copy('cola_like',
                  columns = {'source': 'VARCHAR', 'label': 'INTEGER', 'orig': 'VARCHAR', 'sentence': 'VARCHAR'})
    LIMIT 120`,
   `COMPRESSION snappy, KV_METADATA {huggingface: '${hf.replaceAll("'", "''")}'}`);
+
+// arrow-rs: several row groups of 300 rows and pages of at most ~256 bytes (checked every 32
+// rows), so every column chunk holds many pages. The v2 file has DATA_PAGE_V2 pages and one
+// chosen encoding per column; the v1 file mixes codecs and dictionary/plain fallbacks.
+const arrowRows = 800;
+const pick = (i, list) => list[i % list.length];
+const arrowTable = new arrow.Table({
+  i32: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) => (i % 10 === 4 ? null : (i * 7919) % 100003 - 50000)), new arrow.Int32()),
+  i64: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) => BigInt(i) * 1234567890123n - 500000000000000n), new arrow.Int64()),
+  f32: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) => Math.fround(i / 3 - 100)), new arrow.Float32()),
+  f64: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) => (i % 13 === 1 ? null : Math.sqrt(i) * 1e5)), new arrow.Float64()),
+  flag: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) => (i % 6 === 5 ? null : i % 4 < 2)), new arrow.Bool()),
+  s: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) =>
+    i % 9 === 2 ? null : i % 11 === 3 ? '' : `${pick(i, ['prefix shared ', 'prefix shared and more ', 'ünï ', '漢字 '])}${Math.floor(i / 3)}`), new arrow.Utf8()),
+  cat: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) => pick(i, ['neg', 'pos', 'neutral'])), new arrow.Utf8()),
+});
+const writeArrow = (name, props) => {
+  const wasmTable = pw.Table.fromIPCStream(arrow.tableToIPC(arrowTable, 'stream'));
+  writeFileSync(join(outDir, name + '.parquet'), pw.writeParquet(wasmTable, props));
+  fixtures.push(name);
+};
+const smallPages = () => new pw.WriterPropertiesBuilder()
+  .setMaxRowGroupSize(300).setDataPageSizeLimit(256).setWriteBatchSize(32).setDictionaryPageSizeLimit(1 << 20);
+writeArrow('arrow_v2_pages', smallPages()
+  .setWriterVersion(pw.WriterVersion.V2).setCompression(pw.Compression.SNAPPY).setDictionaryEnabled(false)
+  .setColumnEncoding('i32', pw.Encoding.DELTA_BINARY_PACKED).setColumnEncoding('i64', pw.Encoding.DELTA_BINARY_PACKED)
+  .setColumnEncoding('f32', pw.Encoding.BYTE_STREAM_SPLIT).setColumnEncoding('f64', pw.Encoding.PLAIN)
+  .setColumnEncoding('flag', pw.Encoding.RLE).setColumnEncoding('s', pw.Encoding.DELTA_BYTE_ARRAY)
+  .setColumnDictionaryEnabled('cat', true).build());
+writeArrow('arrow_v1_pages', smallPages()
+  .setWriterVersion(pw.WriterVersion.V1).setCompression(pw.Compression.GZIP)
+  .setColumnCompression('s', pw.Compression.ZSTD).setColumnCompression('i64', pw.Compression.UNCOMPRESSED)
+  .setColumnDictionaryEnabled('i64', false).setColumnDictionaryEnabled('f32', false).build());
 
 // Unsupported on purpose: a list column, a DECIMAL column, the BROTLI codec.
 const unsupported = [];

@@ -155,6 +155,7 @@ class ChunkDecoder {
 
     void decode(int64_t data_end, int64_t row0, int64_t rows) {
         row_ = row0;
+        rows_ = rows;
         const int64_t end_row = row0 + rows;
         int64_t start = meta_.data_page_offset;
         // Some writers store 0 for "no dictionary"; only an offset before the data pages counts.
@@ -210,7 +211,11 @@ class ChunkDecoder {
         const DictionaryPageHeader& d = *h.dictionary_page;
         if (d.encoding != PLAIN && d.encoding != PLAIN_DICTIONARY)
             fail(where, "unsupported dictionary encoding " + encoding_name(d.encoding));
-        if (d.num_values < 0) fail(where, "negative dictionary size");
+        // Entries are distinct values of this chunk, so more of them than rows is corrupt (and
+        // would let a small page claim a huge table).
+        if (d.num_values < 0 || d.num_values > rows_)
+            fail(where, "dictionary of " + std::to_string(d.num_values) + " entries for " +
+                            std::to_string(rows_) + " rows");
         dictionary_page_ =
             decompress(meta_.codec, body, static_cast<size_t>(h.uncompressed_page_size), where);
         decode_plain(leaf_.physical, dictionary_page_.bytes(), static_cast<size_t>(d.num_values),
@@ -412,6 +417,7 @@ class ChunkDecoder {
     uint64_t max_string_bytes_;
 
     int64_t row_ = 0;
+    int64_t rows_ = 0;  // in this row group
     bool have_dictionary_ = false;
     bool saw_data_page_ = false;
     PageBytes dictionary_page_;  // owns the bytes dictionary_.strings views

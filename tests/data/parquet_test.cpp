@@ -227,7 +227,8 @@ TEST(ParquetFixtures, CoverCodecsPagesAndEncodings) {
         EXPECT_TRUE(codecs.count(c)) << codec_name(c);
     for (int32_t p : {DATA_PAGE, DATA_PAGE_V2, DICTIONARY_PAGE})
         EXPECT_TRUE(page_types.count(p)) << p;
-    for (int32_t e : {PLAIN, PLAIN_DICTIONARY, RLE_DICTIONARY})
+    for (int32_t e : {PLAIN, PLAIN_DICTIONARY, RLE_DICTIONARY, RLE, DELTA_BINARY_PACKED,
+                      DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT})
         EXPECT_TRUE(encodings.count(e)) << encoding_name(e);
     EXPECT_TRUE(several_row_groups);
     EXPECT_TRUE(several_pages) << "no column chunk with more than one data page";
