@@ -573,6 +573,11 @@ TEST(ParquetHandBuilt, BadPagesAreErrors) {
                  "utf8.parquet", {"not valid UTF-8"});
     expect_error(build_file(utf8, {{.num_values = 1, .body = byte_array("\xc0\xaf")}}, 1),
                  "overlong.parquet", {"not valid UTF-8"});
+    expect_error(build_file(utf8, {{.num_values = 1, .body = byte_array("\xed\xa0\x80")}}, 1),
+                 "surrogate.parquet", {"not valid UTF-8"});
+    expect_error(
+        build_file(utf8, {{.num_values = 1, .body = byte_array("abcdefgh\xf4\x90\x80\x80")}}, 1),
+        "beyond.parquet", {"not valid UTF-8"});
     // ...which a plain BYTE_ARRAY column (binary) accepts as bytes.
     EXPECT_EQ(
         parse_parquet(as_bytes(build_file({.type = parquet::BYTE_ARRAY},
