@@ -68,6 +68,16 @@ await copy('empty', 'SELECT * FROM all_types LIMIT 0', 'COMPRESSION snappy');
 await copy('all_null', `SELECT i::INTEGER AS id, NULL::VARCHAR AS nothing, NULL::DOUBLE AS nan_free
                         FROM range(40) r(i)`, 'COMPRESSION uncompressed');
 
+// Lists of primitives (HF's Sequence features): null lists, empty lists.
+await copy('lists',
+  `SELECT i::INTEGER AS id,
+          CASE WHEN i % 7 = 3 THEN NULL WHEN i % 5 = 1 THEN []::INTEGER[]
+               ELSE [x * 3 + i FOR x IN range((i % 6)::BIGINT)]::INTEGER[] END AS input_ids,
+          [i * 1000000000000, -i]::BIGINT[] AS pair,
+          CASE WHEN i % 4 = 0 THEN ['a', 'ü ' || i::VARCHAR, ''] ELSE ['tok' || (i % 3)::VARCHAR] END AS tokens,
+          [i / 4.0]::DOUBLE[] AS score
+   FROM range(300) r(i)`, 'COMPRESSION snappy');
+
 // Shaped like HF's nyu-mll/glue cola parquet: sentence string, label int64, idx int32, and the
 // `huggingface` key-value metadata holding the features.
 const hf = JSON.stringify({ info: { features: {
@@ -94,6 +104,8 @@ const arrowTable = new arrow.Table({
   flag: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) => (i % 6 === 5 ? null : i % 4 < 2)), new arrow.Bool()),
   s: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) =>
     i % 9 === 2 ? null : i % 11 === 3 ? '' : `${pick(i, ['prefix shared ', 'prefix shared and more ', 'ünï ', '漢字 '])}${Math.floor(i / 3)}`), new arrow.Utf8()),
+  tokens: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) =>
+    (i % 8 === 7 ? null : Array.from({ length: i % 5 }, (_, k) => i * 10 + k))), new arrow.List(new arrow.Field('item', new arrow.Int32(), false))),
   cat: arrow.vectorFromArray(Array.from({ length: arrowRows }, (_, i) => pick(i, ['neg', 'pos', 'neutral'])), new arrow.Utf8()),
 });
 const writeArrow = (name, props) => {
@@ -120,7 +132,11 @@ const copyUnsupported = async (name, select, options) => {
   await con.run(`COPY (${select}) TO '${join(outDir, name + '.parquet')}' (FORMAT parquet, ${options})`);
   unsupported.push(name);
 };
-await copyUnsupported('unsupported_list', 'SELECT i::INTEGER AS id, [i, i + 1]::INTEGER[] AS pair FROM range(10) r(i)',
+await copyUnsupported('unsupported_struct', "SELECT i::INTEGER AS id, {'a': i, 'b': 'x'} AS pair FROM range(10) r(i)",
+                      'COMPRESSION uncompressed');
+await copyUnsupported('unsupported_nested_list', 'SELECT [[i], [i + 1]]::INTEGER[][] AS grid FROM range(10) r(i)',
+                      'COMPRESSION uncompressed');
+await copyUnsupported('unsupported_null_element', 'SELECT [i, NULL]::INTEGER[] AS pair FROM range(10) r(i)',
                       'COMPRESSION uncompressed');
 await copyUnsupported('unsupported_decimal', 'SELECT (i / 4)::DECIMAL(9, 2) AS price FROM range(10) r(i)',
                       'COMPRESSION uncompressed');

@@ -218,39 +218,45 @@ void RleBitPackedDecoder::decode(uint32_t* out, size_t n) {
 
 namespace {
 
-void levels_to_bytes(RleBitPackedDecoder& dec, size_t n, uint8_t* out, const std::string& where) {
+void levels_to_bytes(RleBitPackedDecoder& dec, size_t n, int max_level, uint8_t* out,
+                     const std::string& where, const char* what) {
     constexpr size_t CHUNK = 1024;
     uint32_t tmp[CHUNK];
     for (size_t done = 0; done < n;) {
         const size_t take = std::min(CHUNK, n - done);
         dec.decode(tmp, take);
         for (size_t i = 0; i < take; ++i) {
-            if (tmp[i] > 1)
-                fail(where,
-                     "definition level " + std::to_string(tmp[i]) + " exceeds the maximum of 1");
+            if (tmp[i] > static_cast<uint32_t>(max_level))
+                fail(where, std::string(what) + ": level " + std::to_string(tmp[i]) +
+                                " exceeds the maximum of " + std::to_string(max_level));
             out[done + i] = static_cast<uint8_t>(tmp[i]);
         }
         done += take;
     }
 }
 
+int level_bit_width(int max_level) {
+    return static_cast<int>(std::bit_width(static_cast<unsigned>(max_level)));
+}
+
 }  // namespace
 
-size_t decode_levels_v1(std::span<const uint8_t> data, size_t n, uint8_t* out,
-                        const std::string& where) {
-    if (data.size() < 4) fail(where, "definition levels: length prefix past the end of the page");
+size_t decode_levels_v1(std::span<const uint8_t> data, size_t n, int max_level, uint8_t* out,
+                        const std::string& where, const char* what) {
+    if (data.size() < 4)
+        fail(where, std::string(what) + ": length prefix past the end of the page");
     const uint32_t len = load_u32(data.data());
     if (len > data.size() - 4)
-        fail(where, "definition levels: length " + std::to_string(len) + " runs past the page");
-    RleBitPackedDecoder dec(data.subspan(4, len), 1, where, "definition levels");
-    levels_to_bytes(dec, n, out, where);
+        fail(where, std::string(what) + ": length " + std::to_string(len) + " runs past the page");
+    RleBitPackedDecoder dec(data.subspan(4, len), level_bit_width(max_level), where, what);
+    levels_to_bytes(dec, n, max_level, out, where, what);
     return 4 + static_cast<size_t>(len);
 }
 
-void decode_levels_v2(std::span<const uint8_t> data, size_t n, uint8_t* out,
-                      const std::string& where) {
-    RleBitPackedDecoder dec(data, 1, where, "definition levels");
-    levels_to_bytes(dec, n, out, where);
+void decode_levels_v2(std::span<const uint8_t> data, size_t n, int max_level, uint8_t* out,
+                      const std::string& where, const char* what) {
+    RleBitPackedDecoder dec(data, level_bit_width(max_level), where, what);
+    levels_to_bytes(dec, n, max_level, out, where, what);
 }
 
 void decode_plain(int32_t physical_type, std::span<const uint8_t> data, size_t n, DenseValues* out,

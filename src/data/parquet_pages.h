@@ -53,13 +53,13 @@ class RleBitPackedDecoder {
     uint64_t packed_index_ = 0;
 };
 
-// Definition levels of a DATA_PAGE (v1) stored RLE with a 4-byte length prefix; returns the bytes
-// consumed from `data`. Levels are 0 (null) or 1 (present) for a flat OPTIONAL column.
-size_t decode_levels_v1(std::span<const uint8_t> data, size_t n, uint8_t* out,
-                        const std::string& where);
+// Repetition or definition levels (0..max_level) of a DATA_PAGE (v1): RLE with a 4-byte length
+// prefix; returns the bytes consumed from `data`. `what` names them in messages.
+size_t decode_levels_v1(std::span<const uint8_t> data, size_t n, int max_level, uint8_t* out,
+                        const std::string& where, const char* what);
 // The same without the prefix (DATA_PAGE_V2 gives the length in the header).
-void decode_levels_v2(std::span<const uint8_t> data, size_t n, uint8_t* out,
-                      const std::string& where);
+void decode_levels_v2(std::span<const uint8_t> data, size_t n, int max_level, uint8_t* out,
+                      const std::string& where, const char* what);
 
 // Values of one page in value order (nulls not included), before they are spread into rows.
 struct DenseValues {

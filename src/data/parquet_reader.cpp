@@ -6,6 +6,7 @@
 
 #include "data/parquet.h"
 #include "data/parquet_pages.h"
+#include "data/parquet_schema.h"
 #include "data/parquet_thrift.h"
 #include "finetune/core.h"
 #include "finetune/io.h"
@@ -22,15 +23,6 @@ constexpr std::string_view ENCRYPTED_MAGIC = "PARE";
 [[noreturn]] void fail(const std::string& where, const std::string& msg) {
     throw Error(where + ": " + msg);
 }
-
-// What the reader needs to know about one leaf of the flat schema.
-struct Leaf {
-    std::string name;
-    int32_t physical = 0;
-    bool optional = false;
-    bool is_string = false;
-    bool unsigned32 = false;  // UINT_8/16/32 in an INT32: zero-extend
-};
 
 ParquetType to_public_type(int32_t t) {
     switch (t) {
@@ -49,97 +41,8 @@ ParquetType to_public_type(int32_t t) {
     }
 }
 
-// Checks a leaf's physical type and annotations; returns what decoding needs.
-Leaf describe_leaf(const SchemaElement& e, const std::string& file) {
-    const std::string where = file + ": column '" + e.name + "'";
-    Leaf leaf;
-    leaf.name = e.name;
-    if (!e.type) fail(where, "schema leaf has no physical type");
-    leaf.physical = *e.type;
-    leaf.optional = e.repetition.value_or(REQUIRED) == OPTIONAL;
-    switch (leaf.physical) {
-        case BOOLEAN:
-        case INT32:
-        case INT64:
-        case FLOAT:
-        case DOUBLE:
-        case BYTE_ARRAY:
-            break;
-        default:
-            fail(where, "unsupported physical type " + physical_type_name(leaf.physical));
-    }
-    const bool int_type = leaf.physical == INT32 || leaf.physical == INT64;
-    auto unsupported_annotation = [&](const std::string& what) {
-        fail(where, "unsupported " + what + " on " + physical_type_name(leaf.physical));
-    };
-    if (e.logical_type && e.logical_type->kind != 0) {
-        const LogicalType& lt = *e.logical_type;
-        const std::string name = "logical type " + logical_type_name(lt.kind);
-        switch (lt.kind) {
-            case LOGICAL_STRING:
-            case LOGICAL_ENUM:
-            case LOGICAL_JSON:
-                if (leaf.physical != BYTE_ARRAY) unsupported_annotation(name);
-                leaf.is_string = true;
-                break;
-            case LOGICAL_INTEGER:
-                if (!int_type) unsupported_annotation(name);
-                if (!lt.int_signed && lt.int_bit_width == 64)
-                    unsupported_annotation("logical type INTEGER(64, unsigned)");
-                leaf.unsigned32 = !lt.int_signed && leaf.physical == INT32;
-                break;
-            case LOGICAL_UNKNOWN:  // an all-null column
-                break;
-            default:
-                unsupported_annotation(name);
-        }
-    } else if (e.converted_type) {
-        const int32_t c = *e.converted_type;
-        const std::string name = "converted type " + converted_type_name(c);
-        switch (c) {
-            case UTF8:
-            case ENUM:
-            case JSON:
-                if (leaf.physical != BYTE_ARRAY) unsupported_annotation(name);
-                leaf.is_string = true;
-                break;
-            case INT_8:
-            case INT_16:
-            case INT_32:
-            case INT_64:
-                if (!int_type) unsupported_annotation(name);
-                break;
-            case UINT_8:
-            case UINT_16:
-            case UINT_32:
-                if (!int_type) unsupported_annotation(name);
-                leaf.unsigned32 = leaf.physical == INT32;
-                break;
-            default:
-                unsupported_annotation(name);
-        }
-    }
-    return leaf;
-}
-
-std::vector<Leaf> flat_schema(const FileMetaData& meta, const std::string& file) {
-    if (meta.schema.empty()) fail(file, "footer has an empty schema");
-    const SchemaElement& root = meta.schema[0];
-    for (size_t i = 1; i < meta.schema.size(); ++i) {
-        const SchemaElement& e = meta.schema[i];
-        if (e.num_children > 0 || e.repetition.value_or(REQUIRED) == REPEATED)
-            fail(file, "unsupported: repeated/nested column '" + e.name + "'");
-    }
-    if (root.num_children < 0 || static_cast<size_t>(root.num_children) != meta.schema.size() - 1)
-        fail(file, "schema root has " + std::to_string(root.num_children) + " children but " +
-                       std::to_string(meta.schema.size() - 1) + " columns follow");
-    std::vector<Leaf> leaves;
-    for (size_t i = 1; i < meta.schema.size(); ++i)
-        leaves.push_back(describe_leaf(meta.schema[i], file));
-    return leaves;
-}
-
-// Decodes one column chunk into rows [row0, row0 + rows) of `col`.
+// Decodes one column chunk: rows [row0, row0 + rows) of a flat column, or the next `rows` lists
+// (and their elements) of a list column.
 class ChunkDecoder {
   public:
     ChunkDecoder(std::span<const uint8_t> file, const std::string& where, const Leaf& leaf,
@@ -153,10 +56,11 @@ class ChunkDecoder {
           string_bytes_(string_bytes),
           max_string_bytes_(max_string_bytes) {}
 
-    void decode(int64_t data_end, int64_t row0, int64_t rows) {
-        row_ = row0;
+    // `entries` is the number of level entries in the chunk: its rows for a flat column, its
+    // elements plus empty and null lists for a list column (ColumnMetaData.num_values).
+    void decode(int64_t data_end, int64_t rows, int64_t entries) {
         rows_ = rows;
-        const int64_t end_row = row0 + rows;
+        entries_total_ = entries;
         int64_t start = meta_.data_page_offset;
         // Some writers store 0 for "no dictionary"; only an offset before the data pages counts.
         if (meta_.dictionary_page_offset && *meta_.dictionary_page_offset > 0 &&
@@ -169,12 +73,12 @@ class ChunkDecoder {
                              " bytes at offset " + std::to_string(start) + " runs past the data");
         const size_t chunk_end = static_cast<size_t>(start + meta_.total_compressed_size);
         size_t pos = static_cast<size_t>(start);
-        for (int page = 0; row_ < end_row; ++page) {
+        for (int page = 0; entries_ < entries_total_; ++page) {
             const std::string page_where =
                 where_ + ": page " + std::to_string(page) + " at offset " + std::to_string(pos);
             if (pos >= chunk_end)
-                fail(where_, "column chunk ends after " + std::to_string(row_ - row0) + " of " +
-                                 std::to_string(rows) + " values");
+                fail(where_, "column chunk ends after " + std::to_string(entries_) + " of " +
+                                 std::to_string(entries_total_) + " values");
             size_t header_size = 0;
             const PageHeader h = decode_page_header(file_.subspan(pos, chunk_end - pos), page_where,
                                                     pos, &header_size);
@@ -191,15 +95,18 @@ class ChunkDecoder {
                     read_dictionary(h, body, page_where);
                     break;
                 case DATA_PAGE:
-                    read_data_page_v1(h, body, end_row, page_where);
+                    read_data_page_v1(h, body, page_where);
                     break;
                 case DATA_PAGE_V2:
-                    read_data_page_v2(h, body, end_row, page_where);
+                    read_data_page_v2(h, body, page_where);
                     break;
                 default:
                     break;  // index pages and future page types carry no values
             }
         }
+        if (leaf_.is_list && rows_started_ != rows_)
+            fail(where_, "column chunk holds " + std::to_string(rows_started_) +
+                             " lists, row group has " + std::to_string(rows_) + " rows");
     }
 
   private:
@@ -211,11 +118,11 @@ class ChunkDecoder {
         const DictionaryPageHeader& d = *h.dictionary_page;
         if (d.encoding != PLAIN && d.encoding != PLAIN_DICTIONARY)
             fail(where, "unsupported dictionary encoding " + encoding_name(d.encoding));
-        // Entries are distinct values of this chunk, so more of them than rows is corrupt (and
+        // Entries are distinct values of this chunk, so more of them than values is corrupt (and
         // would let a small page claim a huge table).
-        if (d.num_values < 0 || d.num_values > rows_)
+        if (d.num_values < 0 || d.num_values > entries_total_)
             fail(where, "dictionary of " + std::to_string(d.num_values) + " entries for " +
-                            std::to_string(rows_) + " rows");
+                            std::to_string(entries_total_) + " values");
         dictionary_page_ =
             decompress(meta_.codec, body, static_cast<size_t>(h.uncompressed_page_size), where);
         decode_plain(leaf_.physical, dictionary_page_.bytes(), static_cast<size_t>(d.num_values),
@@ -227,74 +134,88 @@ class ChunkDecoder {
         have_dictionary_ = true;
     }
 
-    // Checks the page's value count against the rows left and readies valid[] for it.
-    size_t begin_page(int64_t num_values, int64_t end_row, const std::string& where) {
+    // Checks the page's level count against what the chunk has left; readies the level arrays
+    // (a column without repetition or definition levels has all 0 / all max_def).
+    size_t begin_page(int64_t num_values, const std::string& where) {
         if (num_values < 0) fail(where, "negative value count");
-        if (num_values > end_row - row_)
+        if (num_values > entries_total_ - entries_)
             fail(where, "page holds " + std::to_string(num_values) + " values but only " +
-                            std::to_string(end_row - row_) + " rows remain in the row group");
+                            std::to_string(entries_total_ - entries_) +
+                            " remain in the column chunk");
         saw_data_page_ = true;
         const size_t n = static_cast<size_t>(num_values);
-        levels_.assign(n, 1);
+        rep_.assign(n, 0);
+        def_.assign(n, static_cast<uint8_t>(leaf_.max_def));
         return n;
     }
 
-    void read_data_page_v1(const PageHeader& h, std::span<const uint8_t> body, int64_t end_row,
+    void read_data_page_v1(const PageHeader& h, std::span<const uint8_t> body,
                            const std::string& where) {
         if (!h.data_page) fail(where, "data page without data_page_header");
         const DataPageHeader& d = *h.data_page;
-        const size_t n = begin_page(d.num_values, end_row, where);
+        const size_t n = begin_page(d.num_values, where);
         const PageBytes page =
             decompress(meta_.codec, body, static_cast<size_t>(h.uncompressed_page_size), where);
         auto data = page.bytes();
-        // A flat column has no repetition levels; definition levels only when OPTIONAL.
-        if (leaf_.optional) {
+        if (leaf_.max_rep > 0) {
+            if (d.repetition_level_encoding != RLE)
+                fail(where, "unsupported repetition level encoding " +
+                                encoding_name(d.repetition_level_encoding));
+            data = data.subspan(
+                decode_levels_v1(data, n, leaf_.max_rep, rep_.data(), where, "repetition levels"));
+        }
+        if (leaf_.max_def > 0) {
             if (d.definition_level_encoding != RLE)
                 fail(where, "unsupported definition level encoding " +
                                 encoding_name(d.definition_level_encoding));
-            data = data.subspan(decode_levels_v1(data, n, levels_.data(), where));
+            data = data.subspan(
+                decode_levels_v1(data, n, leaf_.max_def, def_.data(), where, "definition levels"));
         }
         read_values(d.encoding, data, n, where);
     }
 
-    void read_data_page_v2(const PageHeader& h, std::span<const uint8_t> body, int64_t end_row,
+    void read_data_page_v2(const PageHeader& h, std::span<const uint8_t> body,
                            const std::string& where) {
         if (!h.data_page_v2) fail(where, "data page v2 without data_page_header_v2");
         const DataPageHeaderV2& d = *h.data_page_v2;
-        if (d.num_rows != d.num_values)
+        if (!leaf_.is_list && d.num_rows != d.num_values)
             fail(where, "num_rows " + std::to_string(d.num_rows) + " differs from num_values " +
                             std::to_string(d.num_values) + " in a flat column");
-        const size_t n = begin_page(d.num_values, end_row, where);
-        if (d.repetition_levels_byte_length != 0) fail(where, "repetition levels in a flat column");
-        if (d.definition_levels_byte_length < 0 ||
-            static_cast<size_t>(d.definition_levels_byte_length) > body.size() ||
-            d.definition_levels_byte_length > h.uncompressed_page_size)
-            fail(where, "definition levels length " +
-                            std::to_string(d.definition_levels_byte_length) +
-                            " runs past the page");
-        const size_t levels_len = static_cast<size_t>(d.definition_levels_byte_length);
-        if (leaf_.optional) {
-            decode_levels_v2(body.first(levels_len), n, levels_.data(), where);
-        } else if (levels_len != 0) {
+        const size_t n = begin_page(d.num_values, where);
+        const int64_t rep_len = d.repetition_levels_byte_length;
+        const int64_t def_len = d.definition_levels_byte_length;
+        if (rep_len < 0 || def_len < 0 || rep_len + def_len > static_cast<int64_t>(body.size()) ||
+            rep_len + def_len > h.uncompressed_page_size)
+            fail(where, "level lengths " + std::to_string(rep_len) + " + " +
+                            std::to_string(def_len) + " run past the page");
+        if (leaf_.max_rep == 0 && rep_len != 0) fail(where, "repetition levels in a flat column");
+        if (leaf_.max_def == 0 && def_len != 0)
             fail(where, "definition levels in a REQUIRED column");
-        }
+        const size_t levels_len = static_cast<size_t>(rep_len + def_len);
+        if (leaf_.max_rep > 0)
+            decode_levels_v2(body.first(static_cast<size_t>(rep_len)), n, leaf_.max_rep,
+                             rep_.data(), where, "repetition levels");
+        if (leaf_.max_def > 0)
+            decode_levels_v2(
+                body.subspan(static_cast<size_t>(rep_len), static_cast<size_t>(def_len)), n,
+                leaf_.max_def, def_.data(), where, "definition levels");
         // Levels are never compressed in v2; the values are unless is_compressed says otherwise.
         const auto values = body.subspan(levels_len);
         const size_t values_size = static_cast<size_t>(h.uncompressed_page_size) - levels_len;
         const PageBytes page = decompress(d.is_compressed ? meta_.codec : int32_t{UNCOMPRESSED},
                                           values, values_size, where);
         const size_t present = read_values(d.encoding, page.bytes(), n, where);
-        if (n - present != static_cast<size_t>(d.num_nulls))
+        if (!leaf_.is_list && n - present != static_cast<size_t>(d.num_nulls))
             fail(where, "header says " + std::to_string(d.num_nulls) + " nulls, levels give " +
                             std::to_string(n - present));
     }
 
-    // Decodes the present values of a page and spreads them over its n rows; returns how many
-    // were present.
+    // Decodes the present values of a page and spreads them over its n level entries; returns
+    // how many were present.
     size_t read_values(int32_t encoding, std::span<const uint8_t> data, size_t n,
                        const std::string& where) {
         size_t present = 0;
-        for (size_t i = 0; i < n; ++i) present += levels_[i];
+        for (size_t i = 0; i < n; ++i) present += def_[i] == leaf_.max_def;
         dense_.clear();
         switch (encoding) {
             case PLAIN:
@@ -335,7 +256,11 @@ class ChunkDecoder {
             default:
                 fail(where, "unsupported encoding " + encoding_name(encoding));
         }
-        scatter(n, where);
+        if (leaf_.is_list)
+            scatter_list(n, where);
+        else
+            scatter(n, where);
+        entries_ += static_cast<int64_t>(n);
         return present;
     }
 
@@ -372,40 +297,96 @@ class ChunkDecoder {
         }
     }
 
-    void scatter(size_t n, const std::string& where) {
-        const size_t row = static_cast<size_t>(row_);
-        col_->valid.resize(row + n);
-        std::memcpy(col_->valid.data() + row, levels_.data(), n);
-        size_t j = 0;
+    // Stores dense value j at slot `at` of the column's typed vector (which already has it).
+    void store(size_t at, size_t j, const std::string& where) {
         switch (leaf_.physical) {
             case FLOAT:
             case DOUBLE:
-                col_->doubles.resize(row + n, 0.0);
-                for (size_t i = 0; i < n; ++i)
-                    if (levels_[i]) col_->doubles[row + i] = dense_.doubles[j++];
+                col_->doubles[at] = dense_.doubles[j];
+                break;
+            case BYTE_ARRAY: {
+                const std::string_view s = dense_.strings[j];
+                *string_bytes_ += s.size();
+                if (*string_bytes_ > max_string_bytes_)
+                    fail(where, "strings exceed the limit of " + std::to_string(max_string_bytes_) +
+                                    " bytes");
+                col_->strings[at].assign(s);
+                break;
+            }
+            default: {
+                const int64_t v = dense_.ints[j];
+                col_->ints[at] =
+                    leaf_.unsigned32 ? static_cast<int64_t>(static_cast<uint32_t>(v)) : v;
+            }
+        }
+    }
+
+    void grow_values(size_t size) {
+        switch (leaf_.physical) {
+            case FLOAT:
+            case DOUBLE:
+                col_->doubles.resize(size, 0.0);
                 break;
             case BYTE_ARRAY:
-                col_->strings.resize(row + n);
-                for (size_t i = 0; i < n; ++i) {
-                    if (!levels_[i]) continue;
-                    const std::string_view s = dense_.strings[j++];
-                    *string_bytes_ += s.size();
-                    if (*string_bytes_ > max_string_bytes_)
-                        fail(where, "strings exceed the limit of " +
-                                        std::to_string(max_string_bytes_) + " bytes");
-                    col_->strings[row + i].assign(s);
-                }
+                col_->strings.resize(size);
                 break;
             default:
-                col_->ints.resize(row + n, 0);
-                for (size_t i = 0; i < n; ++i) {
-                    if (!levels_[i]) continue;
-                    const int64_t v = dense_.ints[j++];
-                    col_->ints[row + i] =
-                        leaf_.unsigned32 ? static_cast<int64_t>(static_cast<uint32_t>(v)) : v;
-                }
+                col_->ints.resize(size, 0);
         }
-        row_ += static_cast<int64_t>(n);
+    }
+
+    size_t values_size() const {
+        switch (leaf_.physical) {
+            case FLOAT:
+            case DOUBLE:
+                return col_->doubles.size();
+            case BYTE_ARRAY:
+                return col_->strings.size();
+            default:
+                return col_->ints.size();
+        }
+    }
+
+    // Flat column: entry i is row (previous rows + i); absent values keep the default.
+    void scatter(size_t n, const std::string& where) {
+        const size_t row = col_->valid.size();
+        col_->valid.resize(row + n);
+        grow_values(row + n);
+        size_t j = 0;
+        for (size_t i = 0; i < n; ++i) {
+            const bool present = def_[i] == leaf_.max_def;
+            col_->valid[row + i] = present;
+            if (present) store(row + i, j++, where);
+        }
+    }
+
+    // List column: repetition level 0 starts a row; the definition level says whether the row's
+    // list is null, empty, or has an element here (present, or null: unsupported).
+    void scatter_list(size_t n, const std::string& where) {
+        size_t at = values_size();
+        size_t present = 0;
+        for (size_t i = 0; i < n; ++i) present += def_[i] == leaf_.max_def;
+        grow_values(at + present);
+        size_t j = 0;
+        for (size_t i = 0; i < n; ++i) {
+            const int def = def_[i];
+            if (rep_[i] == 0) {
+                if (rows_started_ == rows_)
+                    fail(where,
+                         "more lists than the row group's " + std::to_string(rows_) + " rows");
+                ++rows_started_;
+                col_->offsets.push_back(static_cast<int64_t>(at));
+                col_->valid.push_back(def >= leaf_.def_list_empty);
+            } else if (rows_started_ == 0 || def <= leaf_.def_list_empty) {
+                fail(where, "level entry " + std::to_string(i) +
+                                " continues a list that has no elements to continue");
+            }
+            if (def == leaf_.max_def) {
+                store(at++, j++, where);
+            } else if (def > leaf_.def_list_empty) {
+                fail(where, "unsupported: null element in list column '" + leaf_.name + "'");
+            }
+        }
     }
 
     std::span<const uint8_t> file_;
@@ -416,14 +397,16 @@ class ChunkDecoder {
     uint64_t* string_bytes_;
     uint64_t max_string_bytes_;
 
-    int64_t row_ = 0;
-    int64_t rows_ = 0;  // in this row group
+    int64_t rows_ = 0;           // in this row group
+    int64_t entries_total_ = 0;  // level entries in this chunk
+    int64_t entries_ = 0;        // level entries read so far
+    int64_t rows_started_ = 0;   // lists begun so far (list columns)
     bool have_dictionary_ = false;
     bool saw_data_page_ = false;
     PageBytes dictionary_page_;  // owns the bytes dictionary_.strings views
     DenseValues dictionary_;
     DenseValues dense_;
-    std::vector<uint8_t> levels_;
+    std::vector<uint8_t> rep_, def_;
     std::vector<uint32_t> indices_;
     std::string delta_strings_;  // DELTA_BYTE_ARRAY values of the current page
 };
@@ -470,7 +453,7 @@ ParquetTable parse_parquet(std::span<const uint8_t> bytes, const std::string& fi
     const FileMetaData meta = decode_file_metadata(bytes.subspan(footer_start, footer_len),
                                                    file + ": footer", footer_start);
 
-    const std::vector<Leaf> leaves = flat_schema(meta, file);
+    const std::vector<Leaf> leaves = resolve_columns(meta.schema, file);
     if (meta.num_rows < 0 || meta.num_rows > limits.max_rows)
         fail(file, "footer num_rows " + std::to_string(meta.num_rows) + " outside 0.." +
                        std::to_string(limits.max_rows));
@@ -494,11 +477,11 @@ ParquetTable parse_parquet(std::span<const uint8_t> bytes, const std::string& fi
         c.name = leaf.name;
         c.physical = to_public_type(leaf.physical);
         c.is_string = leaf.is_string;
+        c.is_list = leaf.is_list;
         table.columns.push_back(std::move(c));
     }
 
     uint64_t string_bytes = 0;
-    int64_t row0 = 0;
     for (size_t g = 0; g < meta.row_groups.size(); ++g) {
         const RowGroup& rg = meta.row_groups[g];
         if (rg.columns.size() != leaves.size())
@@ -514,19 +497,21 @@ ParquetTable parse_parquet(std::span<const uint8_t> bytes, const std::string& fi
                 fail(where, "unsupported: column data in another file '" + *chunk.file_path + "'");
             if (!chunk.meta_data) fail(where, "column chunk has no meta_data");
             const ColumnMetaData& cm = *chunk.meta_data;
-            if (cm.path_in_schema.size() != 1 || cm.path_in_schema[0] != leaf.name)
+            if (cm.path_in_schema != leaf.path_in_schema)
                 fail(where, "column chunk path does not match the schema");
             if (cm.type != leaf.physical)
                 fail(where, "column chunk type " + physical_type_name(cm.type) +
                                 " differs from the schema's " + physical_type_name(leaf.physical));
-            if (cm.num_values != rg.num_rows)
-                fail(where, "column chunk has " + std::to_string(cm.num_values) +
-                                " values, row group has " + std::to_string(rg.num_rows) + " rows");
+            // A flat chunk has one value (or null) per row; a list chunk at least one level
+            // entry per row, and its elements are capped like rows.
+            if (leaf.is_list ? cm.num_values < rg.num_rows || cm.num_values > limits.max_rows
+                             : cm.num_values != rg.num_rows)
+                fail(where, "column chunk has " + std::to_string(cm.num_values) + " values for " +
+                                std::to_string(rg.num_rows) + " rows");
             ChunkDecoder dec(bytes, where, leaf, cm, &table.columns[c], &string_bytes,
                              limits.max_string_bytes);
-            dec.decode(static_cast<int64_t>(footer_start), row0, rg.num_rows);
+            dec.decode(static_cast<int64_t>(footer_start), rg.num_rows, cm.num_values);
         }
-        row0 += rg.num_rows;
     }
 
     // Columns without nulls carry no validity vector.
@@ -534,7 +519,14 @@ ParquetTable parse_parquet(std::span<const uint8_t> bytes, const std::string& fi
         bool all_valid = true;
         for (uint8_t v : c.valid) all_valid = all_valid && v;
         if (all_valid) c.valid.clear();
-        // A file with no rows still gets typed vectors of the right (zero) length.
+        if (c.is_list) {  // close the last list
+            const size_t n =
+                c.physical == ParquetType::ByteArray ? c.strings.size()
+                : (c.physical == ParquetType::Float || c.physical == ParquetType::Double)
+                    ? c.doubles.size()
+                    : c.ints.size();
+            c.offsets.push_back(static_cast<int64_t>(n));
+        }
     }
     return table;
 }

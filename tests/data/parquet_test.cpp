@@ -85,14 +85,8 @@ std::vector<std::string> fixture_names() {
     return names;
 }
 
-// Compares row `r` of `col` with DuckDB's JSON value for it.
-void expect_cell(const ParquetColumn& col, size_t r, const json& want, const std::string& where) {
-    const bool present = col.valid.empty() || col.valid[r];
-    if (want.is_null()) {
-        EXPECT_FALSE(present) << where << ": expected null";
-        return;
-    }
-    ASSERT_TRUE(present) << where << ": null, expected " << want.dump();
+// Compares value `r` of `col`'s typed vector with DuckDB's JSON value for it.
+void expect_value(const ParquetColumn& col, size_t r, const json& want, const std::string& where) {
     switch (col.physical) {
         case ParquetType::Boolean:
             ASSERT_TRUE(want.is_boolean()) << where;
@@ -117,6 +111,26 @@ void expect_cell(const ParquetColumn& col, size_t r, const json& want, const std
     }
 }
 
+// Compares row `r` of `col` (a value or a list of them, or null) with DuckDB's JSON for it.
+void expect_cell(const ParquetColumn& col, size_t r, const json& want, const std::string& where) {
+    const bool present = col.valid.empty() || col.valid[r];
+    if (want.is_null()) {
+        EXPECT_FALSE(present) << where << ": expected null";
+        return;
+    }
+    ASSERT_TRUE(present) << where << ": null, expected " << want.dump();
+    if (!col.is_list) {
+        expect_value(col, r, want, where);
+        return;
+    }
+    ASSERT_TRUE(want.is_array()) << where;
+    const auto begin = static_cast<size_t>(col.offsets[r]),
+               end = static_cast<size_t>(col.offsets[r + 1]);
+    ASSERT_EQ(end - begin, want.size()) << where;
+    for (size_t k = 0; k < want.size(); ++k)
+        expect_value(col, begin + k, want[k], where + "[" + std::to_string(k) + "]");
+}
+
 class ParquetFixture : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ParquetFixture, EqualsDuckDbReading) {
@@ -126,7 +140,16 @@ TEST_P(ParquetFixture, EqualsDuckDbReading) {
     ASSERT_EQ(t.num_rows, static_cast<int64_t>(rows.size()));
     ASSERT_FALSE(t.columns.empty());
     for (const ParquetColumn& c : t.columns) {
-        const size_t n = rows.size();
+        size_t n = rows.size();
+        if (c.is_list) {  // offsets frame the elements, which the vectors hold back to back
+            ASSERT_EQ(c.offsets.size(), n + 1) << c.name;
+            EXPECT_EQ(c.offsets.front(), 0) << c.name;
+            for (size_t r = 0; r < rows.size(); ++r)
+                ASSERT_LE(c.offsets[r], c.offsets[r + 1]) << c.name;
+            n = static_cast<size_t>(c.offsets.back());
+        } else {
+            EXPECT_TRUE(c.offsets.empty()) << c.name;
+        }
         switch (c.physical) {
             case ParquetType::Float:
             case ParquetType::Double:
@@ -139,7 +162,7 @@ TEST_P(ParquetFixture, EqualsDuckDbReading) {
                 ASSERT_EQ(c.ints.size(), n) << c.name;
         }
         if (!c.valid.empty()) {
-            ASSERT_EQ(c.valid.size(), n) << c.name;
+            ASSERT_EQ(c.valid.size(), rows.size()) << c.name;
         }
     }
     for (size_t r = 0; r < rows.size(); ++r) {
@@ -167,7 +190,7 @@ TEST(ParquetFixtures, AllPresent) {
     for (const char* want :
          {"all_types_uncompressed_v1", "all_types_snappy_v1", "all_types_zstd_v1",
           "all_types_gzip_v1", "all_types_zstd_v2", "all_types_snappy_v2", "row_groups_pages",
-          "empty", "all_null", "cola_like"})
+          "empty", "all_null", "cola_like", "arrow_v1_pages", "arrow_v2_pages", "lists"})
         EXPECT_TRUE(names.count(want)) << want;
 }
 
@@ -367,8 +390,9 @@ struct Column {
 };
 
 // A one-column, one-row-group, uncompressed file holding `pages` in order.
+// `entries` is the chunk's level entry count when it differs from the rows (lists).
 std::string build_file(const Column& col, const std::vector<Page>& pages, int64_t num_rows,
-                       bool unknown_fields = false) {
+                       bool unknown_fields = false, std::optional<int64_t> entries = std::nullopt) {
     std::string data = "PAR1";
     std::optional<int64_t> dict_offset;
     int64_t data_offset = -1;
@@ -424,7 +448,7 @@ std::string build_file(const Column& col, const std::vector<Page>& pages, int64_
     f.i32(1, col.type);
     f.list(2, 5, 1), f.zigzag(parquet::PLAIN);
     f.list(3, 8, 1), f.varint(col.name.size()), f.out += col.name;
-    f.i32(4, parquet::UNCOMPRESSED), f.i64(5, num_rows);
+    f.i32(4, parquet::UNCOMPRESSED), f.i64(5, entries.value_or(num_rows));
     f.i64(6, static_cast<int64_t>(data.size()) - chunk_start);
     f.i64(7, static_cast<int64_t>(data.size()) - chunk_start);
     f.i64(9, data_offset);
@@ -594,13 +618,13 @@ TEST(ParquetHandBuilt, BadPagesAreErrors) {
                  {"column chunk ends after 1 of 2 values"});
     // More values in a page than rows.
     expect_error(build_file({}, {{.num_values = 3, .body = le32(1) + le32(2) + le32(3)}}, 2),
-                 "many.parquet", {"page holds 3 values but only 2 rows remain"});
+                 "many.parquet", {"page holds 3 values but only 2 remain in the column chunk"});
     // Levels: a level of 2 in a flat column, and levels that run out.
     const Column opt{.type = parquet::INT32, .repetition = parquet::OPTIONAL};
     expect_error(
         build_file(opt, {{.num_values = 2, .body = le32(2) + std::string("\x04\x02", 2) + le32(1)}},
                    2),
-        "level.parquet", {"definition level 2"});
+        "level.parquet", {"definition levels: level 2 exceeds the maximum of 1"});
     expect_error(
         build_file(opt, {{.num_values = 4, .body = le32(2) + std::string("\x04\x01", 2) + le32(1)}},
                    4),
@@ -624,6 +648,31 @@ TEST(ParquetHandBuilt, BadPagesAreErrors) {
                  "int96.parquet", {"column 'v'", "unsupported physical type INT96"});
 }
 
+// A bare repeated INT32 (a list that is never null) holding [[1, 2], [], [3]]: level entries
+// (rep, def) = (0,1) (1,1) (0,0) (0,1), each level stream one bit-packed group.
+TEST(ParquetHandBuilt, RepeatedFieldIsAList) {
+    const std::string rep = le32(2) + std::string("\x03\x02", 2);
+    const std::string def = le32(2) + std::string("\x03\x0b", 2);
+    const Column col{.type = parquet::INT32, .repetition = parquet::REPEATED};
+    const Page page{.num_values = 4, .body = rep + def + le32(1) + le32(2) + le32(3)};
+    const ParquetTable t =
+        parse_parquet(as_bytes(build_file(col, {page}, 3, false, 4)), "repeated.parquet");
+    ASSERT_TRUE(t.columns[0].is_list);
+    EXPECT_EQ(t.columns[0].ints, (std::vector<int64_t>{1, 2, 3}));
+    EXPECT_EQ(t.columns[0].offsets, (std::vector<int64_t>{0, 2, 2, 3}));
+    EXPECT_TRUE(t.columns[0].valid.empty());
+
+    // The first entry may not continue a list (rep 1,0,0,0 = 0x01).
+    const Page bad{
+        .num_values = 4,
+        .body = le32(2) + std::string("\x03\x01", 2) + def + le32(1) + le32(2) + le32(3)};
+    expect_error(build_file(col, {bad}, 3, false, 4), "continue.parquet",
+                 {"level entry 0 continues a list"});
+    // Three rows claimed, two lists present.
+    expect_error(build_file(col, {page}, 4, false, 4), "fewlists.parquet",
+                 {"column chunk holds 3 lists, row group has 4 rows"});
+}
+
 // Thrift nested past any real footer is refused before it can exhaust the stack.
 TEST(ParquetHandBuilt, DeepThriftNestingIsAnError) {
     ThriftWriter f;
@@ -638,7 +687,11 @@ TEST(ParquetHandBuilt, DeepThriftNestingIsAnError) {
 
 TEST(ParquetUnsupported, NamedInTheError) {
     const std::pair<const char*, const char*> cases[] = {
-        {"unsupported_list", "unsupported: repeated/nested column 'pair'"},
+        {"unsupported_struct", "unsupported: repeated/nested column 'pair'"},
+        {"unsupported_nested_list", "unsupported: repeated/nested column 'grid'"},
+        {"unsupported_null_element",
+         "column 'pair': row group 0: page 0 at offset 4: unsupported: null element in list column "
+         "'pair'"},
         {"unsupported_decimal", "column 'price': unsupported logical type DECIMAL"},
         {"unsupported_brotli",
          "column 'id': row group 0: page 0 at offset 4: unsupported codec BROTLI"},
