@@ -1,6 +1,7 @@
-// The Parquet file walk: footer, flat schema, then each row group's column chunks page by page
-// (dictionary page, data pages v1 and v2) into typed columns. Pages and codecs are decoded by
-// parquet_pages.cpp, the Thrift structures by parquet_thrift.cpp.
+// The Parquet file walk: footer, schema, then each row group's column chunks page by page
+// (dictionary page, data pages v1 and v2, levels) into typed columns and lists. Values and codecs
+// are decoded by parquet_pages.cpp / parquet_delta.cpp, the schema by parquet_schema.cpp and the
+// Thrift structures by parquet_thrift.cpp.
 #include <cstring>
 #include <limits>
 
@@ -41,8 +42,8 @@ ParquetType to_public_type(int32_t t) {
     }
 }
 
-// Decodes one column chunk: rows [row0, row0 + rows) of a flat column, or the next `rows` lists
-// (and their elements) of a list column.
+// Decodes one column chunk, appending its rows (values of a flat column, lists and their
+// elements of a list column) to the column.
 class ChunkDecoder {
   public:
     ChunkDecoder(std::span<const uint8_t> file, const std::string& where, const Leaf& leaf,
