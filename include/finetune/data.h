@@ -294,8 +294,26 @@ using DatasetSource = std::function<std::optional<DatasetDict>(const LoadDataset
 // Registers a step that runs after the local and data_dir steps and before the embedded copy.
 void add_dataset_source(std::string name, DatasetSource source);
 
-// Reads one local file by extension (.csv, .tsv, .json, .jsonl); .parquet is not yet supported.
+// Reads one local file by extension (.csv, .tsv, .json, .jsonl, .parquet).
 Dataset read_data_file(const fs::path& path);
+// A Parquet file (as the Hub stores datasets) with the features of its `huggingface` metadata
+// (ClassLabel names, Value dtypes, Sequence of ints), else features from the Parquet types.
+// Null values are an error naming the column and row.
+Dataset read_parquet_dataset(const fs::path& path);
+
+// ---------------------------------------------------------------------------------------------
+// Tokenising a dataset: the seed's `tokenizer(examples["sentence"], truncation=True)` inside
+// map(batched=True). HF's features for the outputs: input_ids List(int32), token_type_ids and
+// attention_mask List(int8).
+
+struct TokenizeColumns {
+    std::string text_column = "sentence";
+    std::string pair_column;  // empty: single texts
+    EncodeOptions options;
+    bool token_type_ids = true;  // DistilBERT's tokenizer returns none
+};
+Dataset tokenize_columns(const BertTokenizer& tokenizer, const Dataset& batch,
+                         const TokenizeColumns& spec);
 
 // ---------------------------------------------------------------------------------------------
 // Samplers: the order in which a Trainer visits rows.

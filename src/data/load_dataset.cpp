@@ -142,10 +142,9 @@ Dataset read_data_file(const fs::path& path) {
     if (e == ".csv") return read_csv(path);
     if (e == ".tsv") return read_csv(path, '\t');
     if (e == ".json" || e == ".jsonl") return read_json(path);
-    // TODO(parquet): the integrator replaces this with the Parquet reader (src/data/parquet*).
-    if (e == ".parquet") throw Error(path.string() + ": Parquet files are not yet supported");
+    if (e == ".parquet") return read_parquet_dataset(path);
     throw Error(path.string() + ": unknown data file type '" + e +
-                "' (.csv, .tsv, .json, .jsonl are read)");
+                "' (.csv, .tsv, .json, .jsonl, .parquet are read)");
 }
 
 DatasetDict load_dataset(const LoadDatasetArgs& args) {
