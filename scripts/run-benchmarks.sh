@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks side by side with the PyTorch peer on the same files and batches, and
-# prints medians. Usage: scripts/run-benchmarks.sh BUILD_DIR [load|train|ops|all]
+# prints medians. Usage: scripts/run-benchmarks.sh BUILD_DIR [load|train|ops|tokenizer|all]
 set -euo pipefail
 build=${1:-build}
 what=${2:-all}
@@ -39,4 +39,13 @@ fi
 if [ "$what" = ops ] || [ "$what" = all ]; then
   echo "== ops (GEMM shapes of the model, attention)"
   "$build/ops_bench" --benchmark_min_time=0.3
+fi
+
+if [ "$what" = tokenizer ] || [ "$what" = all ]; then
+  # No peer runs here: neither transformers nor tokenizers is packaged in Debian.
+  echo "== tokenizer: CoLA + SST-2 train sentences; map with the tokenizer over SST-2 train"
+  FT_SHARED_DIR=$shared "$build/tokenizer_bench" --benchmark_repetitions=5 \
+    --benchmark_report_aggregates_only=true 2>&1 | grep -E 'median|Benchmark' || true
+  FT_SHARED_DIR=$shared "$build/map_bench" --benchmark_repetitions=5 \
+    --benchmark_report_aggregates_only=true 2>&1 | grep -E 'median|Benchmark' || true
 fi

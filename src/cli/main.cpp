@@ -12,8 +12,9 @@ int main(int argc, char** argv) {
         "the HuggingFace workflow as a native tool."};
     app.set_version_flag("--version", std::string("finetune ") + FT_VERSION);
     app.require_subcommand(0, 1);
-    const std::vector<ft::cli::Command> commands = {ft::cli::register_info(app),
-                                                    ft::cli::register_download(app)};
+    const std::vector<ft::cli::Command> commands = {
+        ft::cli::register_info(app), ft::cli::register_tokenize(app), ft::cli::register_data(app),
+        ft::cli::register_download(app)};
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,368 @@
+// finetune/data.h — the datasets layer, mirroring HF `datasets`: columnar Dataset and DatasetDict
+// with HF's features (Value, ClassLabel, List), select / shuffle / filter / map / splits, readers
+// for GLUE TSV, CSV and JSON, the GLUE task table, load_dataset, samplers and the batch collator.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "finetune/core.h"
+#include "finetune/model.h"
+#include "finetune/tokenizer.h"
+
+namespace ft {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------
+// Features: what a column means, as HF declares it. Storage is coarser than the declared dtype:
+// every integer Value and ClassLabel is stored as int64, float32/float64 as double (float32
+// values are rounded to float on the way in, so they print as HF prints them), lists as int32.
+
+enum class ColumnType { STRING, INT64, FLOAT64, BOOL, INT32_LIST };
+
+struct Feature {
+    enum class Kind { VALUE, CLASS_LABEL, LIST };
+    Kind kind = Kind::VALUE;
+    // VALUE: HF's dtype ("string", "int64", "int32", "int8", "float32", "float64", "bool").
+    // LIST: the element dtype ("int32", "int8", ...). CLASS_LABEL: "int64".
+    std::string dtype = "string";
+    std::vector<std::string> names;  // CLASS_LABEL only
+
+    static Feature value(std::string dtype);  // throws ft::Error for an unknown dtype
+    static Feature class_label(std::vector<std::string> names);
+    static Feature list(std::string element_dtype);
+
+    ColumnType storage() const;
+    int64_t num_classes() const { return static_cast<int64_t>(names.size()); }
+    int64_t str2int(std::string_view name) const;  // throws ft::Error naming the label
+    const std::string& int2str(int64_t id) const;  // throws ft::Error for an id out of range
+    // HF's repr (datasets >= 4): Value('string'), ClassLabel(names=['a', 'b']),
+    // List(Value('int32')).
+    std::string repr() const;
+    bool operator==(const Feature& o) const = default;
+};
+
+// ---------------------------------------------------------------------------------------------
+// A column: one storage vector (chosen by the feature) plus its feature.
+
+class Column {
+  public:
+    Column() = default;
+    static Column strings(std::vector<std::string> v, Feature f = Feature::value("string"));
+    static Column int64s(std::vector<int64_t> v, Feature f = Feature::value("int64"));
+    static Column float64s(std::vector<double> v, Feature f = Feature::value("float64"));
+    static Column bools(std::vector<uint8_t> v, Feature f = Feature::value("bool"));
+    static Column int32_lists(const std::vector<std::vector<int32_t>>& v,
+                              Feature f = Feature::list("int32"));
+    // Flat form of a list column: values and (rows + 1) offsets.
+    static Column int32_lists(std::vector<int32_t> values, std::vector<int64_t> offsets,
+                              Feature f = Feature::list("int32"));
+
+    ColumnType type() const { return type_; }
+    const Feature& feature() const { return feature_; }
+    int64_t size() const;
+
+    const std::vector<std::string>& as_strings() const;  // each throws unless the type matches
+    const std::vector<int64_t>& as_int64() const;
+    const std::vector<double>& as_float64() const;
+    const std::vector<uint8_t>& as_bool() const;
+    std::span<const int32_t> list_at(int64_t row) const;
+    const std::vector<int32_t>& list_values() const;
+    const std::vector<int64_t>& list_offsets() const;
+
+    Column take(std::span<const int64_t> rows) const;               // rows in the given order
+    static Column concat(const std::vector<const Column*>& parts);  // same type and feature
+
+  private:
+    ColumnType type_ = ColumnType::STRING;
+    Feature feature_;
+    std::vector<std::string> strings_;
+    std::vector<int64_t> ints_;
+    std::vector<double> floats_;
+    std::vector<uint8_t> bools_;
+    std::vector<int32_t> list_values_;
+    std::vector<int64_t> list_offsets_{0};
+};
+
+// ---------------------------------------------------------------------------------------------
+// One row, like `dataset["train"][0]`: named values in column order.
+
+using Scalar = std::variant<std::string, int64_t, double, bool, std::vector<int32_t>>;
+
+struct Row {
+    std::vector<std::string> keys;
+    std::vector<Scalar> values;
+
+    const Scalar& operator[](std::string_view key) const;  // throws ft::Error naming the key
+    const std::string& str(std::string_view key) const;
+    int64_t int64(std::string_view key) const;
+    double float64(std::string_view key) const;
+    // Python's dict repr: {'sentence': "Our friends won't ...", 'label': 1, 'idx': 0}
+    std::string repr() const;
+};
+
+// Python's repr of a str (quote choice and escapes as CPython does) and of a float.
+std::string python_repr(std::string_view s);
+std::string python_float_repr(double v);
+
+// ---------------------------------------------------------------------------------------------
+// Dataset: named columns of equal length. Columns are shared between datasets derived from one
+// another (rename, remove, add never copy data); select/shuffle/filter copy the rows they keep.
+
+class Dataset;
+// map's function: receives a batch (a Dataset of up to batch_size rows) and returns the new or
+// replaced columns for those rows (a Dataset with the same number of rows).
+using MapFunction = std::function<Dataset(const Dataset& batch)>;
+
+struct MapOptions {
+    bool batched = false;  // false: the function sees one row at a time (batch of 1), like HF
+    int64_t batch_size = 1000;
+    std::vector<std::string> remove_columns;
+    int num_threads = 0;  // 0: ft::get_num_threads()
+};
+
+class Dataset {
+  public:
+    Dataset() = default;
+
+    int64_t num_rows() const { return num_rows_; }
+    int64_t num_columns() const { return static_cast<int64_t>(columns_.size()); }
+    std::vector<std::string> column_names() const;
+    bool has_column(std::string_view name) const;
+    const Column& column(std::string_view name) const;  // throws ft::Error naming the column
+    const Feature& feature(std::string_view name) const { return column(name).feature(); }
+    // HF's features repr: {'sentence': Value('string'), 'label': ClassLabel(names=[...]), ...}
+    std::string features_repr() const;
+
+    Row operator[](int64_t row) const;  // throws ft::Error for a row out of range
+
+    Dataset select(std::span<const int64_t> indices) const;
+    Dataset select(const std::vector<int64_t>& indices) const {
+        return select(std::span<const int64_t>(indices));
+    }
+    Dataset select_range(int64_t begin, int64_t end) const;
+    // A seeded permutation (Fisher-Yates over Philox). Same seed, same order; the order differs
+    // from HF's, which draws from numpy's PCG64.
+    Dataset shuffle(uint64_t seed) const;
+    Dataset filter(const std::function<bool(const Row&)>& predicate) const;
+    Dataset rename_column(const std::string& from, const std::string& to) const;
+    Dataset remove_columns(const std::vector<std::string>& names) const;
+    Dataset add_column(const std::string& name, Column column) const;  // replaces none: throws
+    Dataset cast_column(const std::string& name, const Feature& feature) const;
+    // Applies fn over batches on several threads; output row order equals input order and the
+    // result is the same for any thread count. Returned columns replace same-named ones.
+    Dataset map(const MapFunction& fn, const MapOptions& options = {}) const;
+
+    // Rows of `a` then rows of `b`; both must have the same columns and features.
+    static Dataset concatenate(const std::vector<Dataset>& parts);
+
+    // HF's repr: Dataset({\n    features: ['sentence', 'label', 'idx'],\n    num_rows: 8551\n})
+    std::string repr() const;
+
+  private:
+    std::vector<std::pair<std::string, std::shared_ptr<const Column>>> columns_;
+    int64_t num_rows_ = 0;
+    size_t index_of(std::string_view name) const;  // columns_.size() when absent
+};
+
+// ---------------------------------------------------------------------------------------------
+// DatasetDict: named splits in the order they were added (HF's order: train, validation, test).
+
+class DatasetDict {
+  public:
+    void set(const std::string& split, Dataset ds);  // replaces an existing split in place
+    bool contains(std::string_view split) const;
+    const Dataset& operator[](std::string_view split) const;  // throws ft::Error naming the split
+    Dataset& operator[](std::string_view split);
+    std::vector<std::string> split_names() const;
+    size_t size() const { return splits_.size(); }
+    const std::vector<std::pair<std::string, Dataset>>& splits() const { return splits_; }
+
+    DatasetDict map(const MapFunction& fn, const MapOptions& options = {}) const;
+    DatasetDict rename_column(const std::string& from, const std::string& to) const;
+    DatasetDict remove_columns(const std::vector<std::string>& names) const;
+    DatasetDict shuffle(uint64_t seed) const;
+
+    // HF's repr: DatasetDict({\n    train: Dataset({ ... })\n    ...\n})
+    std::string repr() const;
+
+  private:
+    std::vector<std::pair<std::string, Dataset>> splits_;
+};
+
+// HF's Dataset.train_test_split: a float test_size in (0, 1) takes ceil(test_size * n) rows for
+// test, an integer count takes exactly that many; train gets the rest (or train_size). Rows are
+// drawn from a seeded permutation (ours, not numpy's). Returns {"train", "test"}.
+struct SplitSize {
+    std::optional<double> fraction;
+    std::optional<int64_t> count;
+    static SplitSize of(double f) { return {f, std::nullopt}; }
+    static SplitSize rows(int64_t n) { return {std::nullopt, n}; }
+};
+DatasetDict train_test_split(const Dataset& ds, SplitSize test_size, uint64_t seed,
+                             std::optional<SplitSize> train_size = std::nullopt,
+                             bool shuffle = true);
+
+// ---------------------------------------------------------------------------------------------
+// Readers. Each error names the file and line (and field or column where there is one); text
+// must be valid UTF-8.
+
+// CSV per RFC 4180 with a header row: quoted fields may hold commas, newlines and doubled
+// quotes. Types are inferred per column like HF's csv loader (pandas): int64 when every value
+// is an integer, float64 when every value is a number, bool when every value is True/False,
+// else string. An empty field in a numeric column makes it float64 with NaN.
+Dataset read_csv(const fs::path& path, char delimiter = ',');
+Dataset parse_csv(std::string_view text, const std::string& source, char delimiter = ',');
+// JSON Lines (one object per line) or a JSON array of objects. Integers -> int64, numbers ->
+// float64, strings, booleans, arrays of integers -> list<int32>; a key missing from a row or a
+// value of another type is an error naming the line and key.
+Dataset read_json(const fs::path& path);
+Dataset parse_json(std::string_view text, const std::string& source);
+
+// A tab-separated file without quoting (GLUE's format: quotes are literal): the rows' fields and
+// the line each row came from (1-based). A UTF-8 BOM is dropped; a trailing \r is dropped.
+struct TsvTable {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<int64_t> lines;
+};
+TsvTable read_tsv_rows(std::string_view text, const std::string& source);
+
+// ---------------------------------------------------------------------------------------------
+// GLUE: the task table of HF's nyu-mll/glue.
+
+struct GlueSplit {
+    std::string name;  // HF's split name ("train", "validation_matched", ...)
+    std::string file;  // the GLUE zip's file ("train.tsv", "dev_matched.tsv", ...)
+};
+
+struct GlueTask {
+    std::string name;  // "cola", ...
+    // HF feature name -> TSV header column; CoLA's train/dev have no header (see glue.cpp).
+    std::vector<std::pair<std::string, std::string>> text_features;
+    std::vector<std::string> label_names;  // empty: a float32 label (stsb)
+    std::string label_column;              // the TSV column holding the label
+    std::vector<std::string> metrics;      // as evaluate's glue returns them
+    std::vector<GlueSplit> splits;
+    bool is_regression() const { return label_names.empty(); }
+    // text features (string), label (ClassLabel or float32), idx (int32).
+    std::vector<std::pair<std::string, Feature>> features() const;
+};
+
+const std::vector<GlueTask>& glue_tasks();
+const GlueTask& glue_task(std::string_view name);  // throws ft::Error listing the known tasks
+
+// Reads a GLUE task from a directory of the GLUE zip's TSVs (train.tsv, dev.tsv, test.tsv; MNLI's
+// dev_matched.tsv ...). For MRPC, when msr_paraphrase_train.txt, msr_paraphrase_test.txt and
+// dev_ids.tsv are there, reads them as HF does (idx = row of the Microsoft file, test labelled);
+// otherwise the GLUE TSVs. Test splits without labels get -1. Missing split files are skipped;
+// no split at all is an error.
+DatasetDict load_glue_from_dir(const GlueTask& task, const fs::path& dir);
+// One split's TSV text (for the embedded copy and tests).
+Dataset parse_glue_tsv(const GlueTask& task, std::string_view text, const std::string& source,
+                       bool is_test);
+
+// ---------------------------------------------------------------------------------------------
+// load_dataset
+
+struct LoadDatasetArgs {
+    std::string name_or_path;  // "glue", a local file or directory, or a format ("csv", "json")
+    std::string config;        // "cola", ...
+    fs::path data_dir;
+    // split -> files, as HF's data_files={"train": [...], ...}
+    std::vector<std::pair<std::string, std::vector<fs::path>>> data_files;
+};
+
+// Tries, in order: a local file or directory; data_files with a format name; GLUE-format TSVs in
+// data_dir; the sources registered with add_dataset_source (the HF cache and hub download plug
+// in here, see load_dataset.cpp); the copy of glue/cola embedded in the library.
+DatasetDict load_dataset(const LoadDatasetArgs& args);
+DatasetDict load_dataset(const std::string& name_or_path, const std::string& config = "",
+                         const fs::path& data_dir = {});
+
+// A lookup step: returns nothing when it does not hold the dataset, throws on a real failure.
+using DatasetSource = std::function<std::optional<DatasetDict>(const LoadDatasetArgs&)>;
+// Registers a step that runs after the local and data_dir steps and before the embedded copy.
+void add_dataset_source(std::string name, DatasetSource source);
+
+// Reads one local file by extension (.csv, .tsv, .json, .jsonl, .parquet).
+Dataset read_data_file(const fs::path& path);
+// A Parquet file (as the Hub stores datasets) with the features of its `huggingface` metadata
+// (ClassLabel names, Value dtypes, Sequence of ints), else features from the Parquet types.
+// Null values are an error naming the column and row.
+Dataset read_parquet_dataset(const fs::path& path);
+
+// ---------------------------------------------------------------------------------------------
+// Tokenising a dataset: the seed's `tokenizer(examples["sentence"], truncation=True)` inside
+// map(batched=True). HF's features for the outputs: input_ids List(int32), token_type_ids and
+// attention_mask List(int8).
+
+struct TokenizeColumns {
+    std::string text_column = "sentence";
+    std::string pair_column;  // empty: single texts
+    EncodeOptions options;
+    bool token_type_ids = true;  // DistilBERT's tokenizer returns none
+};
+Dataset tokenize_columns(const BertTokenizer& tokenizer, const Dataset& batch,
+                         const TokenizeColumns& spec);
+
+// ---------------------------------------------------------------------------------------------
+// Samplers: the order in which a Trainer visits rows.
+
+std::vector<int64_t> sequential_sampler(int64_t n);
+// The length of each row's list in `column` (HF's LengthGroupedSampler reads input_ids).
+std::vector<int64_t> list_lengths(const Dataset& ds, std::string_view column = "input_ids");
+// A seeded permutation of 0..n-1 (same seed, same order; not torch's randperm order).
+std::vector<int64_t> random_sampler(int64_t n, uint64_t seed);
+// HF's LengthGroupedSampler (get_length_grouped_indices): a random permutation cut into
+// megabatches of mega_batch_mult * batch_size (default min(n / (4 * batch_size), 50), at least
+// 1), each sorted by length descending (stable), and the longest item swapped to the front.
+std::vector<int64_t> group_by_length_sampler(std::span<const int64_t> lengths, int64_t batch_size,
+                                             uint64_t seed, int64_t mega_batch_mult = 0);
+// The same from a given permutation (for tests: HF's algorithm on a hand-chosen order).
+std::vector<int64_t> group_by_length_from_permutation(std::span<const int64_t> lengths,
+                                                      std::vector<int64_t> permutation,
+                                                      int64_t batch_size, int64_t mega_batch_mult);
+
+// ---------------------------------------------------------------------------------------------
+// Collation: tokenised rows (input_ids, optional token_type_ids, label or labels) into the
+// engine's packed batch, and DataCollatorWithPadding's padded view for API parity.
+
+// Rows `indices` of `ds`: input_ids (list), token_type_ids (list, optional), and a label column
+// named "label" or "labels": int -> PackedBatch::labels, float -> PackedBatch::targets.
+PackedBatch collate_packed(const Dataset& ds, std::span<const int64_t> indices);
+
+// Padding is the tokenizer's enum; None pads like Longest (rows of a batch must line up).
+struct PaddingOptions {
+    Padding padding = Padding::Longest;
+    int64_t max_length = 0;          // for MAX_LENGTH
+    int64_t pad_to_multiple_of = 0;  // 0: none
+    int32_t pad_token_id = 0;
+    int32_t pad_token_type_id = 0;
+};
+
+// DataCollatorWithPadding's output: row-major (B, L) tensors, right padding, "label" renamed
+// "labels" as HF does.
+struct PaddedBatch {
+    int64_t batch_size = 0, length = 0;
+    std::vector<int32_t> input_ids;       // (B*L)
+    std::vector<int32_t> token_type_ids;  // (B*L); empty when the rows have none
+    std::vector<int32_t> attention_mask;  // (B*L)
+    std::vector<int64_t> labels;          // (B) class ids, or empty
+    std::vector<float> float_labels;      // (B) regression targets, or empty
+};
+PaddedBatch collate_padded(const Dataset& ds, std::span<const int64_t> indices,
+                           const PaddingOptions& options = {});
+// The packed batch holding the padded batch's non-pad tokens (attention_mask == 1).
+PackedBatch pack_padded_batch(const PaddedBatch& padded);
+
+}  // namespace ft

@@ -1,0 +1,154 @@
+// finetune/tokenizer.h — the BERT WordPiece tokenizer, id for id HuggingFace's BertTokenizer as
+// AutoTokenizer.from_pretrained loads it: BertNormalizer + BertPreTokenizer + WordPiece, special
+// tokens never split, the [CLS] A [SEP] (B [SEP]) templates, truncation, padding and decode.
+// Loads vocab.txt (+ tokenizer_config.json) or tokenizer.json; saves both.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace ft {
+
+// BertNormalizer's switches, named as in tokenizer_config.json. strip_accents unset means
+// "follow lowercase", as HF does.
+struct BertNormalizerOptions {
+    bool clean_text = true;
+    bool handle_chinese_chars = true;
+    std::optional<bool> strip_accents;
+    bool lowercase = true;
+
+    bool strips_accents() const { return strip_accents.value_or(lowercase); }
+};
+
+// The special tokens, by their text. Each one is matched literally in the input and never split.
+struct SpecialTokens {
+    std::string unk = "[UNK]";
+    std::string sep = "[SEP]";
+    std::string pad = "[PAD]";
+    std::string cls = "[CLS]";
+    std::string mask = "[MASK]";
+    std::vector<std::string> additional;  // additional_special_tokens and added_tokens
+};
+
+// HF's truncation strategies. `truncation=True` is LongestFirst.
+enum class Truncation { None, LongestFirst, OnlyFirst, OnlySecond };
+// HF's padding strategies. `padding=True` is Longest (within a batch; a single text is its own
+// batch). Right padding, as BERT tokenizers pad.
+enum class Padding { None, Longest, MaxLength };
+
+// Parses HF's spellings: "true"/"longest_first"/"only_first"/"only_second"/"false"/
+// "do_not_truncate", and "true"/"longest"/"max_length"/"false"/"do_not_pad".
+Truncation parse_truncation(std::string_view s);
+Padding parse_padding(std::string_view s);
+
+struct EncodeOptions {
+    bool add_special_tokens = true;
+    Truncation truncation = Truncation::None;
+    Padding padding = Padding::None;
+    // Unset with truncation or max_length padding means the tokenizer's model_max_length.
+    std::optional<int64_t> max_length;
+    std::optional<int64_t> pad_to_multiple_of;
+};
+
+// One encoded text or pair. `length` counts the real tokens (before padding).
+struct Encoding {
+    std::vector<int32_t> input_ids;
+    std::vector<int32_t> token_type_ids;
+    std::vector<int32_t> attention_mask;
+    int64_t length = 0;
+};
+
+class BertTokenizer {
+  public:
+    // A model_max_length that means "no limit" (HF's VERY_LARGE_INTEGER), used when no config
+    // gives one.
+    static constexpr int64_t kNoMaxLength = int64_t(1) << 62;
+
+    // `vocab` lists the tokens in id order. Throws ft::Error if a special token is not in it.
+    BertTokenizer(std::vector<std::string> vocab, BertNormalizerOptions normalizer,
+                  SpecialTokens special, int64_t model_max_length = kNoMaxLength,
+                  int max_input_chars_per_word = 100, std::string continuing_prefix = "##");
+
+    // A directory as the Hub gives it: tokenizer.json if present (what AutoTokenizer's fast
+    // tokenizer reads), else vocab.txt; tokenizer_config.json and special_tokens_map.json on top.
+    static BertTokenizer from_pretrained(const std::filesystem::path& dir);
+    static BertTokenizer from_vocab_file(const std::filesystem::path& vocab_txt,
+                                         BertNormalizerOptions normalizer = {},
+                                         SpecialTokens special = {},
+                                         int64_t model_max_length = kNoMaxLength);
+    static BertTokenizer from_tokenizer_json(const std::filesystem::path& tokenizer_json);
+
+    // Writes vocab.txt, tokenizer_config.json, special_tokens_map.json and tokenizer.json, each
+    // atomically, so that both HF's slow and fast tokenizers load the directory.
+    void save_pretrained(const std::filesystem::path& dir) const;
+
+    // Word pieces of one text, without special tokens added (HF's tokenize()).
+    std::vector<std::string> tokenize(std::string_view text) const;
+    // Ids of one text without special tokens added. Throws ft::Error on invalid UTF-8.
+    std::vector<int32_t> encode_ids(std::string_view text) const;
+
+    // HF's __call__ on one text or pair.
+    Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
+                    const EncodeOptions& options = {}) const;
+    // HF's __call__ on a batch, on all threads; `pairs` empty or as long as `texts`. Longest
+    // padding pads to the longest in the batch.
+    std::vector<Encoding> encode_batch(std::span<const std::string> texts,
+                                       std::span<const std::string> pairs = {},
+                                       const EncodeOptions& options = {}) const;
+
+    // HF's decode: pieces joined ("##" continuations glued on), optional removal of the special
+    // tokens, and HF's clean_up_tokenization_spaces.
+    std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false,
+                       bool clean_up_tokenization_spaces = true) const;
+
+    int32_t token_to_id(std::string_view token) const;  // the [UNK] id when absent
+    const std::string& id_to_token(int32_t id) const;   // throws ft::Error when out of range
+    int64_t vocab_size() const { return int64_t(vocab_.size()); }
+    int64_t model_max_length() const { return model_max_length_; }
+    const BertNormalizerOptions& normalizer() const { return normalizer_; }
+    const SpecialTokens& special_tokens() const { return special_; }
+    int32_t pad_token_id() const { return pad_id_; }
+    int32_t cls_token_id() const { return cls_id_; }
+    int32_t sep_token_id() const { return sep_id_; }
+    int32_t unk_token_id() const { return unk_id_; }
+    int32_t mask_token_id() const { return mask_id_; }
+    // How many special tokens the template adds: 2 for one text, 3 for a pair.
+    int num_special_tokens_to_add(bool pair) const { return pair ? 3 : 2; }
+
+  private:
+    static BertTokenizer tokenizer_json_body(const std::filesystem::path& tokenizer_json);
+    struct StringHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept;
+    };
+    // One text to ids: special tokens split out, the rest normalised, pre-tokenised, WordPiece.
+    void append_ids(std::string_view text, std::vector<int32_t>* ids) const;
+    void append_word_ids(std::string_view word, std::vector<int32_t>* ids) const;
+    Encoding encode_unpadded(std::string_view text, std::optional<std::string_view> pair,
+                             Truncation truncation, const EncodeOptions& options) const;
+    Encoding build(std::vector<int32_t> a, std::optional<std::vector<int32_t>> b,
+                   Truncation truncation, const EncodeOptions& options) const;
+    void pad(Encoding* e, int64_t target) const;
+    int64_t resolved_max_length(const EncodeOptions& options) const;
+
+    std::vector<std::string> vocab_;
+    std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> ids_;
+    // The same vocabulary, continuation pieces keyed without their "##" prefix.
+    std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> continuation_ids_;
+    BertNormalizerOptions normalizer_;
+    SpecialTokens special_;
+    std::vector<std::string> no_split_;  // every special token, longest first
+    std::vector<int32_t> special_ids_;   // sorted, for skip_special_tokens
+    int64_t model_max_length_;
+    int max_input_chars_per_word_;
+    std::string continuing_prefix_;
+    int32_t unk_id_ = 0, sep_id_ = 0, pad_id_ = 0, cls_id_ = 0, mask_id_ = 0;
+};
+
+}  // namespace ft

@@ -1,0 +1,107 @@
+// save_pretrained against the files the Hub gives: the saved vocab.txt is byte-identical to
+// bert-base-uncased's, the saved tokenizer.json has the same pipeline as the Hub's newer
+// serialisation, and every way of loading the saved directory gives HF's reference ids.
+// Also: tokenizer_config.json overrides tokenizer.json, as BertTokenizerFast does.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "finetune/io.h"
+#include "finetune/tokenizer.h"
+#include "test_env.h"
+
+namespace ft {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path hub_dir() {
+    return test::shared_dir() / "data/tokenizers/bert-base-uncased";
+}
+
+json read_json(const fs::path& p) {
+    return json::parse(read_text_file(p));
+}
+
+std::vector<json> tricky_records() {
+    std::ifstream in(test::shared_dir() / "reference/tokenization/tricky_strings_ids.jsonl");
+    std::vector<json> out;
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+}
+
+TEST(TokenizerFiles, SavedDirectoryMatchesTheHubFilesAndReloadsEveryWay) {
+    const fs::path dir = test::make_temp_dir("tok_save");
+    BertTokenizer::from_vocab_file(hub_dir() / "vocab.txt", {}, {}, 512).save_pretrained(dir);
+    for (const char* f :
+         {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"})
+        EXPECT_TRUE(fs::exists(dir / f)) << f;
+    EXPECT_EQ(read_text_file(dir / "vocab.txt"), read_text_file(hub_dir() / "vocab.txt"));
+
+    const json saved = read_json(dir / "tokenizer.json");
+    const json hub = read_json(hub_dir() / "tokenizer.resaved.json");
+    for (const char* key : {"normalizer", "pre_tokenizer", "post_processor", "decoder"})
+        EXPECT_EQ(saved[key], hub[key]) << key;
+    EXPECT_EQ(saved["model"], hub["model"]);
+    auto added = [](const json& j) {
+        std::set<std::tuple<int, std::string, bool>> s;
+        for (const json& t : j["added_tokens"])
+            s.insert(
+                {t["id"].get<int>(), t["content"].get<std::string>(), t["special"].get<bool>()});
+        return s;
+    };
+    EXPECT_EQ(added(saved), added(hub));
+    const json config = read_json(dir / "tokenizer_config.json");
+    EXPECT_EQ(config["do_lower_case"], true);
+    EXPECT_EQ(config["model_max_length"], 512);
+    EXPECT_EQ(config["cls_token"], "[CLS]");
+
+    const std::vector<std::pair<std::string, BertTokenizer>> reloaded = {
+        {"from_pretrained", BertTokenizer::from_pretrained(dir)},
+        {"vocab.txt", BertTokenizer::from_vocab_file(dir / "vocab.txt")},
+        {"tokenizer.json", BertTokenizer::from_tokenizer_json(dir / "tokenizer.json")}};
+    for (const auto& [how, tok] : reloaded) {
+        int mismatches = 0;
+        for (const json& r : tricky_records())
+            mismatches += tok.encode(r["text"].get<std::string>()).input_ids !=
+                          r["input_ids"].get<std::vector<int32_t>>();
+        EXPECT_EQ(mismatches, 0) << how;
+    }
+    EXPECT_EQ(BertTokenizer::from_pretrained(dir).model_max_length(), 512);
+    fs::remove_all(dir);
+}
+
+TEST(TokenizerFiles, ConfigOverridesTokenizerJsonAsBertTokenizerFastDoes) {
+    const fs::path dir = test::make_temp_dir("tok_override");
+    fs::copy_file(hub_dir() / "tokenizer.json", dir / "tokenizer.json");
+    // No tokenizer_config.json: the class defaults (lower-case) stand.
+    EXPECT_EQ(BertTokenizer::from_pretrained(dir).tokenize("Hello"),
+              (std::vector<std::string>{"hello"}));
+    write_text_atomic(
+        dir / "tokenizer_config.json",
+        R"({"do_lower_case": false, "model_max_length": 1000000000000000019884624838656,
+                          "additional_special_tokens": ["[unused0]"]})");
+    const BertTokenizer cased = BertTokenizer::from_pretrained(dir);
+    EXPECT_EQ(cased.tokenize("Hello"), (std::vector<std::string>{"[UNK]"}));
+    EXPECT_EQ(cased.model_max_length(), BertTokenizer::kNoMaxLength);
+    // An additional special token is never split either.
+    EXPECT_EQ(cased.tokenize("a[unused0]b"), (std::vector<std::string>{"a", "[unused0]", "b"}));
+    fs::remove_all(dir);
+}
+
+TEST(TokenizerFiles, SpecialTokensMapRenamesTokens) {
+    const fs::path dir = test::make_temp_dir("tok_special");
+    fs::copy_file(hub_dir() / "vocab.txt", dir / "vocab.txt");
+    write_text_atomic(dir / "special_tokens_map.json",
+                      R"({"cls_token": {"content": "[unused1]", "lstrip": false},
+                          "sep_token": "[unused2]"})");
+    const BertTokenizer t = BertTokenizer::from_pretrained(dir);
+    EXPECT_EQ(t.encode("hi").input_ids, (std::vector<int32_t>{2, 7632, 3}));
+    fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ft
