@@ -4,6 +4,7 @@ model.safetensors), a sharded copy, a gated copy, a repo listing hostile file na
 glue-like dataset (README.md with configs and dataset_info, Parquet-named files per split).
 
 Usage: /usr/bin/python3 tools/make_mock_hub_repos.py --shared ../shared --out DIR
+           [--cola-parquet tests/data/parquet/cola_like.parquet]
 """
 import argparse
 import hashlib
@@ -96,6 +97,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--cola-parquet", help="a real Parquet file to serve as glue/cola's splits")
     args = ap.parse_args()
     out = args.out
     shutil.rmtree(out, ignore_errors=True)
@@ -140,10 +142,16 @@ def main():
 
     glue = os.path.join(out, "datasets", "nyu-mll", "glue", C_GLUE)
     write(os.path.join(glue, "README.md"), GLUE_README)
+    # cola: a real Parquet file with HF's features when given (the data tests' cola_like
+    # fixture), so the files can be read end to end; the rest are placeholders.
+    cola_bytes = None
+    if args.cola_parquet:
+        with open(args.cola_parquet, "rb") as f:
+            cola_bytes = f.read()
     for cfg, splits in (("cola", ("train", "validation", "test")), ("sst2", ("train", "validation"))):
         for split in splits:
-            write(os.path.join(glue, cfg, "%s-00000-of-00001.parquet" % split),
-                  fake_parquet(cfg + "/" + split, 3000))
+            data = cola_bytes if cfg == "cola" and cola_bytes else fake_parquet(cfg + "/" + split, 3000)
+            write(os.path.join(glue, cfg, "%s-00000-of-00001.parquet" % split), data)
 
     repos = {
         "repos": {

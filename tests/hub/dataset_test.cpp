@@ -4,6 +4,7 @@
 // from the cache; unknown configs and bad YAML are clear errors.
 #include <gtest/gtest.h>
 
+#include "finetune/data.h"
 #include "hub/mock_hub.h"
 #include "test_env.h"
 
@@ -58,6 +59,21 @@ TEST(HubDataset, GlueColaResolvesToItsParquetSplitsAndFeatures) {
     const hub::DatasetFiles offline = hub::resolve_dataset("glue", "cola", o);
     EXPECT_EQ(offline.splits, d.splits);
     EXPECT_EQ(offline.features.size(), 3u);
+}
+
+TEST(HubDataset, DownloadedColaFilesLoadAsDatasets) {
+    // The data layer's half of load_dataset("glue", "cola") from the Hub: the files resolved here
+    // read with read_parquet_dataset (cola is the data tests' cola_like Parquet fixture: 120 rows
+    // of glue/cola dev with HF's features), and the card's features agree with the file's.
+    test::MockHub mock;
+    const auto o = test::mock_options(mock, "dataset_read");
+    const hub::DatasetFiles d = hub::resolve_dataset("glue", "cola", o);
+    const Dataset train = read_parquet_dataset(d.splits.at("train").at(0));
+    EXPECT_EQ(train.num_rows(), 120);
+    for (const auto& f : d.features) EXPECT_TRUE(train.has_column(f.name)) << f.name;
+    EXPECT_NE(train.features_repr().find("ClassLabel(names=['unacceptable', 'acceptable'])"),
+              std::string::npos)
+        << train.features_repr();
 }
 
 TEST(HubDataset, CardParsingFallsBackAndReportsBadYaml) {

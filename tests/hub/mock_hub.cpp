@@ -26,13 +26,16 @@ fs::path mock_repos() {
         fs::create_directories(testdata_dir());
         hub::FileLock lock(testdata_dir() / "mock_hub_repos.lock");
         const fs::path script = tools_dir() / "make_mock_hub_repos.py";
-        // Rebuilt when the script changed since.
+        const fs::path cola = tools_dir().parent_path() / "tests/data/parquet/cola_like.parquet";
+        // Rebuilt when the script or the Parquet fixture changed since.
         if (fs::exists(dir / "manifest.json") &&
-            fs::last_write_time(dir / "manifest.json") > fs::last_write_time(script))
+            fs::last_write_time(dir / "manifest.json") > fs::last_write_time(script) &&
+            fs::last_write_time(dir / "manifest.json") > fs::last_write_time(cola))
             return;
         const fs::path tmp = testdata_dir() / ("mock_hub_repos.tmp." + std::to_string(::getpid()));
         const std::string cmd = python() + " " + script.string() + " --shared " +
-                                shared_dir().string() + " --out " + tmp.string();
+                                shared_dir().string() + " --out " + tmp.string() +
+                                " --cola-parquet " + cola.string();
         std::string out;
         if (run_command(cmd, &out) != 0) throw Error("make_mock_hub_repos.py failed: " + out);
         fs::remove_all(dir);
