@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "data/hub_dataset_source.h"
 #include "finetune/data.h"
 #include "finetune/io.h"
 
@@ -101,8 +102,16 @@ std::optional<DatasetDict> from_glue_data_dir(const LoadDatasetArgs& a) {
     return load_glue_from_dir(glue_task(a.config), a.data_dir);
 }
 
+}  // namespace
+
+bool has_embedded_copy(const LoadDatasetArgs& a) {
+    return is_glue_name(a.name_or_path) && a.config == "cola";
+}
+
+namespace {
+
 std::optional<DatasetDict> from_embedded(const LoadDatasetArgs& a) {
-    if (!is_glue_name(a.name_or_path) || a.config != "cola") return std::nullopt;
+    if (!has_embedded_copy(a)) return std::nullopt;
     const GlueTask& task = glue_task("cola");
     auto view = [](const char* b, const char* e) {
         return std::string_view(b, static_cast<size_t>(e - b));
@@ -148,8 +157,8 @@ Dataset read_data_file(const fs::path& path) {
 }
 
 DatasetDict load_dataset(const LoadDatasetArgs& args) {
-    // The lookup order of the issue: local files first, then the given data, then caches and
-    // the hub (registered sources), and last the embedded copy.
+    // The lookup order of the issue: local files first, then the given data, registered
+    // sources, the hub cache, a Hub download, and last the embedded copy.
     std::vector<std::pair<std::string, DatasetSource>> chain = {
         {"local path", from_local_path},
         {"data_files", from_data_files},
@@ -159,6 +168,8 @@ DatasetDict load_dataset(const LoadDatasetArgs& args) {
         std::lock_guard<std::mutex> lock(registry().mutex);
         chain.insert(chain.end(), registry().sources.begin(), registry().sources.end());
     }
+    chain.emplace_back("hub cache", from_hub_cache);
+    chain.emplace_back("Hub download", from_hub_download);
     chain.emplace_back("embedded glue/cola", from_embedded);
     if (is_glue_name(args.name_or_path)) glue_task(args.config);  // an unknown config fails here
     std::string tried;

@@ -154,7 +154,8 @@ HttpResponse http_request(const HttpRequest& request) {
     if (rc != CURLE_OK) {
         const std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
         throw TransportError(request.method + " " + request.url + ": " + detail,
-                             rc == CURLE_OPERATION_TIMEDOUT);
+                             rc == CURLE_OPERATION_TIMEDOUT,
+                             rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY);
     }
     return response;
 }
@@ -211,8 +212,8 @@ HttpResponse hub_request(const HubOptions& options, const std::string& method,
         HttpResponse r;
         try {
             r = http_request(req);
-        } catch (const TransportError&) {
-            if (attempt >= max_retries) throw;
+        } catch (const TransportError& e) {
+            if (attempt >= max_retries || e.host_unknown) throw;
             backoff_sleep(options, attempt);
             continue;
         }

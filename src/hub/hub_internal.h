@@ -42,8 +42,11 @@ struct HttpResponse {
 // cache may answer instead.
 class TransportError : public Error {
   public:
-    TransportError(const std::string& what, bool timed_out) : Error(what), timed_out(timed_out) {}
+    TransportError(const std::string& what, bool timed_out, bool host_unknown = false)
+        : Error(what), timed_out(timed_out), host_unknown(host_unknown) {}
     bool timed_out;
+    // DNS could not resolve the host: no network, or a wrong HF_ENDPOINT. Not worth a retry.
+    bool host_unknown;
 };
 
 HttpResponse http_request(const HttpRequest& request);

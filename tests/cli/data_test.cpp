@@ -16,11 +16,13 @@ std::string run(const std::string& args, int* rc) {
 
 TEST(CliData, GlueColaOfflineFromTheEmbeddedCopy) {
     int rc;
-    // Run from / with the HF cache variables pointing nowhere: only the binary holds CoLA.
+    // Run from / with the HF cache variables pointing nowhere and the Hub off: only the binary
+    // holds CoLA.
     std::string out;
-    rc = test::run_command("cd / && env HF_HOME=/nonexistent HF_DATASETS_CACHE=/nonexistent " +
-                               test::cli() + " data glue --config cola --rows 1",
-                           &out);
+    rc = test::run_command(
+        "cd / && env HF_HOME=/nonexistent HF_DATASETS_CACHE=/nonexistent HF_HUB_OFFLINE=1 " +
+            test::cli() + " data glue --config cola --rows 1",
+        &out);
     ASSERT_EQ(rc, 0) << out;
     EXPECT_EQ(out.rfind("DatasetDict({\n    train: Dataset({\n        features: ['sentence', "
                         "'label', 'idx'],\n        num_rows: 8551\n    })\n",
@@ -33,6 +35,14 @@ TEST(CliData, GlueColaOfflineFromTheEmbeddedCopy) {
         << out;
     EXPECT_EQ(out.find("train[1] ="), std::string::npos) << out;
     EXPECT_NE(out.find("num_rows: 1063"), std::string::npos);
+    // Online but with the Hub unreachable (an endpoint nothing listens on), one quick try, a
+    // warning, and the embedded copy.
+    rc = test::run_command("cd / && env HF_HOME=/nonexistent HF_ENDPOINT=http://127.0.0.1:9 " +
+                               test::cli() + " data glue --config cola --rows 1",
+                           &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("using the embedded copy"), std::string::npos) << out;
+    EXPECT_NE(out.find("num_rows: 8551"), std::string::npos) << out;
 }
 
 TEST(CliData, GlueRteFromDataDir) {

@@ -2,6 +2,8 @@
 // names, data_files with a format name, GLUE data_dir, registered sources, and clear errors.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <fstream>
 
 #include "finetune/data.h"
@@ -55,6 +57,7 @@ TEST(DatasetLoad, ErrorsSayWhatFailed) {
         // The Parquet reader names the file and what is wrong with it.
         EXPECT_NE(std::string(e.what()).find("x.parquet"), std::string::npos) << e.what();
     }
+    ::setenv("HF_HUB_OFFLINE", "1", 1);  // hermetic: no Hub step (each test is its own process)
     try {
         load_dataset("glue", "rte");  // rte is not embedded and no data_dir is given
         FAIL();
