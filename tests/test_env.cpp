@@ -1,6 +1,8 @@
 // Test environment paths (compiled in by CMake, overridable by environment variables).
 #include "test_env.h"
 
+#include "finetune/core.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,17 +20,27 @@ std::string env_or(const char* var, const char* fallback) {
 }
 }  // namespace
 
-std::filesystem::path shared_dir() { return env_or("FT_SHARED_DIR", FT_SHARED_DIR); }
-std::filesystem::path testdata_dir() { return env_or("FT_TESTDATA_DIR", FT_TESTDATA_DIR); }
-std::filesystem::path tools_dir() { return FT_TOOLS_DIR; }
-std::string python() { return env_or("FT_PYTHON", FT_PYTHON); }
-std::string cli() { return FT_CLI; }
+std::filesystem::path shared_dir() {
+    return env_or("FT_SHARED_DIR", FT_SHARED_DIR);
+}
+std::filesystem::path testdata_dir() {
+    return env_or("FT_TESTDATA_DIR", FT_TESTDATA_DIR);
+}
+std::filesystem::path tools_dir() {
+    return FT_TOOLS_DIR;
+}
+std::string python() {
+    return env_or("FT_PYTHON", FT_PYTHON);
+}
+std::string cli() {
+    return FT_CLI;
+}
 
 std::filesystem::path make_temp_dir(const std::string& tag) {
     static std::atomic<int> counter{0};
-    auto dir = std::filesystem::temp_directory_path() /
-               ("ft_test_" + tag + "_" + std::to_string(::getpid()) + "_" +
-                std::to_string(counter++));
+    auto dir =
+        std::filesystem::temp_directory_path() /
+        ("ft_test_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir;
@@ -44,6 +56,15 @@ int run_command(const std::string& cmd, std::string* output) {
     const int status = ::pclose(p);
     if (output) *output = out;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
 }
 
 }  // namespace ft::test

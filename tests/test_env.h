@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace ft::test {
@@ -15,6 +16,9 @@ std::string cli();                     // build/finetune
 
 // A fresh empty directory under the system temp dir, unique per call.
 std::filesystem::path make_temp_dir(const std::string& tag);
+
+// The message of the ft::Error that `f` throws, or "(no error)".
+std::string error_of(const std::function<void()>& f);
 
 // Runs a shell command, returns its exit status and (stdout+stderr) in *output.
 int run_command(const std::string& cmd, std::string* output = nullptr);

@@ -11,35 +11,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-
 TEST(HubErrors, MissingRepoAndFileSayWhich) {
     test::MockHub mock;
     const auto o = test::mock_options(mock, "errors404");
     const hub::RepoRef nope{"test-org/nope", hub::RepoType::MODEL, "main"};
-    auto msg = error_of([&] { hub::hub_download(nope, "config.json", o); });
+    auto msg = test::error_of([&] { hub::hub_download(nope, "config.json", o); });
     EXPECT_NE(msg.find("repository not found or gated: model repository test-org/nope"),
               std::string::npos)
         << msg;
-    msg = error_of([&] { hub::repo_info(nope, o); });
+    msg = test::error_of([&] { hub::repo_info(nope, o); });
     EXPECT_NE(msg.find("repository not found or gated: model repository test-org/nope"),
               std::string::npos)
         << msg;
-    msg = error_of([&] {
+    msg = test::error_of([&] {
         hub::hub_download({"test-org/tiny-distilbert", hub::RepoType::MODEL, "main"}, "x/y.txt", o);
     });
     EXPECT_NE(msg.find("file x/y.txt not found in test-org/tiny-distilbert@main"),
               std::string::npos)
         << msg;
     const hub::RepoRef ds{"nyu-mll/nope", hub::RepoType::DATASET, "main"};
-    msg = error_of([&] { hub::hub_download(ds, "README.md", o); });
+    msg = test::error_of([&] { hub::hub_download(ds, "README.md", o); });
     EXPECT_NE(msg.find("repository not found or gated: dataset repository nyu-mll/nope"),
               std::string::npos)
         << msg;
@@ -49,19 +40,19 @@ TEST(HubErrors, GatedRepoNeedsTheRightTokenWhichIsNeverPrinted) {
     test::MockHub mock;
     auto o = test::mock_options(mock, "errors401");
     const hub::RepoRef gated{"test-org/gated-model", hub::RepoType::MODEL, "main"};
-    auto msg = error_of([&] { hub::hub_download(gated, "config.json", o); });
+    auto msg = test::error_of([&] { hub::hub_download(gated, "config.json", o); });
     EXPECT_NE(msg.find("invalid or missing token for model repository test-org/gated-model: no "
                        "token is set (HF_TOKEN or $HF_HOME/token); the repository is gated"),
               std::string::npos)
         << msg;
     o.token = "hf_wrong_token_value_42";
-    msg = error_of([&] { hub::hub_download(gated, "config.json", o); });
+    msg = test::error_of([&] { hub::hub_download(gated, "config.json", o); });
     EXPECT_NE(msg.find("invalid or missing token for model repository test-org/gated-model: the "
                        "token from HF_TOKEN or $HF_HOME/token was rejected"),
               std::string::npos)
         << msg;
     EXPECT_EQ(msg.find("hf_wrong_token_value_42"), std::string::npos) << msg;
-    msg = error_of([&] { hub::repo_info(gated, o); });
+    msg = test::error_of([&] { hub::repo_info(gated, o); });
     EXPECT_NE(msg.find("invalid or missing token"), std::string::npos) << msg;
     EXPECT_EQ(msg.find("hf_wrong_token_value_42"), std::string::npos) << msg;
 
@@ -81,13 +72,13 @@ TEST(HubErrors, HostileFileNamesNeverLeaveTheCache) {
     const auto o = test::mock_options(mock, "traversal");
     const hub::RepoRef evil{"test-org/evil", hub::RepoType::MODEL, "main"};
     // The API lists "../../evil" and "/tmp/evil-abs" as siblings.
-    auto msg = error_of([&] { hub::snapshot_download(evil, {}, o); });
+    auto msg = test::error_of([&] { hub::snapshot_download(evil, {}, o); });
     EXPECT_NE(msg.find("unsafe file name from the Hub: \"../../evil\" ('..' component)"),
               std::string::npos)
         << msg;
-    msg = error_of([&] { hub::hub_download(evil, "../../evil", o); });
+    msg = test::error_of([&] { hub::hub_download(evil, "../../evil", o); });
     EXPECT_NE(msg.find("unsafe file name from the Hub: \"../../evil\""), std::string::npos) << msg;
-    msg = error_of([&] { hub::list_repo_tree(evil, "", o); });
+    msg = test::error_of([&] { hub::list_repo_tree(evil, "", o); });
     EXPECT_NE(msg.find("unsafe file name"), std::string::npos) << msg;
     // Nothing was written outside the cache, and the server was never asked for those names.
     EXPECT_FALSE(fs::exists(o.cache_dir / "models--test-org--evil" / "snapshots" / "evil"));

@@ -223,15 +223,6 @@ TEST(TokenizerErrors, InvalidUtf8NamesTheByte) {
     EXPECT_THROW(t.encode("\xC0\xAF"), Error);                                // overlong
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-
 TEST(TokenizerErrors, MissingOrCorruptFilesNameTheFileAndTheProblem) {
     const fs::path dir = test::make_temp_dir("tok_errors");
     auto write = [&](const std::string& name, const std::string& text) {
@@ -240,37 +231,39 @@ TEST(TokenizerErrors, MissingOrCorruptFilesNameTheFileAndTheProblem) {
         std::fclose(f);
         return dir / name;
     };
-    EXPECT_NE(error_of([&] { BertTokenizer::from_pretrained(dir); }).find("no tokenizer found"),
-              std::string::npos);
     EXPECT_NE(
-        error_of([&] { BertTokenizer::from_pretrained(dir / "absent"); }).find("not a directory"),
+        test::error_of([&] { BertTokenizer::from_pretrained(dir); }).find("no tokenizer found"),
         std::string::npos);
+    EXPECT_NE(test::error_of([&] {
+                  BertTokenizer::from_pretrained(dir / "absent");
+              }).find("not a directory"),
+              std::string::npos);
     const auto bad_utf8 = write("bad.txt", "[PAD]\n[UNK]\nok\n\xFF\xFE\n");
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   BertTokenizer::from_vocab_file(bad_utf8);
               }).find("bad.txt: line 4: invalid UTF-8"),
               std::string::npos);
     const auto no_unk = write("no_unk.txt", "[PAD]\n[CLS]\n[SEP]\n[MASK]\nhello\n");
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   BertTokenizer::from_vocab_file(no_unk);
               }).find("no_unk.txt: the unk token '[UNK]' is not in the vocabulary"),
               std::string::npos);
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   BertTokenizer::from_vocab_file(write("empty.txt", ""));
               }).find("empty.txt: the vocabulary is empty"),
               std::string::npos);
     const auto truncated = write("trunc.json", "{\"model\": {\"vocab\": {\"a\": 0");
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   BertTokenizer::from_tokenizer_json(truncated);
               }).find("trunc.json: invalid JSON"),
               std::string::npos);
     const auto bpe = write("bpe.json", R"({"model": {"type": "BPE", "vocab": {}}})");
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   BertTokenizer::from_tokenizer_json(bpe);
               }).find("bpe.json: model.type \"BPE\" is not supported"),
               std::string::npos);
     const auto bad_ids = write("ids.json", R"({"model": {"vocab": {"a": 0, "b": 5}}})");
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   BertTokenizer::from_tokenizer_json(bad_ids);
               }).find("ids.json: model.vocab: token 'b' has id 5"),
               std::string::npos);
@@ -278,7 +271,7 @@ TEST(TokenizerErrors, MissingOrCorruptFilesNameTheFileAndTheProblem) {
         write("wrong.json",
               R"({"model": {"vocab": {"[UNK]": 0}}, "pre_tokenizer": {"type": "BertPreTokenizer"},
             "post_processor": {"type": "BertProcessing", "cls": 5, "sep": ["[SEP]", 1]}})");
-    EXPECT_NE(error_of([&] {
+    EXPECT_NE(test::error_of([&] {
                   BertTokenizer::from_tokenizer_json(wrong_type);
               }).find("wrong.json: malformed tokenizer.json"),
               std::string::npos);
