@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-sanitize fuzz bench format clean
+.PHONY: all deps build demo test test-sanitize fuzz sanitize-and-fuzz bench format clean
 
 all: build
 
@@ -34,6 +34,14 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFT_FUZZ=ON -DFT_BUILD_TESTS=OFF -DFT_BUILD_BENCH=OFF
 	cmake --build build-fuzz -j $(JOBS)
+	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+# CI's second half in one build: clang with ASan+UBSan and the fuzzing instrumentation runs the
+# whole test suite, then each fuzzer for FUZZ_SECONDS (one sanitizer build instead of two).
+sanitize-and-fuzz: deps
+	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFT_FUZZ=ON -DFT_BUILD_TESTS=ON -DFT_BUILD_BENCH=OFF
+	cmake --build build-fuzz -j $(JOBS)
+	cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: build
