@@ -37,10 +37,9 @@ fuzz: deps
 	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 # CI's second half in one build: clang with ASan+UBSan and the fuzzing instrumentation runs the
-# whole test suite, then each fuzzer for FUZZ_SECONDS (one sanitizer build instead of two; line
-# tables only, enough for symbolised reports, compile faster than full debug info).
+# whole test suite, then each fuzzer for FUZZ_SECONDS (one sanitizer build instead of two).
 sanitize-and-fuzz: deps
-	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-gline-tables-only -DFT_FUZZ=ON -DFT_BUILD_TESTS=ON -DFT_BUILD_BENCH=OFF
+	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFT_FUZZ=ON -DFT_BUILD_TESTS=ON -DFT_BUILD_BENCH=OFF
 	cmake --build build-fuzz -j $(JOBS)
 	cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
