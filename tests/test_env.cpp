@@ -58,6 +58,12 @@ int run_command(const std::string& cmd, std::string* output) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::string run_cli(const std::string& args, int* rc) {
+    std::string out;
+    *rc = run_command(cli() + " " + args, &out);
+    return out;
+}
+
 std::string error_of(const std::function<void()>& f) {
     try {
         f();

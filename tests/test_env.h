@@ -20,6 +20,9 @@ std::filesystem::path make_temp_dir(const std::string& tag);
 // The message of the ft::Error that `f` throws, or "(no error)".
 std::string error_of(const std::function<void()>& f);
 
+// Runs the finetune CLI with `args`; returns its output (stdout+stderr), the status in *rc.
+std::string run_cli(const std::string& args, int* rc);
+
 // Runs a shell command, returns its exit status and (stdout+stderr) in *output.
 int run_command(const std::string& cmd, std::string* output = nullptr);
 

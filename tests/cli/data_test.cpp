@@ -6,14 +6,6 @@
 
 namespace ft {
 
-namespace {
-std::string run(const std::string& args, int* rc) {
-    std::string out;
-    *rc = test::run_command(test::cli() + " " + args, &out);
-    return out;
-}
-}  // namespace
-
 TEST(CliData, GlueColaOfflineFromTheEmbeddedCopy) {
     int rc;
     // Run from / with the HF cache variables pointing nowhere and the Hub off: only the binary
@@ -47,9 +39,9 @@ TEST(CliData, GlueColaOfflineFromTheEmbeddedCopy) {
 
 TEST(CliData, GlueRteFromDataDir) {
     int rc;
-    const auto out =
-        run("data glue --config rte --data_dir " + (test::shared_dir() / "data/glue/rte").string(),
-            &rc);
+    const auto out = test::run_cli(
+        "data glue --config rte --data_dir " + (test::shared_dir() / "data/glue/rte").string(),
+        &rc);
     ASSERT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("num_rows: 2490"), std::string::npos) << out;
     EXPECT_NE(out.find("train.features = {'sentence1': Value('string'), 'sentence2': "
@@ -63,17 +55,17 @@ TEST(CliData, GlueRteFromDataDir) {
 
 TEST(CliData, BadInputIsOneLineAndNonZero) {
     int rc;
-    auto out = run("data /nonexistent/data.csv", &rc);
+    auto out = test::run_cli("data /nonexistent/data.csv", &rc);
     EXPECT_EQ(rc, 1) << out;
     EXPECT_EQ(out.rfind("finetune: error: dataset '/nonexistent/data.csv' not found", 0), 0u)
         << out;
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
-    out = run("data glue --config nope", &rc);
+    out = test::run_cli("data glue --config nope", &rc);
     EXPECT_EQ(rc, 1) << out;
     EXPECT_NE(out.find("unknown GLUE config 'nope'"), std::string::npos) << out;
-    out = run("data", &rc);
+    out = test::run_cli("data", &rc);
     EXPECT_EQ(rc, 2) << out;
-    out = run("data glue --rows -3", &rc);
+    out = test::run_cli("data glue --rows -3", &rc);
     EXPECT_EQ(rc, 2) << out;
 }
 

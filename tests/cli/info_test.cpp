@@ -5,18 +5,10 @@
 
 namespace ft {
 
-namespace {
-std::string run(const std::string& args, int* rc) {
-    std::string out;
-    *rc = test::run_command(test::cli() + " " + args, &out);
-    return out;
-}
-}  // namespace
-
 TEST(CliInfo, PrintsTinyDistilbertParameterCountAsPyTorchCountsIt) {
     int rc;
-    const auto out =
-        run("info " + (test::shared_dir() / "reference/tiny_distilbert/init").string(), &rc);
+    const auto out = test::run_cli(
+        "info " + (test::shared_dir() / "reference/tiny_distilbert/init").string(), &rc);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("1,007,852"), std::string::npos) << out;
     EXPECT_NE(out.find("distilbert (DistilBertForSequenceClassification)"), std::string::npos)
@@ -28,7 +20,8 @@ TEST(CliInfo, PrintsTinyDistilbertParameterCountAsPyTorchCountsIt) {
 
 TEST(CliInfo, ListsMissingAndUnexpectedKeys) {
     int rc;
-    const auto out = run("info " + (test::testdata_dir() / "tiny_distilbert_mlm").string(), &rc);
+    const auto out =
+        test::run_cli("info " + (test::testdata_dir() / "tiny_distilbert_mlm").string(), &rc);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("missing keys:     4"), std::string::npos) << out;
     EXPECT_NE(out.find("  pre_classifier.weight"), std::string::npos) << out;
@@ -38,21 +31,21 @@ TEST(CliInfo, ListsMissingAndUnexpectedKeys) {
 
 TEST(CliInfo, BadInputIsOneLineAndNonZero) {
     int rc;
-    auto out = run("info /nonexistent/model", &rc);
+    auto out = test::run_cli("info /nonexistent/model", &rc);
     EXPECT_EQ(rc, 1);
     EXPECT_EQ(out, "finetune: error: /nonexistent/model: not a model directory\n");
-    out = run("info", &rc);
+    out = test::run_cli("info", &rc);
     EXPECT_EQ(rc, 2) << out;
-    out = run("--no-such-flag", &rc);
+    out = test::run_cli("--no-such-flag", &rc);
     EXPECT_EQ(rc, 2) << out;
 }
 
 TEST(CliInfo, VersionAndHelp) {
     int rc;
-    auto out = run("--version", &rc);
+    auto out = test::run_cli("--version", &rc);
     EXPECT_EQ(rc, 0);
     EXPECT_EQ(out.rfind("finetune ", 0), 0u) << out;
-    out = run("--help", &rc);
+    out = test::run_cli("--help", &rc);
     EXPECT_EQ(rc, 0);
     EXPECT_NE(out.find("info"), std::string::npos) << out;
 }
