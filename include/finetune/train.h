@@ -4,7 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "finetune/core.h"
@@ -76,5 +80,108 @@ double lr_multiplier(SchedulerKind kind, int64_t step, int64_t warmup_steps, int
                      double num_cycles = 0.5);
 // TrainingArguments.get_warmup_steps: warmup_steps when > 0, else ceil(total * warmup_ratio).
 int64_t warmup_steps_for(int64_t warmup_steps, double warmup_ratio, int64_t total_steps);
+
+}  // namespace ft
+
+// =============================================================================================
+// TrainingArguments: HF's names and current defaults as a typed struct. The same table of
+// argument specs drives JSON loading (training_args.json, a user's config file), the CLI flags
+// (snake_case, kebab-case accepted) and --help, so the three can never disagree.
+
+namespace ft {
+
+enum class IntervalStrategy { NO, STEPS, EPOCH };       // eval_strategy, logging_strategy
+enum class SaveStrategy { NO, STEPS, EPOCH, BEST };     // save_strategy
+enum class SamplingStrategy { RANDOM, SEQUENTIAL, GROUP_BY_LENGTH };
+
+std::string_view interval_strategy_name(IntervalStrategy s);  // "no" / "steps" / "epoch"
+std::string_view save_strategy_name(SaveStrategy s);          // ... / "best"
+std::string_view sampling_strategy_name(SamplingStrategy s);  // "random" / "sequential" / ...
+
+struct TrainingArguments {
+    std::string output_dir = "trainer_output";
+    bool overwrite_output_dir = false;
+    bool do_train = false;
+    bool do_eval = false;
+    bool do_predict = false;
+    double num_train_epochs = 3.0;  // fractional allowed
+    int64_t max_steps = -1;         // > 0 overrides num_train_epochs
+    int64_t per_device_train_batch_size = 8;
+    int64_t per_device_eval_batch_size = 8;
+    int64_t gradient_accumulation_steps = 1;
+    double learning_rate = 5e-5;
+    double weight_decay = 0.0;
+    double adam_beta1 = 0.9;
+    double adam_beta2 = 0.999;
+    double adam_epsilon = 1e-8;
+    std::string optim = "adamw_torch";  // or "adamw_hf"
+    double max_grad_norm = 1.0;
+    std::string lr_scheduler_type = "linear";  // linear, cosine, constant, constant_with_warmup
+    int64_t warmup_steps = 0;
+    double warmup_ratio = 0.0;
+    IntervalStrategy eval_strategy = IntervalStrategy::NO;  // alias evaluation_strategy
+    std::optional<double> eval_steps;  // an integer, or a ratio of max_steps when < 1
+    SaveStrategy save_strategy = SaveStrategy::STEPS;
+    double save_steps = 500;
+    std::optional<int64_t> save_total_limit;
+    bool load_best_model_at_end = false;
+    std::optional<std::string> metric_for_best_model;  // "eval_" prefix optional
+    std::optional<bool> greater_is_better;             // inferred by finalize()
+    IntervalStrategy logging_strategy = IntervalStrategy::STEPS;
+    double logging_steps = 500;
+    bool logging_first_step = false;
+    int64_t seed = 42;
+    std::optional<int64_t> data_seed;  // the sampler's seed; seed when unset
+    SamplingStrategy train_sampling_strategy = SamplingStrategy::RANDOM;  // group_by_length alias
+    bool bf16 = false;                         // accepted by the parser, refused by finalize()
+    std::optional<bool> disable_tqdm;          // finalize(): false
+    std::vector<std::string> report_to = {"none"};
+    std::optional<std::string> resume_from_checkpoint;  // a path, or "true": the latest checkpoint
+
+    // HF's TrainingArguments.__post_init__: resolves aliases and inferred values (do_eval from
+    // eval_strategy, eval_steps from logging_steps, metric_for_best_model "loss" when
+    // load_best_model_at_end, greater_is_better from the metric's name) and applies HF's
+    // consistency rules with HF's messages (ft::Error). Returns warnings to print.
+    std::vector<std::string> finalize();
+    // Steps given as a ratio (< 1) become ceil(ratio * max_steps), as Trainer.train does.
+    int64_t resolved_logging_steps(int64_t max_steps) const;
+    int64_t resolved_eval_steps(int64_t max_steps) const;
+    int64_t resolved_save_steps(int64_t max_steps) const;
+};
+
+// One argument: its HF name, accepted aliases, how to read and write it as text.
+struct ArgumentSpec {
+    std::string name;                  // "learning_rate"
+    std::vector<std::string> aliases;  // e.g. "evaluation_strategy", "group_by_length"
+    std::string type;                  // "int", "float", "bool", "str", "choice", "list", "optional ..."
+    std::vector<std::string> choices;  // for "choice"
+    std::string help;
+    bool is_bool = false;  // `--flag` alone means true; `--flag false` also accepted
+    // The current value as the CLI/JSON text ("" for unset optionals).
+    std::function<std::string(const TrainingArguments&)> get;
+    // Parses `value`; throws ft::Error naming the argument and the bad value.
+    std::function<void(TrainingArguments&, const std::string& value)> set;
+};
+const std::vector<ArgumentSpec>& training_argument_specs();
+
+// A JSON object of argument names (aliases accepted) -> values; unknown keys are an ft::Error
+// naming the key and `source`. Values not given keep their defaults. Not finalized.
+TrainingArguments training_arguments_from_json(const std::string& json_text,
+                                               const std::string& source);
+// training_args.json: every argument in declaration order (HF's to_json_string layout).
+std::string training_arguments_to_json(const TrainingArguments& args);
+
+}  // namespace ft
+
+// =============================================================================================
+// Plots: the training loss, learning rate and eval metrics of a run, from its trainer_state.json
+// (HF's log_history), drawn as an SVG (or PNG when the name ends in .png).
+
+namespace ft {
+
+// Writes the image atomically; throws ft::Error naming the file when trainer_state.json is
+// missing, unreadable or has no log_history, or when the extension is not .svg / .png.
+void plot_trainer_state(const std::filesystem::path& trainer_state_json,
+                        const std::filesystem::path& image);
 
 }  // namespace ft
