@@ -25,6 +25,7 @@ C_SHARDED = "3" * 40
 C_GATED = "4" * 40
 C_EVIL = "5" * 40
 C_GLUE = "6" * 40
+C_TRAINABLE = "7" * 40
 GATED_TOKEN = "hf_mocksecret_0123456789"
 
 GLUE_README = """---
@@ -133,6 +134,15 @@ def main():
     write(os.path.join(sharded, "model.safetensors.index.json"),
           json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=2))
 
+    # A repo `finetune train` can use as it comes: the tiny model plus bert-base-uncased's vocab.
+    trainable = os.path.join(out, "models", "test-org", "tiny-distilbert-cola", C_TRAINABLE)
+    write(os.path.join(trainable, "config.json"), config)
+    write(os.path.join(trainable, "tokenizer_config.json"), '{"do_lower_case": true}\n')
+    with open(os.path.join(args.shared, "data", "tokenizers", "bert-base-uncased", "vocab.txt"),
+              "rb") as f:
+        write(os.path.join(trainable, "vocab.txt"), f.read())
+    safetensors_plain.save(state, os.path.join(trainable, "model.safetensors"), {"format": "pt"})
+
     gated = os.path.join(out, "models", "test-org", "gated-model", C_GATED)
     write(os.path.join(gated, "config.json"), config)
     write(os.path.join(gated, "pytorch_model.bin"), bin_bytes)
@@ -158,6 +168,7 @@ def main():
             "models/test-org/tiny-distilbert": {"branches": {"main": C_MAIN, "v1": C_V1}},
             "models/test-org/tiny-distilbert-sharded": {"branches": {"main": C_SHARDED}},
             "models/test-org/gated-model": {"branches": {"main": C_GATED}, "token": GATED_TOKEN},
+            "models/test-org/tiny-distilbert-cola": {"branches": {"main": C_TRAINABLE}},
             "models/test-org/evil": {"branches": {"main": C_EVIL},
                                      "extra_siblings": {"../../evil": "escaped\n",
                                                         "/tmp/evil-abs": "escaped\n"}},

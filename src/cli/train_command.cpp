@@ -1,0 +1,87 @@
+// `finetune train`: run_glue.py as one command. With no flags it runs the seed's recipe
+// (distilbert-base-uncased on GLUE CoLA); every TrainingArguments flag and run_glue argument
+// is accepted. Ctrl-C or SIGTERM saves a checkpoint and says how to resume.
+#include <csignal>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/glue_job.h"
+#include "finetune/trainer.h"
+
+namespace ft::cli {
+
+namespace {
+
+struct TrainCommand {
+    JobArguments job;
+    TrainingArguments args = recipe_defaults();
+};
+
+void print_metrics(const std::string& split, const std::map<std::string, double>& m) {
+    std::printf("%s", format_metrics(split, m).c_str());
+    std::fflush(stdout);
+}
+
+int run_train(CLI::App& cmd, TrainCommand& c) {
+    resolve_job_flags(cmd, c.job, c.args);
+    for (const auto& w : c.args.finalize()) log_warning(w);
+    PreparedJob prep = prepare_job(c.job, c.args.do_train, c.args.do_eval, c.args.do_predict);
+    std::printf("model: %s (%s, %lld parameters, %lld labels)\n", prep.model_dir.string().c_str(),
+                prep.model->config.classifier_architecture().c_str(),
+                static_cast<long long>(prep.model->weights.numel()),
+                static_cast<long long>(prep.model->config.num_labels()));
+    MetricSpec metric;
+    if (!prep.task.empty()) metric.glue_task = prep.task;
+    Trainer trainer(*prep.model, c.args, prep.has_train ? &prep.train : nullptr,
+                    prep.has_eval ? &prep.eval : nullptr, prep.tokenizer.get(), metric);
+    if (c.job.early_stopping_patience)
+        trainer.add_callback(std::make_shared<EarlyStoppingCallback>(
+            *c.job.early_stopping_patience, c.job.early_stopping_threshold));
+    const fs::path out = c.args.output_dir;
+    if (c.args.do_train) {
+        TrainOutput result;
+        try {
+            result = trainer.train();
+        } catch (const TrainingInterrupted& e) {
+            std::fprintf(stderr, "finetune: %s\n", e.what());
+            return 128 + e.signal();
+        }
+        trainer.save_model(out);
+        auto metrics = result.metrics;
+        metrics["train_samples"] = static_cast<double>(prep.train.num_rows());
+        print_metrics("train", metrics);
+        save_metrics(out, "train", metrics);
+        trainer.save_state();
+        std::printf("model saved to %s\n", out.string().c_str());
+    }
+    if (c.args.do_eval) {
+        auto metrics = trainer.evaluate();
+        metrics["eval_samples"] = static_cast<double>(prep.eval.num_rows());
+        print_metrics("eval", metrics);
+        fs::create_directories(out);
+        save_metrics(out, "eval", metrics);
+    }
+    if (c.args.do_predict) {
+        const PredictionOutput p = trainer.predict(prep.test, "predict");
+        const fs::path file =
+            out / ("predict_results_" + (prep.task.empty() ? std::string("None") : prep.task) + ".txt");
+        fs::create_directories(out);
+        write_predictions(file, prep, p.predictions, p.num_rows, p.num_labels);
+        std::printf("predictions written to %s\n", file.string().c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
+Command register_train(CLI::App& app) {
+    auto* cmd = app.add_subcommand(
+        "train",
+        "Fine-tune a model (run_glue.py's arguments and TrainingArguments; with no flags: the "
+        "seed recipe, distilbert-base-uncased on GLUE CoLA)");
+    auto c = std::make_shared<TrainCommand>();
+    add_job_flags(*cmd, c->job, c->args);
+    return {cmd, [cmd, c]() { return run_train(*cmd, *c); }};
+}
+
+}  // namespace ft::cli

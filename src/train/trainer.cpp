@@ -1,0 +1,763 @@
+// HF's Trainer loop: steps per epoch with gradient accumulation, HF's flow of logging /
+// evaluation / saving (DefaultFlowCallback), the best checkpoint, rotation, exact resume from a
+// checkpoint, SIGINT/SIGTERM handling, evaluate() and predict().
+#include <csignal>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "finetune/trainer.h"
+#include "train/checkpoint.h"
+#include "train/progress.h"
+
+namespace ft {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+// Installs the SIGINT/SIGTERM handlers for the duration of train() and restores the old ones.
+class SignalGuard {
+  public:
+    SignalGuard() {
+        g_stop_signal = 0;
+        struct sigaction sa;
+        std::memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int_);
+        sigaction(SIGTERM, &sa, &old_term_);
+    }
+    ~SignalGuard() {
+        sigaction(SIGINT, &old_int_, nullptr);
+        sigaction(SIGTERM, &old_term_, nullptr);
+    }
+
+  private:
+    struct sigaction old_int_, old_term_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+double round_to(double v, int digits) {
+    const double f = std::pow(10.0, digits);
+    return std::nearbyint(v * f) / f;  // Python's round: half to even on the scaled value
+}
+
+// transformers' speed_metrics.
+void add_speed_metrics(std::map<std::string, double>& m, LogEntry* entry, const std::string& split,
+                       double runtime, double samples, double steps) {
+    const double rt = round_to(runtime, 4);
+    std::vector<std::pair<std::string, double>> kv = {{split + "_runtime", rt}};
+    if (runtime > 0) {
+        kv.emplace_back(split + "_samples_per_second", round_to(samples / runtime, 3));
+        kv.emplace_back(split + "_steps_per_second", round_to(steps / runtime, 3));
+    }
+    for (auto& [k, v] : kv) {
+        m[k] = v;
+        if (entry) entry->set(k, v);
+    }
+}
+
+// A different but reproducible sampler seed for every epoch.
+uint64_t epoch_seed(int64_t data_seed, int64_t epoch) {
+    uint64_t z = static_cast<uint64_t>(data_seed) + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+std::string python_logs_repr(const LogEntry& e) {
+    std::string s = "{";
+    bool first = true;
+    for (const auto& [k, v] : e.values) {
+        if (!first) s += ", ";
+        first = false;
+        s += "'" + k + "': ";
+        if (!v)
+            s += "None";
+        else if (k == "step")
+            s += std::to_string(static_cast<int64_t>(*v));
+        else
+            s += python_float_repr(*v);
+    }
+    return s + "}";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+void EarlyStoppingCallback::on_train_begin(const TrainingArguments& args, TrainerState& state,
+                                           TrainerControl&) {
+    if (!args.load_best_model_at_end)
+        throw Error("EarlyStoppingCallback requires load_best_model_at_end = true");
+    if (!args.metric_for_best_model)
+        throw Error("EarlyStoppingCallback requires metric_for_best_model to be set");
+    if (args.eval_strategy == IntervalStrategy::NO)
+        throw Error("EarlyStoppingCallback requires an eval_strategy of steps or epoch");
+    state.early_stopping_patience = patience_;
+    state.early_stopping_threshold = threshold_;
+}
+
+void EarlyStoppingCallback::on_evaluate(const TrainingArguments& args, TrainerState& state,
+                                        TrainerControl& control,
+                                        const std::map<std::string, double>& metrics) {
+    std::string key = args.metric_for_best_model.value_or("loss");
+    if (key.rfind("eval_", 0) != 0) key = "eval_" + key;
+    auto it = metrics.find(key);
+    if (it == metrics.end()) {
+        log_warning("early stopping required metric_for_best_model, but did not find " + key +
+                    " so early stopping is disabled");
+        return;
+    }
+    const double v = it->second;
+    const bool greater = args.greater_is_better.value_or(true);
+    const bool better = !state.best_metric || (greater ? v > *state.best_metric : v < *state.best_metric);
+    if (better && (!state.best_metric || std::fabs(v - *state.best_metric) > threshold_))
+        state.early_stopping_patience_counter = 0;
+    else
+        state.early_stopping_patience_counter += 1;
+    if (state.early_stopping_patience_counter >= patience_) control.should_training_stop = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Trainer::Impl {
+    Trainer& self;
+    PretrainedModel& model;
+    const Dataset* train_ds;
+    const Dataset* eval_ds;
+    const BertTokenizer* tokenizer;
+    MetricSpec metric;
+    std::vector<std::shared_ptr<TrainerCallback>> callbacks;
+    std::unique_ptr<SequenceClassifier> engine;
+    bool epoch_known = false;  // HF's state.epoch is None until training starts
+
+    // Training loop state that is not in TrainerState.
+    std::unique_ptr<ModelWeights> grads;
+    std::unique_ptr<AdamW> optimizer;
+    checkpoint::LoopPosition pos;
+    std::optional<double> last_grad_norm;
+    int64_t warmup = 0;
+    SchedulerKind scheduler = SchedulerKind::LINEAR;
+    int64_t non_embedding_params = 0;
+    std::unique_ptr<ProgressReporter> progress;
+
+    Impl(Trainer& t, PretrainedModel& m) : self(t), model(m) {}
+
+    const TrainingArguments& args() const { return self.args_; }
+    TrainerState& state() { return self.state_; }
+
+    SequenceClassifier& get_engine() {
+        if (!engine) engine = std::make_unique<SequenceClassifier>(model.config, model.weights);
+        return *engine;
+    }
+
+    // ---- callbacks, with the handler's resets of HF's CallbackHandler ----
+    template <typename F>
+    void each(F f) {
+        for (auto& cb : callbacks) f(*cb);
+    }
+    void on_step_begin() {
+        auto& c = state().control;
+        c.should_log = c.should_evaluate = c.should_save = false;
+        each([&](TrainerCallback& cb) { cb.on_step_begin(args(), state(), c); });
+    }
+    void default_flow_step_end() {
+        auto& c = state().control;
+        const auto& a = args();
+        const auto& s = state();
+        if (s.global_step == 1 && a.logging_first_step) c.should_log = true;
+        if (a.logging_strategy == IntervalStrategy::STEPS && s.global_step % s.logging_steps == 0)
+            c.should_log = true;
+        if (a.eval_strategy == IntervalStrategy::STEPS && s.global_step % s.eval_steps == 0)
+            c.should_evaluate = true;
+        if (a.save_strategy == SaveStrategy::STEPS && s.save_steps > 0 &&
+            s.global_step % s.save_steps == 0)
+            c.should_save = true;
+        if (s.global_step >= s.max_steps) {
+            c.should_training_stop = true;
+            if (a.save_strategy == SaveStrategy::STEPS) c.should_save = true;
+        }
+    }
+    void on_step_end() {
+        default_flow_step_end();
+        each([&](TrainerCallback& cb) { cb.on_step_end(args(), state(), state().control); });
+    }
+    void on_epoch_end() {
+        auto& c = state().control;
+        if (args().logging_strategy == IntervalStrategy::EPOCH) c.should_log = true;
+        if (args().eval_strategy == IntervalStrategy::EPOCH) c.should_evaluate = true;
+        if (args().save_strategy == SaveStrategy::EPOCH) c.should_save = true;
+        each([&](TrainerCallback& cb) { cb.on_epoch_end(args(), state(), c); });
+    }
+
+    void log(LogEntry entry) {
+        if (epoch_known) entry.set("epoch", state().epoch);
+        entry.set("step", static_cast<double>(state().global_step));
+        state().log_history.push_back(entry);
+        state().control.should_log = false;
+        each([&](TrainerCallback& cb) { cb.on_log(args(), state(), state().control, entry); });
+        LogEntry shown = entry;  // HF prints the logs without the step
+        shown.values.pop_back();
+        if (progress)
+            progress->write_line(python_logs_repr(shown));
+        else {
+            std::printf("%s\n", python_logs_repr(shown).c_str());
+            std::fflush(stdout);
+        }
+    }
+
+    // ---- data ----
+    int64_t train_batches_per_epoch() const {
+        const int64_t bs = args().per_device_train_batch_size;
+        return (train_ds->num_rows() + bs - 1) / bs;
+    }
+    int64_t updates_per_epoch() const {
+        const int64_t gas = args().gradient_accumulation_steps;
+        return std::max<int64_t>(1, (train_batches_per_epoch() + gas - 1) / gas);
+    }
+    std::vector<int64_t> epoch_order(int64_t epoch) const {
+        const int64_t n = train_ds->num_rows();
+        const int64_t data_seed = args().data_seed.value_or(args().seed);
+        switch (args().train_sampling_strategy) {
+            case SamplingStrategy::SEQUENTIAL:
+                return sequential_sampler(n);
+            case SamplingStrategy::RANDOM:
+                return random_sampler(n, epoch_seed(data_seed, epoch));
+            case SamplingStrategy::GROUP_BY_LENGTH: {
+                const auto lengths = list_lengths(*train_ds, "input_ids");
+                return group_by_length_sampler(lengths, args().per_device_train_batch_size,
+                                               epoch_seed(data_seed, epoch));
+            }
+        }
+        return sequential_sampler(n);
+    }
+    void reserve_for(const Dataset& ds, int64_t batch_size) {
+        const auto lengths = list_lengths(ds, "input_ids");
+        const int64_t max_len =
+            lengths.empty() ? 1 : *std::max_element(lengths.begin(), lengths.end());
+        get_engine().reserve(batch_size * max_len, batch_size, max_len);
+    }
+
+    // ---- evaluation ----
+    struct EvalResult {
+        std::map<std::string, double> metrics;  // unprefixed: loss + metric keys
+        std::vector<float> logits;
+        std::vector<int64_t> label_ids;
+        std::vector<float> float_labels;
+        int64_t rows = 0, batches = 0;
+    };
+    EvalResult run_eval(const Dataset& ds, bool keep_logits, const std::string& desc) {
+        EvalResult r;
+        auto& eng = get_engine();
+        const int64_t bs = args().per_device_eval_batch_size;
+        reserve_for(ds, bs);
+        const int64_t n = ds.num_rows();
+        const int64_t K = model.config.num_labels();
+        std::optional<GlueMetric> glue;
+        if (!metric.glue_task.empty()) glue = GlueMetric::load(metric.glue_task);
+        const bool buffer = keep_logits || (!glue && metric.compute_metrics);
+        double loss_sum = 0.0;
+        bool has_loss = false;
+        ProgressReporter bar(!args().disable_tqdm.value_or(false) && n > 0, desc);
+        const int64_t total_batches = (n + bs - 1) / bs;
+        bar.start(total_batches);
+        std::vector<int64_t> idx;
+        for (int64_t start = 0; start < n; start += bs) {
+            const int64_t end = std::min(n, start + bs);
+            idx.resize(static_cast<size_t>(end - start));
+            std::iota(idx.begin(), idx.end(), start);
+            const PackedBatch batch = collate_packed(ds, idx);
+            const double loss = eng.forward(batch, /*train=*/false);
+            const int64_t B = batch.num_sequences();
+            if (!std::isnan(loss) || !batch.labels.empty() || !batch.targets.empty()) {
+                loss_sum += loss * static_cast<double>(B);
+                has_loss = true;
+            }
+            const float* logits = eng.logits();
+            if (glue) {
+                if (glue->is_regression()) {
+                    std::vector<double> p(static_cast<size_t>(B)), t(static_cast<size_t>(B));
+                    for (int64_t b = 0; b < B; ++b) {
+                        p[b] = logits[b * K];
+                        t[b] = batch.targets.at(static_cast<size_t>(b * K));
+                    }
+                    glue->add_batch(std::span<const double>(p), std::span<const double>(t));
+                } else if (!batch.labels.empty()) {
+                    EvalPrediction one;
+                    one.predictions.assign(logits, logits + B * K);
+                    one.num_rows = B;
+                    one.num_labels = K;
+                    const auto pred = argmax_predictions(one);
+                    glue->add_batch(std::span<const int64_t>(pred),
+                                    std::span<const int64_t>(batch.labels));
+                }
+            }
+            if (buffer) {
+                r.logits.insert(r.logits.end(), logits, logits + B * K);
+                r.label_ids.insert(r.label_ids.end(), batch.labels.begin(), batch.labels.end());
+                r.float_labels.insert(r.float_labels.end(), batch.targets.begin(),
+                                      batch.targets.end());
+            }
+            r.batches += 1;
+            bar.update(r.batches);
+        }
+        bar.finish();
+        r.rows = n;
+        if (has_loss && n > 0) r.metrics["loss"] = loss_sum / static_cast<double>(n);
+        const bool labelled = !r.label_ids.empty() || !r.float_labels.empty() ||
+                              ds.has_column("label") || ds.has_column("labels");
+        if (labelled && n > 0) {
+            if (glue) {
+                for (const auto& [k, v] : glue->compute()) r.metrics[k] = v;
+            } else if (metric.compute_metrics) {
+                EvalPrediction p;
+                p.predictions = r.logits;
+                p.num_rows = n;
+                p.num_labels = K;
+                p.label_ids = r.label_ids;
+                p.float_labels = r.float_labels;
+                for (const auto& [k, v] : metric.compute_metrics(p)) r.metrics[k] = v;
+            }
+        }
+        return r;
+    }
+
+    std::map<std::string, double> evaluate(const Dataset& ds, const std::string& prefix) {
+        const auto t0 = std::chrono::steady_clock::now();
+        EvalResult r = run_eval(ds, false, "Evaluating");
+        std::map<std::string, double> out;
+        LogEntry entry;
+        // HF's order: <prefix>_loss first, then the metric keys, then the speed metrics.
+        if (r.metrics.count("loss")) {
+            out[prefix + "_loss"] = r.metrics["loss"];
+            entry.set(prefix + "_loss", r.metrics["loss"]);
+        }
+        for (const auto& [k, v] : r.metrics) {
+            if (k == "loss") continue;
+            out[prefix + "_" + k] = v;
+            entry.set(prefix + "_" + k, v);
+        }
+        const double steps = static_cast<double>(
+            (r.rows + args().per_device_eval_batch_size - 1) / args().per_device_eval_batch_size);
+        add_speed_metrics(out, &entry, prefix, seconds_since(t0), static_cast<double>(r.rows),
+                          steps);
+        log(entry);
+        if (epoch_known) out["epoch"] = state().epoch;
+        state().control.should_evaluate = false;
+        each([&](TrainerCallback& cb) { cb.on_evaluate(args(), state(), state().control, out); });
+        return out;
+    }
+
+    // HF's _determine_best_metric: strict improvement; a tie keeps the earlier checkpoint.
+    bool determine_best(const std::map<std::string, double>& metrics) {
+        if (!args().metric_for_best_model) return false;
+        std::string key = *args().metric_for_best_model;
+        if (key.rfind("eval_", 0) != 0) key = "eval_" + key;
+        auto it = metrics.find(key);
+        if (it == metrics.end()) {
+            std::string avail;
+            for (const auto& kv : metrics) avail += (avail.empty() ? "" : ", ") + kv.first;
+            throw Error("The metric_for_best_model training argument is set to '" + key +
+                        "', which is not found in the evaluation metrics. The available "
+                        "evaluation metrics are: " + avail);
+        }
+        const bool greater = args().greater_is_better.value_or(true);
+        const double best = state().best_metric.value_or(greater ? -INFINITY : INFINITY);
+        const double v = it->second;
+        if (greater ? v > best : v < best) {
+            state().best_metric = v;
+            state().best_global_step = state().global_step;
+            state().best_model_checkpoint =
+                (fs::path(args().output_dir) / ("checkpoint-" + std::to_string(state().global_step)))
+                    .string();
+            return true;
+        }
+        return false;
+    }
+
+    // ---- checkpoints ----
+    fs::path save_checkpoint() {
+        const fs::path run_dir = args().output_dir;
+        const fs::path dir = run_dir / ("checkpoint-" + std::to_string(state().global_step));
+        checkpoint::commit_directory(dir, [&](const fs::path& tmp) {
+            self.save_model(tmp);
+            checkpoint::save_optimizer(tmp / "optimizer.safetensors", model.weights, *optimizer);
+            nlohmann_scheduler(tmp / "scheduler.json");
+            write_text_atomic(tmp / "finetune_state.json", checkpoint::position_to_json(pos));
+            write_text_atomic(tmp / "trainer_state.json", state().to_json());
+        });
+        if (args().save_total_limit)
+            checkpoint::rotate_checkpoints(run_dir, *args().save_total_limit,
+                                           state().best_model_checkpoint);
+        return dir;
+    }
+    void nlohmann_scheduler(const fs::path& path) {
+        const double lr_next = current_lr(state().global_step);
+        std::string s = "{\n  \"lr_scheduler_type\": \"" + args().lr_scheduler_type +
+                        "\",\n  \"last_epoch\": " + std::to_string(state().global_step) +
+                        ",\n  \"base_lr\": " + python_float_repr(args().learning_rate) +
+                        ",\n  \"warmup_steps\": " + std::to_string(warmup) +
+                        ",\n  \"num_training_steps\": " + std::to_string(state().max_steps) +
+                        ",\n  \"last_lr\": " + python_float_repr(lr_next) + "\n}\n";
+        write_text_atomic(path, s);
+    }
+    double current_lr(int64_t scheduler_step) const {
+        return args().learning_rate *
+               lr_multiplier(scheduler, scheduler_step, warmup, self.state_.max_steps);
+    }
+
+    void maybe_log_save_evaluate() {
+        auto& c = state().control;
+        if (c.should_log && state().global_step > pos.globalstep_last_logged) {
+            const int64_t steps = state().global_step - pos.globalstep_last_logged;
+            const double tr = static_cast<double>(pos.tr_loss);
+            LogEntry e;
+            e.set("loss", round_to(tr / static_cast<double>(steps), 4));
+            e.set("grad_norm", last_grad_norm);
+            e.set("learning_rate", current_lr(state().global_step));
+            pos.total_loss += tr;
+            pos.tr_loss = 0.0f;
+            pos.globalstep_last_logged = state().global_step;
+            log(e);
+        }
+        std::map<std::string, double> metrics;
+        if (c.should_evaluate) {
+            metrics = evaluate(*eval_ds, "eval");
+            const bool is_best = determine_best(metrics);
+            if (args().save_strategy == SaveStrategy::BEST) c.should_save = is_best;
+        }
+        if (c.should_save) {
+            save_checkpoint();
+            c.should_save = false;
+            each([&](TrainerCallback& cb) { cb.on_save(args(), state(), c); });
+        }
+    }
+
+    void resume(const fs::path& dir) {
+        if (!fs::is_directory(dir))
+            throw Error("resume_from_checkpoint: " + dir.string() + " is not a checkpoint folder");
+        for (const char* f : {"model.safetensors", "optimizer.safetensors", "trainer_state.json",
+                              "finetune_state.json"})
+            if (!fs::exists(dir / f))
+                throw Error("resume_from_checkpoint: " + (dir / f).string() +
+                            " is missing (not a complete finetune checkpoint)");
+        checkpoint::load_weights(dir / "model.safetensors", model.weights);
+        checkpoint::load_optimizer(dir / "optimizer.safetensors", model.weights, *optimizer);
+        const fs::path state_path = dir / "trainer_state.json";
+        TrainerState loaded = TrainerState::from_json(read_text_file(state_path), state_path.string());
+        const fs::path pos_path = dir / "finetune_state.json";
+        pos = checkpoint::position_from_json(read_text_file(pos_path), pos_path.string());
+        if (pos.train_rows != train_ds->num_rows() ||
+            pos.train_batch_size != args().per_device_train_batch_size ||
+            pos.gradient_accumulation_steps != args().gradient_accumulation_steps ||
+            pos.seed != args().seed || pos.data_seed != args().data_seed.value_or(args().seed) ||
+            pos.sampling != sampling_strategy_name(args().train_sampling_strategy))
+            throw Error("resume_from_checkpoint: " + dir.string() +
+                        " was made with a different training set, batch size, accumulation, "
+                        "seed or sampling (see its finetune_state.json); resuming would not "
+                        "continue the same run");
+        // Keep what this run computed (max_steps, ...) and take the progress from the file.
+        auto& s = state();
+        s.epoch = loaded.epoch;
+        s.global_step = loaded.global_step;
+        s.total_flos = loaded.total_flos;
+        s.log_history = std::move(loaded.log_history);
+        s.best_metric = loaded.best_metric;
+        s.best_global_step = loaded.best_global_step;
+        s.best_model_checkpoint = loaded.best_model_checkpoint;
+        s.early_stopping_patience_counter = loaded.early_stopping_patience_counter;
+        s.control = loaded.control;
+        s.control.should_save = s.control.should_log = s.control.should_evaluate = false;
+        epoch_known = true;
+        log_info("Continuing training from checkpoint " + dir.string() + " (global step " +
+                 std::to_string(s.global_step) + ")");
+    }
+
+    TrainOutput train(const std::string& resume_arg);
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Trainer::Trainer(PretrainedModel& model, TrainingArguments args, const Dataset* train_dataset,
+                 const Dataset* eval_dataset, const BertTokenizer* tokenizer, MetricSpec metric)
+    : impl_(std::make_unique<Impl>(*this, model)), args_(std::move(args)) {
+    for (const auto& w : args_.finalize()) log_warning(w);
+    impl_->train_ds = train_dataset;
+    impl_->eval_ds = eval_dataset;
+    impl_->tokenizer = tokenizer;
+    impl_->metric = std::move(metric);
+    if (args_.eval_strategy != IntervalStrategy::NO && !eval_dataset)
+        throw Error("You have set args.eval_strategy to " +
+                    std::string(interval_strategy_name(args_.eval_strategy)) +
+                    " but you didn't pass an eval_dataset to Trainer. Either set "
+                    "args.eval_strategy to no or pass an eval_dataset.");
+    state_.train_batch_size = args_.per_device_train_batch_size;
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::add_callback(std::shared_ptr<TrainerCallback> callback) {
+    impl_->callbacks.push_back(std::move(callback));
+}
+
+void Trainer::save_model(const fs::path& dir) const {
+    fs::create_directories(dir);
+    save_pretrained(impl_->model.config, impl_->model.weights, dir);
+    if (impl_->tokenizer) impl_->tokenizer->save_pretrained(dir);
+    write_text_atomic(dir / "training_args.json", training_arguments_to_json(args_));
+}
+
+void Trainer::save_state() const {
+    fs::create_directories(args_.output_dir);
+    write_text_atomic(fs::path(args_.output_dir) / "trainer_state.json", state_.to_json());
+}
+
+std::map<std::string, double> Trainer::evaluate(const Dataset* dataset,
+                                                const std::string& metric_key_prefix) {
+    const Dataset* ds = dataset ? dataset : impl_->eval_ds;
+    if (!ds) throw Error("Trainer: evaluation requires an eval_dataset");
+    return impl_->evaluate(*ds, metric_key_prefix);
+}
+
+PredictionOutput Trainer::predict(const Dataset& dataset, const std::string& prefix) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Impl::EvalResult r = impl_->run_eval(dataset, true, "Predicting");
+    PredictionOutput out;
+    out.predictions = std::move(r.logits);
+    out.num_rows = r.rows;
+    out.num_labels = impl_->model.config.num_labels();
+    out.label_ids = std::move(r.label_ids);
+    out.float_labels = std::move(r.float_labels);
+    for (const auto& [k, v] : r.metrics) out.metrics[prefix + "_" + k] = v;
+    const double steps = static_cast<double>(
+        (r.rows + args_.per_device_eval_batch_size - 1) / args_.per_device_eval_batch_size);
+    add_speed_metrics(out.metrics, nullptr, prefix, seconds_since(t0), static_cast<double>(r.rows),
+                      steps);
+    return out;
+}
+
+TrainOutput Trainer::train(const std::string& resume_from_checkpoint) {
+    return impl_->train(resume_from_checkpoint.empty() ? args_.resume_from_checkpoint.value_or("")
+                                                       : resume_from_checkpoint);
+}
+
+TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
+    const auto& a = args();
+    auto& s = state();
+    if (!train_ds) throw Error("Trainer.train() requires a train_dataset");
+    if (train_ds->num_rows() == 0) throw Error("Trainer.train(): the training set has no rows");
+    const fs::path run_dir = a.output_dir;
+
+    // Resolve what to resume from before touching the output folder.
+    fs::path resume_dir;
+    if (resume_arg == "true" || resume_arg == "latest" || resume_arg == "True") {
+        resume_dir = get_last_checkpoint(run_dir);
+        if (resume_dir.empty())
+            throw Error("resume_from_checkpoint: no valid checkpoint found in output directory (" +
+                        run_dir.string() + ")");
+    } else if (!resume_arg.empty() && resume_arg != "false" && resume_arg != "False") {
+        resume_dir = resume_arg;
+    }
+    if (resume_dir.empty() && !a.overwrite_output_dir && !get_last_checkpoint(run_dir).empty())
+        throw Error("Output directory (" + run_dir.string() +
+                    ") already exists and holds checkpoints. Use --overwrite_output_dir to "
+                    "overwrite it, or --resume_from_checkpoint to continue training.");
+    fs::create_directories(run_dir);
+    checkpoint::remove_stale_temporaries(run_dir);
+
+    // HF's step accounting.
+    const int64_t gas = a.gradient_accumulation_steps;
+    const int64_t batches_per_epoch = train_batches_per_epoch();
+    const int64_t upe = updates_per_epoch();
+    int64_t num_epochs;
+    double num_train_samples;
+    if (a.max_steps > 0) {
+        s.max_steps = a.max_steps;
+        num_epochs = a.max_steps / upe + (a.max_steps % upe > 0 ? 1 : 0);
+        num_train_samples = static_cast<double>(a.max_steps * a.per_device_train_batch_size * gas);
+    } else {
+        s.max_steps = static_cast<int64_t>(std::ceil(a.num_train_epochs * static_cast<double>(upe)));
+        num_epochs = static_cast<int64_t>(std::ceil(a.num_train_epochs));
+        num_train_samples = static_cast<double>(train_ds->num_rows()) * a.num_train_epochs;
+    }
+    if (s.max_steps <= 0) throw Error("Trainer.train(): nothing to train (max_steps is 0)");
+    s.num_train_epochs = num_epochs;
+    s.logging_steps = a.resolved_logging_steps(s.max_steps);
+    s.eval_steps = a.resolved_eval_steps(s.max_steps);
+    s.save_steps = a.resolved_save_steps(s.max_steps);
+    s.train_batch_size = a.per_device_train_batch_size;
+    warmup = warmup_steps_for(a.warmup_steps, a.warmup_ratio, s.max_steps);
+    scheduler = scheduler_from_name(a.lr_scheduler_type);
+    non_embedding_params = 0;
+    for (const auto& spec : model.weights.specs())
+        if (spec.kind != ParamKind::EMBEDDING) non_embedding_params += spec.shape.numel();
+
+    AdamWSettings opt;
+    opt.beta1 = a.adam_beta1;
+    opt.beta2 = a.adam_beta2;
+    opt.eps = a.adam_epsilon;
+    opt.weight_decay = a.weight_decay;
+    opt.kind = optimizer_from_name(a.optim);
+    optimizer = std::make_unique<AdamW>(model.weights, opt);
+    grads = std::make_unique<ModelWeights>(model.config);
+    grads->zero();
+    reserve_for(*train_ds, a.per_device_train_batch_size);
+
+    pos = {};
+    pos.seed = a.seed;
+    pos.data_seed = a.data_seed.value_or(a.seed);
+    pos.sampling = std::string(sampling_strategy_name(a.train_sampling_strategy));
+    pos.train_rows = train_ds->num_rows();
+    pos.train_batch_size = a.per_device_train_batch_size;
+    pos.gradient_accumulation_steps = gas;
+    s.control = {};
+    for (auto& cb : callbacks) cb->on_train_begin(a, s, s.control);
+    if (!resume_dir.empty()) resume(resume_dir);
+    epoch_known = true;
+
+    log_info("***** Running training *****");
+    log_info("  Num examples = " + std::to_string(train_ds->num_rows()));
+    log_info("  Num Epochs = " + std::to_string(num_epochs));
+    log_info("  Instantaneous batch size per device = " + std::to_string(a.per_device_train_batch_size));
+    log_info("  Gradient Accumulation steps = " + std::to_string(gas));
+    log_info("  Total optimization steps = " + std::to_string(s.max_steps));
+    log_info("  Number of trainable parameters = " + std::to_string(model.weights.numel()));
+
+    SignalGuard signals;
+    const auto t0 = std::chrono::steady_clock::now();
+    progress = std::make_unique<ProgressReporter>(!a.disable_tqdm.value_or(false), "Training");
+    progress->start(s.max_steps, s.global_step);
+    auto& eng = get_engine();
+    fs::path last_saved;
+
+    // Where to start: a resumed checkpoint may sit at the end of an epoch whose epoch-end
+    // evaluation and save had not happened yet.
+    int64_t first_epoch = pos.epoch;
+    int64_t skip_batches = pos.batch_in_epoch;
+    bool stop = s.control.should_training_stop || s.global_step >= s.max_steps;
+    if (!resume_dir.empty() && pos.batch_in_epoch >= batches_per_epoch) {
+        if (!pos.at_epoch_end) {
+            on_epoch_end();
+            pos.at_epoch_end = true;
+            maybe_log_save_evaluate();
+            stop = stop || s.control.should_training_stop;
+        }
+        first_epoch += 1;
+        skip_batches = 0;
+    }
+
+    auto check_signal = [&]() {
+        if (g_stop_signal == 0) return;
+        const int sig = g_stop_signal;
+        const fs::path here = run_dir / ("checkpoint-" + std::to_string(s.global_step));
+        if (!fs::exists(here)) save_checkpoint();
+        progress->finish();
+        throw TrainingInterrupted(std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                                      " received: stopped after step " +
+                                      std::to_string(s.global_step) + "; checkpoint saved to " +
+                                      here.string() + ". Resume with --resume_from_checkpoint " +
+                                      here.string(),
+                                  here, sig);
+    };
+
+    for (int64_t epoch = first_epoch; epoch < num_epochs && !stop; ++epoch) {
+        const std::vector<int64_t> order = epoch_order(epoch);
+        s.control.should_epoch_stop = false;
+        for (auto& cb : callbacks) cb->on_epoch_begin(a, s, s.control);
+        pos.epoch = epoch;
+        pos.at_epoch_end = false;
+        int64_t step = epoch == first_epoch ? skip_batches : 0;
+        const int64_t bs = a.per_device_train_batch_size;
+        while (step < batches_per_epoch) {
+            // One optimizer update: gas batches, or the epoch's remainder.
+            const int64_t in_update = std::min(gas, batches_per_epoch - step);
+            on_step_begin();
+            for (int64_t k = 0; k < in_update; ++k, ++step) {
+                const int64_t begin = step * bs;
+                const int64_t end = std::min<int64_t>(begin + bs, static_cast<int64_t>(order.size()));
+                const PackedBatch batch = collate_packed(
+                    *train_ds, std::span<const int64_t>(order.data() + begin,
+                                                        static_cast<size_t>(end - begin)));
+                const double loss = eng.forward(batch, /*train=*/true,
+                                                static_cast<uint64_t>(a.seed),
+                                                static_cast<uint64_t>(pos.micro_steps));
+                eng.backward(*grads, 1.0f / static_cast<float>(in_update));
+                // HF: tr_loss (float32) += loss / accumulation; NaN/inf replaced by the mean so far.
+                const float step_loss = static_cast<float>(loss) / static_cast<float>(in_update);
+                if (std::isfinite(step_loss))
+                    pos.tr_loss += step_loss;
+                else
+                    pos.tr_loss += pos.tr_loss / static_cast<float>(1 + s.global_step -
+                                                                    pos.globalstep_last_logged);
+                s.total_flos += 6.0 * static_cast<double>(non_embedding_params) *
+                                static_cast<double>(batch.num_sequences() * batch.max_length());
+                pos.micro_steps += 1;
+                pos.batch_in_epoch = step + 1;
+            }
+            last_grad_norm = a.max_grad_norm > 0
+                                 ? std::optional<double>(clip_grad_norm(
+                                       grads->flat(), grads->flat_size(), a.max_grad_norm))
+                                 : std::nullopt;
+            optimizer->step(model.weights, *grads, current_lr(s.global_step));
+            grads->zero();
+            s.global_step += 1;
+            s.epoch = static_cast<double>(epoch) +
+                      static_cast<double>(step) / static_cast<double>(batches_per_epoch);
+            on_step_end();
+            maybe_log_save_evaluate();
+            progress->update(s.global_step);
+            check_signal();
+            if (s.control.should_epoch_stop || s.control.should_training_stop) break;
+        }
+        on_epoch_end();
+        pos.at_epoch_end = true;
+        maybe_log_save_evaluate();
+        check_signal();
+        if (s.control.should_training_stop || s.global_step >= s.max_steps) stop = true;
+    }
+    progress->finish();
+    progress.reset();
+
+    if (a.load_best_model_at_end && s.best_model_checkpoint) {
+        const fs::path best = *s.best_model_checkpoint;
+        log_info("Loading best model from " + best.string() + " (score: " +
+                 python_float_repr(s.best_metric.value_or(NAN)) + ").");
+        checkpoint::load_weights(best / "model.safetensors", model.weights);
+    }
+    pos.total_loss += static_cast<double>(pos.tr_loss);
+    pos.tr_loss = 0.0f;
+    const double train_loss = pos.total_loss / std::max<double>(static_cast<double>(s.global_step), 0.001);
+    TrainOutput out;
+    out.global_step = s.global_step;
+    out.training_loss = train_loss;
+    LogEntry e;
+    add_speed_metrics(out.metrics, &e, "train", seconds_since(t0), num_train_samples,
+                      static_cast<double>(s.max_steps));
+    e.set("total_flos", s.total_flos);
+    e.set("train_loss", train_loss);
+    out.metrics["total_flos"] = s.total_flos;
+    out.metrics["train_loss"] = train_loss;
+    out.metrics["epoch"] = s.epoch;
+    log(e);
+    if (a.save_total_limit && *a.save_total_limit == 1 && s.best_model_checkpoint) {
+        // HF deletes the last checkpoint when it is not the best one and only one is allowed.
+        for (const auto& entry : fs::directory_iterator(run_dir)) {
+            const std::string n = entry.path().filename().string();
+            if (n.rfind("checkpoint-", 0) == 0 &&
+                n != fs::path(*s.best_model_checkpoint).filename().string())
+                fs::remove_all(entry.path());
+        }
+    }
+    for (auto& cb : callbacks) cb->on_train_end(a, s, s.control);
+    return out;
+}
+
+}  // namespace ft
