@@ -16,5 +16,6 @@ Command register_info(CLI::App& app);
 Command register_tokenize(CLI::App& app);  // tokenize_command.cpp
 Command register_data(CLI::App& app);      // data_command.cpp
 Command register_download(CLI::App& app);  // download_command.cpp
+Command register_plot(CLI::App& app);      // plot_command.cpp
 
 }  // namespace ft::cli
