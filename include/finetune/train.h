@@ -143,7 +143,8 @@ struct TrainingArguments {
     // load_best_model_at_end, greater_is_better from the metric's name) and applies HF's
     // consistency rules with HF's messages (ft::Error). Returns warnings to print.
     std::vector<std::string> finalize();
-    // Steps given as a ratio (< 1) become ceil(ratio * max_steps), as Trainer.train does.
+    // Steps given as a ratio (< 1) become ceil(ratio * max_steps), as Trainer.train does (its
+    // TrainerState.compute_steps); an unset eval_steps gives TrainerState's default, 500.
     int64_t resolved_logging_steps(int64_t max_steps) const;
     int64_t resolved_eval_steps(int64_t max_steps) const;
     int64_t resolved_save_steps(int64_t max_steps) const;
@@ -157,6 +158,10 @@ struct ArgumentSpec {
     std::vector<std::string> choices;  // for "choice"
     std::string help;
     bool is_bool = false;  // `--flag` alone means true; `--flag false` also accepted
+    // The aliases among `aliases` that take a boolean rather than this argument's own values:
+    // `--group_by_length` (alone or with true/false) sets train_sampling_strategy; set() is
+    // called with "true" / "false" for them.
+    std::vector<std::string> bool_aliases;
     // The current value as the CLI/JSON text ("" for unset optionals).
     std::function<std::string(const TrainingArguments&)> get;
     // Parses `value`; throws ft::Error naming the argument and the bad value.
