@@ -12,6 +12,10 @@ Everything is seeded, so reruns give identical files. Layout of --out:
     tiny_bert_bare/                    BertModel saved bare (no "bert." prefix)
     tiny_distilbert_mlm/ (+ _dump)     DistilBertForMaskedLM (tied vocab_projector)
     mixed_dtypes.bin (+ _dump.safetensors)  every storage type, non-contiguous and shared views
+    trainer_distilbert/, trainer_bert_rte/, trainer_bert_stsb/
+                                       init checkpoints (config.json + pytorch_model.bin) of the
+                                       Trainer goldens in tests/goldens/trainer (real-vocab size
+                                       30522, dim 32); see trainer_inits() and the goldens' README
     corrupt/                           malformed files, from tools/corrupt_files.py when present
 """
 import argparse
@@ -36,6 +40,44 @@ TINY_BERT = {
     "id2label": {"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"},
     "label2id": {"LABEL_0": 0, "LABEL_1": 1, "LABEL_2": 2}, "transformers_version": "4.8.2",
 }
+
+
+# Init checkpoints of tests/goldens/trainer (tools/make_trainer_goldens.py trains them with the real
+# HF Trainer 4.8.2). Dropouts keep HF's defaults here: the goldens pass 0 at from_pretrained.
+TRAINER_DISTILBERT = {
+    "activation": "gelu", "architectures": ["DistilBertForSequenceClassification"],
+    "attention_dropout": 0.1, "dim": 32, "dropout": 0.1, "hidden_dim": 37,
+    "initializer_range": 0.02, "max_position_embeddings": 512, "model_type": "distilbert",
+    "n_heads": 2, "n_layers": 2, "pad_token_id": 0, "qa_dropout": 0.1, "seq_classif_dropout": 0.2,
+    "sinusoidal_pos_embds": False, "tie_weights_": True, "transformers_version": "4.8.2",
+    "vocab_size": 30522,
+}
+TRAINER_BERT = dict(TINY_BERT, vocab_size=30522, max_position_embeddings=512)
+# name -> (seed, module class, config, num_labels)
+TRAINER_INITS = {
+    "trainer_distilbert": (4201, "DistilBertForSequenceClassification", TRAINER_DISTILBERT, 2),
+    "trainer_bert_rte": (4202, "BertForSequenceClassification", TRAINER_BERT, 2),
+    "trainer_bert_stsb": (4203, "BertForSequenceClassification", TRAINER_BERT, 1),
+}
+
+
+def labels_cfg(num_labels):
+    names = [f"LABEL_{i}" for i in range(num_labels)]
+    return {"id2label": {str(i): n for i, n in enumerate(names)}, "label2id": {n: i for i, n in enumerate(names)}}
+
+
+def trainer_inits(out):
+    """Writes the Trainer goldens' init checkpoints: torch.manual_seed(seed), build the module
+    (hf_modules), HF's init, save like HF 4.8's save_pretrained. Returns {name: directory}."""
+    dirs = {}
+    for name, (seed, cls, base, num_labels) in TRAINER_INITS.items():
+        cfg = {**base, **labels_cfg(num_labels)}
+        torch.manual_seed(seed)
+        model = getattr(hf_modules, cls)({**cfg, "num_labels": num_labels})
+        hf_modules.hf_init_(model, cfg["initializer_range"])
+        dirs[name] = os.path.join(out, name)
+        save_hf_dir(model, cfg, dirs[name])
+    return dirs
 
 
 def dump(state_dict, path):
@@ -114,6 +156,8 @@ def main():
     save_hf_dir(dmlm, {**dcfg, "vocab_size": 99}, os.path.join(out, "tiny_distilbert_mlm"))
     dump(torch.load(os.path.join(out, "tiny_distilbert_mlm", "pytorch_model.bin")),
          os.path.join(out, "tiny_distilbert_mlm_dump.safetensors"))
+
+    trainer_inits(out)
 
     sd = mixed_dtypes()
     torch.save(sd, os.path.join(out, "mixed_dtypes.bin"))
