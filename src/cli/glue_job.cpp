@@ -40,7 +40,8 @@ void add_job_flags(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
     };
     opt("model_name_or_path", job.model_name_or_path,
         "Model directory or Hub repo id (distilbert-base-uncased from the cache or the Hub)");
-    opt("task_name", job.task_name, "GLUE task: cola, sst2, mrpc, qqp, stsb, mnli, qnli, rte, wnli");
+    opt("task_name", job.task_name,
+        "GLUE task: cola, sst2, mrpc, qqp, stsb, mnli, qnli, rte, wnli");
     opt("dataset_name", job.dataset_name, "A dataset on the Hub or a local path, instead of GLUE");
     opt("dataset_config_name", job.dataset_config_name, "The dataset's configuration");
     opt("train_file", job.train_file, "A csv/tsv/json/jsonl/parquet file of training rows");
@@ -70,11 +71,10 @@ void resolve_job_flags(CLI::App& cmd, JobArguments& job, TrainingArguments& args
         for (const auto& spec : training_argument_specs()) {
             bool given = false;
             for (const auto* o : cmd.get_options())
-                if (o->count() > 0 && (o->check_lname(spec.name) ||
-                                       std::any_of(spec.aliases.begin(), spec.aliases.end(),
-                                                   [&](const std::string& al) {
-                                                       return o->check_lname(al);
-                                                   })))
+                if (o->count() > 0 &&
+                    (o->check_lname(spec.name) ||
+                     std::any_of(spec.aliases.begin(), spec.aliases.end(),
+                                 [&](const std::string& al) { return o->check_lname(al); })))
                     given = true;
             if (!given) spec.set(args, spec.get(from_file));
         }
@@ -94,12 +94,16 @@ namespace {
 std::pair<std::string, std::string> text_columns_of(const Dataset& ds) {
     std::vector<std::string> names;
     for (const auto& n : ds.column_names())
-        if (n != "label" && n != "labels" && n != "idx" && ds.column(n).type() == ColumnType::STRING)
+        if (n != "label" && n != "labels" && n != "idx" &&
+            ds.column(n).type() == ColumnType::STRING)
             names.push_back(n);
-    auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+    auto has = [&](const char* n) {
+        return std::find(names.begin(), names.end(), n) != names.end();
+    };
     if (has("sentence1") && has("sentence2")) return {"sentence1", "sentence2"};
-    if (names.empty()) throw Error("the dataset has no text column (columns: " +
-                                   std::to_string(ds.column_names().size()) + ")");
+    if (names.empty())
+        throw Error("the dataset has no text column (columns: " +
+                    std::to_string(ds.column_names().size()) + ")");
     if (names.size() >= 2) return {names[0], names[1]};
     return {names[0], ""};
 }
@@ -115,7 +119,8 @@ Dataset tokenize_split(const BertTokenizer& tok, const Dataset& ds, const std::s
     MapOptions mo;
     mo.batched = true;
     std::vector<std::string> keep;
-    Dataset out = ds.map([&](const Dataset& batch) { return tokenize_columns(tok, batch, spec); }, mo);
+    Dataset out =
+        ds.map([&](const Dataset& batch) { return tokenize_columns(tok, batch, spec); }, mo);
     return out;
 }
 
@@ -125,7 +130,8 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
     PreparedJob p;
     // Data first: a bad task name should not cost a download.
     DatasetDict raw;
-    const bool files = !job.train_file.empty() || !job.validation_file.empty() || !job.test_file.empty();
+    const bool files =
+        !job.train_file.empty() || !job.validation_file.empty() || !job.test_file.empty();
     if (files) {
         LoadDatasetArgs la;
         auto add = [&](const std::string& split, const std::string& f) {
@@ -134,7 +140,7 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
         add("train", job.train_file);
         add("validation", job.validation_file);
         add("test", job.test_file);
-        const std::string& first = !job.train_file.empty() ? job.train_file
+        const std::string& first = !job.train_file.empty()        ? job.train_file
                                    : !job.validation_file.empty() ? job.validation_file
                                                                   : job.test_file;
         std::string ext = fs::path(first).extension().string();
@@ -168,7 +174,8 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
     } else if (label.storage() == ColumnType::INT64) {
         int64_t max_label = 0;
         for (int64_t v : reference.column("label").as_int64()) max_label = std::max(max_label, v);
-        for (int64_t i = 0; i <= max_label; ++i) p.label_list.push_back("LABEL_" + std::to_string(i));
+        for (int64_t i = 0; i <= max_label; ++i)
+            p.label_list.push_back("LABEL_" + std::to_string(i));
     } else {
         throw Error("the 'label' column is " + label.repr() +
                     "; give integer class ids, a ClassLabel or float targets");
@@ -193,8 +200,8 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
         std::tie(text, pair) = text_columns_of(reference);
     }
     const bool token_types = p.model->config.family == ModelFamily::BERT;
-    auto take = [&](const std::string& split, std::optional<int64_t> limit, Dataset& out,
-                    bool& has, bool drop_labels) {
+    auto take = [&](const std::string& split, std::optional<int64_t> limit, Dataset& out, bool& has,
+                    bool drop_labels) {
         if (!raw.contains(split)) throw Error("the dataset has no '" + split + "' split");
         Dataset ds = raw[split];
         if (limit && *limit < ds.num_rows()) ds = ds.select_range(0, *limit);

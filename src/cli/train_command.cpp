@@ -64,7 +64,8 @@ int run_train(CLI::App& cmd, TrainCommand& c) {
     if (c.args.do_predict) {
         const PredictionOutput p = trainer.predict(prep.test, "predict");
         const fs::path file =
-            out / ("predict_results_" + (prep.task.empty() ? std::string("None") : prep.task) + ".txt");
+            out /
+            ("predict_results_" + (prep.task.empty() ? std::string("None") : prep.task) + ".txt");
         fs::create_directories(out);
         write_predictions(file, prep, p.predictions, p.num_rows, p.num_labels);
         std::printf("predictions written to %s\n", file.string().c_str());

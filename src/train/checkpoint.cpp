@@ -35,7 +35,8 @@ int64_t checkpoint_step(const std::string& name) {
 }  // namespace
 
 void commit_directory(const fs::path& final_dir, const std::function<void(const fs::path&)>& fill) {
-    const fs::path parent = final_dir.parent_path().empty() ? fs::path(".") : final_dir.parent_path();
+    const fs::path parent =
+        final_dir.parent_path().empty() ? fs::path(".") : final_dir.parent_path();
     const std::string name = final_dir.filename().string();
     const fs::path tmp = parent / ("tmp-" + name);
     const fs::path old = parent / ("old-" + name);
@@ -107,7 +108,8 @@ void load_optimizer(const fs::path& path, const ModelWeights& weights, AdamW& op
     auto meta = [&](const std::string& key) {
         auto it = f.metadata.find(key);
         if (it == f.metadata.end())
-            throw Error(path.string() + ": metadata has no '" + key + "' (not a finetune optimizer file)");
+            throw Error(path.string() + ": metadata has no '" + key +
+                        "' (not a finetune optimizer file)");
         return it->second;
     };
     if (meta("format") != "finetune-adamw-v1")

@@ -1,8 +1,8 @@
 // HF's Trainer loop: steps per epoch with gradient accumulation, HF's flow of logging /
 // evaluation / saving (DefaultFlowCallback), the best checkpoint, rotation, exact resume from a
 // checkpoint, SIGINT/SIGTERM handling, evaluate() and predict().
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <numeric>
 
@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+extern "C" void on_stop_signal(int sig) {
+    g_stop_signal = sig;
+}
 
 // Installs the SIGINT/SIGTERM handlers for the duration of train() and restores the old ones.
 class SignalGuard {
@@ -66,7 +68,8 @@ void add_speed_metrics(std::map<std::string, double>& m, LogEntry* entry, const 
 
 // A different but reproducible sampler seed for every epoch.
 uint64_t epoch_seed(int64_t data_seed, int64_t epoch) {
-    uint64_t z = static_cast<uint64_t>(data_seed) + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1);
+    uint64_t z =
+        static_cast<uint64_t>(data_seed) + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
@@ -118,7 +121,8 @@ void EarlyStoppingCallback::on_evaluate(const TrainingArguments& args, TrainerSt
     }
     const double v = it->second;
     const bool greater = args.greater_is_better.value_or(true);
-    const bool better = !state.best_metric || (greater ? v > *state.best_metric : v < *state.best_metric);
+    const bool better =
+        !state.best_metric || (greater ? v > *state.best_metric : v < *state.best_metric);
     if (better && (!state.best_metric || std::fabs(v - *state.best_metric) > threshold_))
         state.early_stopping_patience_counter = 0;
     else
@@ -316,7 +320,15 @@ struct Trainer::Impl {
                               ds.has_column("label") || ds.has_column("labels");
         if (labelled && n > 0) {
             if (glue) {
-                for (const auto& [k, v] : glue->compute()) r.metrics[k] = v;
+                // run_glue's compute_metrics: the GLUE metric, plus combined_score (the mean)
+                // when the task has more than one (mrpc, qqp, stsb).
+                const auto m = glue->compute();
+                double sum = 0;
+                for (const auto& [k, v] : m) {
+                    r.metrics[k] = v;
+                    sum += v;
+                }
+                if (m.size() > 1) r.metrics["combined_score"] = sum / static_cast<double>(m.size());
             } else if (metric.compute_metrics) {
                 EvalPrediction p;
                 p.predictions = r.logits;
@@ -345,8 +357,8 @@ struct Trainer::Impl {
             out[prefix + "_" + k] = v;
             entry.set(prefix + "_" + k, v);
         }
-        const double steps = static_cast<double>(
-            (r.rows + args().per_device_eval_batch_size - 1) / args().per_device_eval_batch_size);
+        const double steps = static_cast<double>((r.rows + args().per_device_eval_batch_size - 1) /
+                                                 args().per_device_eval_batch_size);
         add_speed_metrics(out, &entry, prefix, seconds_since(t0), static_cast<double>(r.rows),
                           steps);
         log(entry);
@@ -367,7 +379,8 @@ struct Trainer::Impl {
             for (const auto& kv : metrics) avail += (avail.empty() ? "" : ", ") + kv.first;
             throw Error("The metric_for_best_model training argument is set to '" + key +
                         "', which is not found in the evaluation metrics. The available "
-                        "evaluation metrics are: " + avail);
+                        "evaluation metrics are: " +
+                        avail);
         }
         const bool greater = args().greater_is_better.value_or(true);
         const double best = state().best_metric.value_or(greater ? -INFINITY : INFINITY);
@@ -375,9 +388,9 @@ struct Trainer::Impl {
         if (greater ? v > best : v < best) {
             state().best_metric = v;
             state().best_global_step = state().global_step;
-            state().best_model_checkpoint =
-                (fs::path(args().output_dir) / ("checkpoint-" + std::to_string(state().global_step)))
-                    .string();
+            state().best_model_checkpoint = (fs::path(args().output_dir) /
+                                             ("checkpoint-" + std::to_string(state().global_step)))
+                                                .string();
             return true;
         }
         return false;
@@ -452,7 +465,8 @@ struct Trainer::Impl {
         checkpoint::load_weights(dir / "model.safetensors", model.weights);
         checkpoint::load_optimizer(dir / "optimizer.safetensors", model.weights, *optimizer);
         const fs::path state_path = dir / "trainer_state.json";
-        TrainerState loaded = TrainerState::from_json(read_text_file(state_path), state_path.string());
+        TrainerState loaded =
+            TrainerState::from_json(read_text_file(state_path), state_path.string());
         const fs::path pos_path = dir / "finetune_state.json";
         pos = checkpoint::position_from_json(read_text_file(pos_path), pos_path.string());
         if (pos.train_rows != train_ds->num_rows() ||
@@ -537,8 +551,8 @@ PredictionOutput Trainer::predict(const Dataset& dataset, const std::string& pre
     out.label_ids = std::move(r.label_ids);
     out.float_labels = std::move(r.float_labels);
     for (const auto& [k, v] : r.metrics) out.metrics[prefix + "_" + k] = v;
-    const double steps = static_cast<double>(
-        (r.rows + args_.per_device_eval_batch_size - 1) / args_.per_device_eval_batch_size);
+    const double steps = static_cast<double>((r.rows + args_.per_device_eval_batch_size - 1) /
+                                             args_.per_device_eval_batch_size);
     add_speed_metrics(out.metrics, nullptr, prefix, seconds_since(t0), static_cast<double>(r.rows),
                       steps);
     return out;
@@ -584,7 +598,8 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
         num_epochs = a.max_steps / upe + (a.max_steps % upe > 0 ? 1 : 0);
         num_train_samples = static_cast<double>(a.max_steps * a.per_device_train_batch_size * gas);
     } else {
-        s.max_steps = static_cast<int64_t>(std::ceil(a.num_train_epochs * static_cast<double>(upe)));
+        s.max_steps =
+            static_cast<int64_t>(std::ceil(a.num_train_epochs * static_cast<double>(upe)));
         num_epochs = static_cast<int64_t>(std::ceil(a.num_train_epochs));
         num_train_samples = static_cast<double>(train_ds->num_rows()) * a.num_train_epochs;
     }
@@ -626,7 +641,8 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
     log_info("***** Running training *****");
     log_info("  Num examples = " + std::to_string(train_ds->num_rows()));
     log_info("  Num Epochs = " + std::to_string(num_epochs));
-    log_info("  Instantaneous batch size per device = " + std::to_string(a.per_device_train_batch_size));
+    log_info("  Instantaneous batch size per device = " +
+             std::to_string(a.per_device_train_batch_size));
     log_info("  Gradient Accumulation steps = " + std::to_string(gas));
     log_info("  Total optimization steps = " + std::to_string(s.max_steps));
     log_info("  Number of trainable parameters = " + std::to_string(model.weights.numel()));
@@ -660,12 +676,11 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
         const fs::path here = run_dir / ("checkpoint-" + std::to_string(s.global_step));
         if (!fs::exists(here)) save_checkpoint();
         progress->finish();
-        throw TrainingInterrupted(std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                                      " received: stopped after step " +
-                                      std::to_string(s.global_step) + "; checkpoint saved to " +
-                                      here.string() + ". Resume with --resume_from_checkpoint " +
-                                      here.string(),
-                                  here, sig);
+        throw TrainingInterrupted(
+            std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + " received: stopped after step " +
+                std::to_string(s.global_step) + "; checkpoint saved to " + here.string() +
+                ". Resume with --resume_from_checkpoint " + here.string(),
+            here, sig);
     };
 
     for (int64_t epoch = first_epoch; epoch < num_epochs && !stop; ++epoch) {
@@ -682,15 +697,17 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
             on_step_begin();
             for (int64_t k = 0; k < in_update; ++k, ++step) {
                 const int64_t begin = step * bs;
-                const int64_t end = std::min<int64_t>(begin + bs, static_cast<int64_t>(order.size()));
+                const int64_t end =
+                    std::min<int64_t>(begin + bs, static_cast<int64_t>(order.size()));
                 const PackedBatch batch = collate_packed(
                     *train_ds, std::span<const int64_t>(order.data() + begin,
                                                         static_cast<size_t>(end - begin)));
-                const double loss = eng.forward(batch, /*train=*/true,
-                                                static_cast<uint64_t>(a.seed),
-                                                static_cast<uint64_t>(pos.micro_steps));
+                const double loss =
+                    eng.forward(batch, /*train=*/true, static_cast<uint64_t>(a.seed),
+                                static_cast<uint64_t>(pos.micro_steps));
                 eng.backward(*grads, 1.0f / static_cast<float>(in_update));
-                // HF: tr_loss (float32) += loss / accumulation; NaN/inf replaced by the mean so far.
+                // HF: tr_loss (float32) += loss / accumulation; NaN/inf replaced by the mean so
+                // far.
                 const float step_loss = static_cast<float>(loss) / static_cast<float>(in_update);
                 if (std::isfinite(step_loss))
                     pos.tr_loss += step_loss;
@@ -728,13 +745,14 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
 
     if (a.load_best_model_at_end && s.best_model_checkpoint) {
         const fs::path best = *s.best_model_checkpoint;
-        log_info("Loading best model from " + best.string() + " (score: " +
-                 python_float_repr(s.best_metric.value_or(NAN)) + ").");
+        log_info("Loading best model from " + best.string() +
+                 " (score: " + python_float_repr(s.best_metric.value_or(NAN)) + ").");
         checkpoint::load_weights(best / "model.safetensors", model.weights);
     }
     pos.total_loss += static_cast<double>(pos.tr_loss);
     pos.tr_loss = 0.0f;
-    const double train_loss = pos.total_loss / std::max<double>(static_cast<double>(s.global_step), 0.001);
+    const double train_loss =
+        pos.total_loss / std::max<double>(static_cast<double>(s.global_step), 0.001);
     TrainOutput out;
     out.global_step = s.global_step;
     out.training_loss = train_loss;

@@ -30,7 +30,8 @@ std::optional<double> LogEntry::get(const std::string& key) const {
 }
 
 bool LogEntry::has(const std::string& key) const {
-    return std::any_of(values.begin(), values.end(), [&](const auto& kv) { return kv.first == key; });
+    return std::any_of(values.begin(), values.end(),
+                       [&](const auto& kv) { return kv.first == key; });
 }
 
 namespace {
@@ -47,7 +48,9 @@ json number(const std::string& key, std::optional<double> v) {
     return *v;
 }
 
-json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+json optional_json(const std::optional<double>& v) {
+    return v ? json(*v) : json(nullptr);
+}
 
 }  // namespace
 
@@ -119,7 +122,8 @@ TrainerState TrainerState::from_json(const std::string& text, const std::string&
         if (j.contains("save_steps")) s.save_steps = j["save_steps"].get<int64_t>();
         if (j.contains("train_batch_size") && !j["train_batch_size"].is_null())
             s.train_batch_size = j["train_batch_size"].get<int64_t>();
-        if (j.contains("num_train_epochs")) s.num_train_epochs = j["num_train_epochs"].get<int64_t>();
+        if (j.contains("num_train_epochs"))
+            s.num_train_epochs = j["num_train_epochs"].get<int64_t>();
         if (j.contains("num_input_tokens_seen"))
             s.num_input_tokens_seen = j["num_input_tokens_seen"].get<int64_t>();
         if (j.contains("total_flos")) s.total_flos = j["total_flos"].get<double>();
@@ -133,8 +137,8 @@ TrainerState TrainerState::from_json(const std::string& text, const std::string&
             LogEntry entry;
             // HF's files are sorted by key; the order of a re-read entry is the file's.
             for (const auto& [k, v] : e.items())
-                entry.values.emplace_back(k, v.is_null() ? std::nullopt
-                                                         : std::optional<double>(v.get<double>()));
+                entry.values.emplace_back(
+                    k, v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
             s.log_history.push_back(std::move(entry));
         }
         if (j.contains("stateful_callbacks")) {

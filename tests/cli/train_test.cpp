@@ -44,10 +44,10 @@ TEST(CliTrain, RunGlueJobWritesHfOutputs) {
     const std::string log =
         test::run_cli("train" + tiny_job_flags(model, out) + " --num_train_epochs 2", &rc);
     ASSERT_EQ(rc, 0) << log;
-    for (const char* f : {"config.json", "model.safetensors", "vocab.txt", "trainer_state.json",
-                          "train_results.json", "eval_results.json", "all_results.json",
-                          "training_args.json", "checkpoint-4/trainer_state.json",
-                          "checkpoint-8/model.safetensors"})
+    for (const char* f :
+         {"config.json", "model.safetensors", "vocab.txt", "trainer_state.json",
+          "train_results.json", "eval_results.json", "all_results.json", "training_args.json",
+          "checkpoint-4/trainer_state.json", "checkpoint-8/model.safetensors"})
         EXPECT_TRUE(fs::exists(out / f)) << f;
     const json eval = json::parse(read_text_file(out / "eval_results.json"));
     EXPECT_TRUE(eval.contains("eval_matthews_correlation"));
@@ -78,8 +78,8 @@ TEST(CliTrain, HelpListsEveryFlagWithItsDefault) {
 }
 
 TEST(CliTrain, UsageErrorsAreOneLineAndExit2) {
-    for (const char* args : {"train --no_such_flag", "train --learning_rate abc",
-                             "train --eval_strategy sometimes"}) {
+    for (const char* args :
+         {"train --no_such_flag", "train --learning_rate abc", "train --eval_strategy sometimes"}) {
         int rc = 0;
         const std::string out = test::run_cli(args, &rc);
         EXPECT_EQ(rc, 2) << args << ": " << out;
@@ -131,18 +131,22 @@ TEST(CliTrainCrash, KillDuringCheckpointWritesNeverLeavesACorruptCheckpoint) {
     const fs::path model = tiny_model_dir();
     const fs::path root = test::make_temp_dir("cli_crash");
     std::mt19937 rng(20261127);
-    std::uniform_int_distribution<int> delay_ms(250, 1500);
+    std::uniform_int_distribution<int> delay_ms(0, 800);
     int mid_write = 0, checked = 0;
     for (int i = 0; i < 20; ++i) {
         const fs::path out = root / ("run" + std::to_string(i));
-        const int ms = delay_ms(rng);
+        const double delay = delay_ms(rng) / 1000.0;
         std::string log;
-        // A checkpoint every step: most of the time goes to writing checkpoints.
-        test::run_command("timeout -s KILL " + std::to_string(ms / 1000.0) + " " + test::cli() +
-                              " train" + tiny_job_flags(model, out) +
-                              " --num_train_epochs 1000 --save_strategy steps --save_steps 1"
-                              " --eval_strategy no --load_best_model_at_end false > /dev/null 2>&1",
-                          &log);
+        // A checkpoint every step, so most of the time goes to writing checkpoints; the kill
+        // comes a random moment after the first one appeared.
+        test::run_command(
+            "(" + test::cli() + " train" + tiny_job_flags(model, out) +
+                " --num_train_epochs 1000 --save_strategy steps --save_steps 1"
+                " --eval_strategy no --load_best_model_at_end false > /dev/null 2>&1 &"
+                " pid=$!; for t in $(seq 1 600); do [ -d " +
+                (out / "checkpoint-1").string() + " ] && break; sleep 0.05; done; sleep " +
+                std::to_string(delay) + "; kill -9 $pid; wait $pid) 2>/dev/null",
+            &log);
         if (!fs::exists(out)) continue;
         for (const auto& e : fs::directory_iterator(out)) {
             const std::string n = e.path().filename().string();
@@ -165,7 +169,8 @@ TEST(CliTrainCrash, KillDuringCheckpointWritesNeverLeavesACorruptCheckpoint) {
     const std::string log = test::run_cli(
         "train" + tiny_job_flags(model, out) + " --num_train_epochs 1000 --save_strategy steps" +
             " --save_steps 1 --eval_strategy no --load_best_model_at_end false" +
-            " --do_eval false --resume_from_checkpoint true --max_steps " + std::to_string(last + 2),
+            " --do_eval false --resume_from_checkpoint true --max_steps " +
+            std::to_string(last + 2),
         &rc);
     EXPECT_EQ(rc, 0) << log;
 }

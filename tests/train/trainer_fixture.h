@@ -29,8 +29,8 @@ inline TinyJob make_tiny_job(int64_t train_rows, int64_t eval_rows, bool dropout
         j.model->config.distilbert.attention_dropout = 0;
         j.model->config.distilbert.seq_classif_dropout = 0;
     }
-    j.tokenizer = std::make_unique<BertTokenizer>(BertTokenizer::from_pretrained(
-        shared_dir() / "data" / "tokenizers" / "bert-base-uncased"));
+    j.tokenizer = std::make_unique<BertTokenizer>(
+        BertTokenizer::from_pretrained(shared_dir() / "data" / "tokenizers" / "bert-base-uncased"));
     const DatasetDict cola =
         load_glue_from_dir(glue_task("cola"), shared_dir() / "data" / "glue" / "cola");
     TokenizeColumns spec;

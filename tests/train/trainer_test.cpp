@@ -4,8 +4,8 @@
 // early stopping, the checkpoint layout, and resume after SIGTERM.
 #include <gtest/gtest.h>
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <fstream>
 #include <set>
 
@@ -22,7 +22,9 @@ using json = nlohmann::json;
 using test::make_tiny_job;
 using test::tiny_args;
 
-double round4(double v) { return std::nearbyint(v * 1e4) / 1e4; }
+double round4(double v) {
+    return std::nearbyint(v * 1e4) / 1e4;
+}
 
 std::vector<const LogEntry*> training_logs(const TrainerState& s) {
     std::vector<const LogEntry*> out;
@@ -39,8 +41,8 @@ struct Replay {
 };
 Replay replay(const test::TinyJob& job, const TrainingArguments& a, int64_t steps) {
     Replay r;
-    r.model = std::make_unique<PretrainedModel>(load_pretrained(
-        test::shared_dir() / "reference" / "tiny_distilbert" / "init"));
+    r.model = std::make_unique<PretrainedModel>(
+        load_pretrained(test::shared_dir() / "reference" / "tiny_distilbert" / "init"));
     r.model->config = job.model->config;
     SequenceClassifier engine(r.model->config, r.model->weights);
     ModelWeights grads(r.model->config);
@@ -58,9 +60,9 @@ Replay replay(const test::TinyJob& job, const TrainingArguments& a, int64_t step
         const PackedBatch batch = collate_packed(job.train, idx);
         const double lr = a.learning_rate *
                           lr_multiplier(scheduler_from_name(a.lr_scheduler_type), k, warmup, steps);
-        const StepStats st = train_step(engine, r.model->weights, grads, opt, batch, lr,
-                                        a.max_grad_norm, static_cast<uint64_t>(a.seed),
-                                        static_cast<uint64_t>(k));
+        const StepStats st =
+            train_step(engine, r.model->weights, grads, opt, batch, lr, a.max_grad_norm,
+                       static_cast<uint64_t>(a.seed), static_cast<uint64_t>(k));
         r.losses.push_back(static_cast<float>(st.loss));
         r.grad_norms.push_back(st.grad_norm);
         r.lrs.push_back(lr);
@@ -89,8 +91,8 @@ TEST(TrainerLoop, EveryStepEqualsTheEngineReplayWithHfLogging) {
     const auto logs = training_logs(trainer.state());
     ASSERT_EQ(logs.size(), 8u);
     // Linear schedule, 2 warmup steps over 8: the lr logged after step k is the next step's.
-    const double next_lr[8] = {5e-4, 1e-3, 1e-3 * 5 / 6, 1e-3 * 4 / 6, 1e-3 * 3 / 6,
-                               1e-3 * 2 / 6, 1e-3 * 1 / 6, 0.0};
+    const double next_lr[8] = {5e-4,         1e-3,         1e-3 * 5 / 6, 1e-3 * 4 / 6,
+                               1e-3 * 3 / 6, 1e-3 * 2 / 6, 1e-3 * 1 / 6, 0.0};
     bool clipped = false;
     for (size_t k = 0; k < 8; ++k) {
         const LogEntry& e = *logs[k];
@@ -192,7 +194,7 @@ TEST(TrainerLoop, MaxStepsOverridesEpochsAndRatioStepsResolve) {
     const fs::path out = test::make_temp_dir("trainer_max_steps");
     auto job = make_tiny_job(16, 8);
     TrainingArguments a = tiny_args(out);
-    a.max_steps = 10;      // 4 steps an epoch: 3 epochs, the last cut short
+    a.max_steps = 10;       // 4 steps an epoch: 3 epochs, the last cut short
     a.logging_steps = 0.2;  // ceil(0.2 * 10) = 2
     Trainer trainer(*job.model, a, &job.train, nullptr, nullptr);
     trainer.train();
@@ -339,18 +341,18 @@ TEST(TrainerCheckpoint, FolderHasHfFilesAndReloadsToTheSameModel) {
     std::set<std::string> files;
     for (const auto& e : fs::directory_iterator(ck)) files.insert(e.path().filename().string());
     const std::set<std::string> expected = {
-        "config.json",          "model.safetensors",       "vocab.txt",
-        "tokenizer.json",       "tokenizer_config.json",   "special_tokens_map.json",
-        "training_args.json",   "trainer_state.json",      "optimizer.safetensors",
-        "scheduler.json",       "finetune_state.json"};
+        "config.json",        "model.safetensors",     "vocab.txt",
+        "tokenizer.json",     "tokenizer_config.json", "special_tokens_map.json",
+        "training_args.json", "trainer_state.json",    "optimizer.safetensors",
+        "scheduler.json",     "finetune_state.json"};
     EXPECT_EQ(files, expected);
     const json st = json::parse(read_text_file(ck / "trainer_state.json"));
-    for (const char* k : {"best_metric", "best_model_checkpoint", "epoch", "eval_steps",
-                          "global_step", "is_hyper_param_search", "is_local_process_zero",
-                          "is_world_process_zero", "log_history", "logging_steps", "max_steps",
-                          "num_train_epochs", "save_steps", "total_flos", "train_batch_size",
-                          "trial_name", "trial_params", "stateful_callbacks",
-                          "num_input_tokens_seen"})
+    for (const char* k :
+         {"best_metric", "best_model_checkpoint", "epoch", "eval_steps", "global_step",
+          "is_hyper_param_search", "is_local_process_zero", "is_world_process_zero", "log_history",
+          "logging_steps", "max_steps", "num_train_epochs", "save_steps", "total_flos",
+          "train_batch_size", "trial_name", "trial_params", "stateful_callbacks",
+          "num_input_tokens_seen"})
         EXPECT_TRUE(st.contains(k)) << k;
     EXPECT_EQ(st["global_step"], 2);
     EXPECT_EQ(st["train_batch_size"], 4);
@@ -420,7 +422,8 @@ TEST(TrainerResume, SigtermThenResumeIsBitIdenticalToAnUninterruptedRun) {
             } catch (const TrainingInterrupted& e) {
                 EXPECT_EQ(e.signal(), SIGTERM);
                 EXPECT_EQ(e.checkpoint(), broken / ("checkpoint-" + std::to_string(stop_at)));
-                EXPECT_NE(std::string(e.what()).find("--resume_from_checkpoint"), std::string::npos);
+                EXPECT_NE(std::string(e.what()).find("--resume_from_checkpoint"),
+                          std::string::npos);
             }
         }
         auto job_c = make_tiny_job(16, 8, true);  // a fresh process would start from the init
@@ -428,7 +431,8 @@ TEST(TrainerResume, SigtermThenResumeIsBitIdenticalToAnUninterruptedRun) {
                   MetricSpec{"cola", {}});
         c.train((broken / ("checkpoint-" + std::to_string(stop_at))).string());
         c.save_state();
-        EXPECT_TRUE(same_weights(job_a.model->weights, job_c.model->weights)) << "stop at " << stop_at;
+        EXPECT_TRUE(same_weights(job_a.model->weights, job_c.model->weights))
+            << "stop at " << stop_at;
         json ha = comparable_history(straight / "trainer_state.json");
         json hc = comparable_history(broken / "trainer_state.json");
         EXPECT_EQ(ha, hc) << "stop at " << stop_at;
@@ -437,7 +441,8 @@ TEST(TrainerResume, SigtermThenResumeIsBitIdenticalToAnUninterruptedRun) {
         expected.insert("checkpoint-" + std::to_string(stop_at));
         EXPECT_EQ(checkpoints_in(broken), expected);
         for (const auto& name : checkpoints_in(straight)) {
-            PretrainedModel x = load_pretrained(straight / name), y = load_pretrained(broken / name);
+            PretrainedModel x = load_pretrained(straight / name),
+                            y = load_pretrained(broken / name);
             EXPECT_TRUE(same_weights(x.weights, y.weights)) << name;
         }
     }
@@ -448,8 +453,9 @@ TEST(TrainerErrors, HfMessagesForMisuse) {
     auto job = make_tiny_job(4, 4);
     TrainingArguments a = tiny_args(out);
     a.eval_strategy = IntervalStrategy::EPOCH;
-    EXPECT_NE(test::error_of([&] { Trainer t(*job.model, a, &job.train, nullptr, nullptr); })
-                  .find("you didn't pass an eval_dataset"),
+    EXPECT_NE(test::error_of([&] {
+                  Trainer t(*job.model, a, &job.train, nullptr, nullptr);
+              }).find("you didn't pass an eval_dataset"),
               std::string::npos);
 
     TrainingArguments b = epoch_args(out, "accuracy");
@@ -463,8 +469,9 @@ TEST(TrainerErrors, HfMessagesForMisuse) {
     Trainer again(*job.model, tiny_args(out), &job.train, nullptr, nullptr);
     EXPECT_NE(test::error_of([&] { again.train(); }).find("--overwrite_output_dir"),
               std::string::npos);
-    EXPECT_NE(test::error_of([&] { again.train((out / "checkpoint-77").string()); })
-                  .find("checkpoint-77"),
+    EXPECT_NE(test::error_of([&] {
+                  again.train((out / "checkpoint-77").string());
+              }).find("checkpoint-77"),
               std::string::npos);
 }
 
