@@ -16,9 +16,17 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job. Until the training CLI lands it describes the reference checkpoint.
+# The demo: offline, on a fresh machine. A small randomly initialised DistilBERT (data/demo) is
+# fine-tuned for one epoch on the embedded GLUE CoLA, evaluated, saved, then reloaded by
+# `finetune predict` for two sentences. The seed's full recipe is `build/finetune train`.
+DEMO_OUT ?= demo-output
 demo: build
-	$(BUILD)/finetune info ../shared/reference/tiny_distilbert/init
+	HF_HUB_OFFLINE=1 $(BUILD)/finetune train --model_name_or_path data/demo/distilbert-small --random_init \
+	  --task_name cola --num_train_epochs 1 --learning_rate 5e-4 --disable_tqdm \
+	  --output_dir $(DEMO_OUT) --overwrite_output_dir
+	$(BUILD)/finetune predict --model $(DEMO_OUT) \
+	  "The sailors rode the breeze clear of the rocks." \
+	  "The more you eat, the less you want the."
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -43,7 +51,8 @@ SANITIZE_SKIP ?= OpsLinear.OneDnnFloatMatchesDouble|CliTrainCrash
 # CI's second half in one build: clang with ASan+UBSan and the fuzzing instrumentation runs the
 # whole test suite, then each fuzzer for FUZZ_SECONDS (one sanitizer build instead of two).
 sanitize-and-fuzz: deps
-	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFT_FUZZ=ON -DFT_BUILD_TESTS=ON -DFT_BUILD_BENCH=OFF
+	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFT_FUZZ=ON -DFT_BUILD_TESTS=ON -DFT_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DFT_GLUE_OPT=-O0
 	cmake --build build-fuzz -j $(JOBS)
 	cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E '$(SANITIZE_SKIP)'
 	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)

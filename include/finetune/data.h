@@ -127,7 +127,7 @@ using MapFunction = std::function<Dataset(const Dataset& batch)>;
 struct MapOptions {
     bool batched = false;  // false: the function sees one row at a time (batch of 1), like HF
     int64_t batch_size = 1000;
-    std::vector<std::string> remove_columns;
+    std::vector<std::string> remove_columns{};
     int num_threads = 0;  // 0: ft::get_num_threads()
 };
 
@@ -364,5 +364,18 @@ PaddedBatch collate_padded(const Dataset& ds, std::span<const int64_t> indices,
                            const PaddingOptions& options = {});
 // The packed batch holding the padded batch's non-pad tokens (attention_mask == 1).
 PackedBatch pack_padded_batch(const PaddedBatch& padded);
+
+// HF's DataCollatorWithPadding(tokenizer): pads a batch's rows with the tokenizer's pad id.
+// The Trainer computes the same batch packed (pack()): the same logits and loss, no padding.
+class DataCollatorWithPadding {
+  public:
+    explicit DataCollatorWithPadding(const BertTokenizer& tokenizer, PaddingOptions options = {});
+    PaddedBatch operator()(const Dataset& ds, std::span<const int64_t> indices) const;
+    PackedBatch pack(const Dataset& ds, std::span<const int64_t> indices) const;
+    const PaddingOptions& options() const { return options_; }
+
+  private:
+    PaddingOptions options_;
+};
 
 }  // namespace ft

@@ -120,23 +120,23 @@ struct TrainingArguments {
     int64_t warmup_steps = 0;
     double warmup_ratio = 0.0;
     IntervalStrategy eval_strategy = IntervalStrategy::NO;  // alias evaluation_strategy
-    std::optional<double> eval_steps;  // an integer, or a ratio of max_steps when < 1
+    std::optional<double> eval_steps{};  // an integer, or a ratio of max_steps when < 1
     SaveStrategy save_strategy = SaveStrategy::STEPS;
     double save_steps = 500;
-    std::optional<int64_t> save_total_limit;
+    std::optional<int64_t> save_total_limit{};
     bool load_best_model_at_end = false;
-    std::optional<std::string> metric_for_best_model;  // "eval_" prefix optional
-    std::optional<bool> greater_is_better;             // inferred by finalize()
+    std::optional<std::string> metric_for_best_model{};  // "eval_" prefix optional
+    std::optional<bool> greater_is_better{};             // inferred by finalize()
     IntervalStrategy logging_strategy = IntervalStrategy::STEPS;
     double logging_steps = 500;
     bool logging_first_step = false;
     int64_t seed = 42;
-    std::optional<int64_t> data_seed;  // the sampler's seed; seed when unset
+    std::optional<int64_t> data_seed{};  // the sampler's seed; seed when unset
     SamplingStrategy train_sampling_strategy = SamplingStrategy::RANDOM;  // group_by_length alias
     bool bf16 = false;                         // accepted by the parser, refused by finalize()
-    std::optional<bool> disable_tqdm;          // finalize(): false
+    std::optional<bool> disable_tqdm{};          // finalize(): false
     std::vector<std::string> report_to = {"none"};
-    std::optional<std::string> resume_from_checkpoint;  // a path, or "true": the latest checkpoint
+    std::optional<std::string> resume_from_checkpoint{};  // a path, or "true": the latest checkpoint
 
     // HF's TrainingArguments.__post_init__: resolves aliases and inferred values (do_eval from
     // eval_strategy, eval_steps from logging_steps, metric_for_best_model "loss" when

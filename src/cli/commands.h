@@ -17,6 +17,8 @@ Command register_tokenize(CLI::App& app);  // tokenize_command.cpp
 Command register_data(CLI::App& app);      // data_command.cpp
 Command register_download(CLI::App& app);  // download_command.cpp
 Command register_train(CLI::App& app);     // train_command.cpp
+Command register_predict(CLI::App& app);   // predict_command.cpp
+Command register_eval(CLI::App& app);      // predict_command.cpp
 Command register_plot(CLI::App& app);      // plot_command.cpp
 
 }  // namespace ft::cli

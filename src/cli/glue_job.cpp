@@ -60,6 +60,10 @@ void add_job_flags(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
         "How much the metric must improve to count as an improvement");
     opt("config", job.config_file, "TrainingArguments as a JSON file; flags given here win");
     opt("threads", job.threads, "Threads to use (0: every core)");
+    cmd.add_flag("--random_init,--random-init", job.random_init,
+                 "Initialise the weights at random (HF's _init_weights, --seed) from the model's "
+                 "config.json instead of loading them: for demos and tests without pretrained "
+                 "weights");
     add_training_flags(cmd, args);
 }
 
@@ -184,7 +188,18 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
     p.model_dir = hub::resolve_pretrained(job.model_name_or_path);
     LoadOptions lo;
     lo.num_labels = p.is_regression ? 1 : static_cast<int64_t>(p.label_list.size());
-    p.model = std::make_unique<PretrainedModel>(load_pretrained(p.model_dir, lo));
+    if (job.random_init) {
+        ModelConfig config = load_model_config(p.model_dir / "config.json");
+        config.set_num_labels(*lo.num_labels);
+        p.model =
+            std::unique_ptr<PretrainedModel>(new PretrainedModel{config, ModelWeights(config), {}});
+        for (size_t i = 0; i < p.model->weights.specs().size(); ++i)
+            init_parameter(p.model->weights.tensor(i), p.model->weights.specs()[i],
+                           config.initializer_range(), job.init_seed, i);
+        p.model->report.format = "random init";
+    } else {
+        p.model = std::make_unique<PretrainedModel>(load_pretrained(p.model_dir, lo));
+    }
     if (!p.is_regression && !p.task.empty()) p.model->config.id2label = p.label_list;
     if (!fs::exists(p.model_dir / "vocab.txt") && !fs::exists(p.model_dir / "tokenizer.json"))
         throw Error(p.model_dir.string() +

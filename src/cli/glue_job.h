@@ -28,8 +28,10 @@ struct JobArguments {
     std::optional<int64_t> max_train_samples, max_eval_samples, max_predict_samples;
     std::optional<int64_t> early_stopping_patience;
     double early_stopping_threshold = 0.0;
-    std::string config_file;  // TrainingArguments as JSON (flags override it)
-    int threads = 0;          // 0: every core
+    std::string config_file;   // TrainingArguments as JSON (flags override it)
+    int threads = 0;           // 0: every core
+    bool random_init = false;  // weights from HF's _init_weights (seeded), not from the files
+    uint64_t init_seed = 42;   // set from --seed
 };
 
 // The seed's recipe: lr 2e-5, batch 16, 5 epochs, weight decay 0.01, evaluate and save each
@@ -56,6 +58,10 @@ struct PreparedJob {
 // Resolves the model (directory, cache or Hub), loads the dataset and tokenises the splits that
 // are asked for, as run_glue.py does.
 PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval, bool need_test);
+
+// run_glue.py's main: train (do_train), evaluate (do_eval), predict on the test split
+// (do_predict), writing what run_glue writes into output_dir. Returns the exit status.
+int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args);
 
 // run_glue's predict_results_<task>.txt: "index\tprediction" (label names, or %3.3f values).
 void write_predictions(const std::filesystem::path& path, const PreparedJob& prep,

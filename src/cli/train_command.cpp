@@ -22,14 +22,24 @@ void print_metrics(const std::string& split, const std::map<std::string, double>
     std::fflush(stdout);
 }
 
-int run_train(CLI::App& cmd, TrainCommand& c) {
-    resolve_job_flags(cmd, c.job, c.args);
-    for (const auto& w : c.args.finalize()) log_warning(w);
-    PreparedJob prep = prepare_job(c.job, c.args.do_train, c.args.do_eval, c.args.do_predict);
-    std::printf("model: %s (%s, %lld parameters, %lld labels)\n", prep.model_dir.string().c_str(),
+}  // namespace
+
+int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
+    resolve_job_flags(cmd, job, args);
+    for (const auto& w : args.finalize()) log_warning(w);
+    job.init_seed = static_cast<uint64_t>(args.seed);
+    PreparedJob prep = prepare_job(job, args.do_train, args.do_eval, args.do_predict);
+    std::printf("model: %s (%s, %lld parameters, %lld labels)%s\n", prep.model_dir.string().c_str(),
                 prep.model->config.classifier_architecture().c_str(),
                 static_cast<long long>(prep.model->weights.numel()),
-                static_cast<long long>(prep.model->config.num_labels()));
+                static_cast<long long>(prep.model->config.num_labels()),
+                job.random_init ? ", RANDOMLY INITIALISED: no pretrained weights, so the metrics "
+                                  "show the pipeline works, not a useful model"
+                                : "");
+    struct {
+        JobArguments& job;
+        TrainingArguments& args;
+    } c{job, args};
     MetricSpec metric;
     if (!prep.task.empty()) metric.glue_task = prep.task;
     Trainer trainer(*prep.model, c.args, prep.has_train ? &prep.train : nullptr,
@@ -73,8 +83,6 @@ int run_train(CLI::App& cmd, TrainCommand& c) {
     return 0;
 }
 
-}  // namespace
-
 Command register_train(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "train",
@@ -82,7 +90,7 @@ Command register_train(CLI::App& app) {
         "seed recipe, distilbert-base-uncased on GLUE CoLA)");
     auto c = std::make_shared<TrainCommand>();
     add_job_flags(*cmd, c->job, c->args);
-    return {cmd, [cmd, c]() { return run_train(*cmd, *c); }};
+    return {cmd, [cmd, c]() { return run_glue_job(*cmd, c->job, c->args); }};
 }
 
 }  // namespace ft::cli

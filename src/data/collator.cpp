@@ -150,4 +150,19 @@ PackedBatch pack_padded_batch(const PaddedBatch& padded) {
     return b;
 }
 
+DataCollatorWithPadding::DataCollatorWithPadding(const BertTokenizer& tokenizer,
+                                                 PaddingOptions options)
+    : options_(options) {
+    options_.pad_token_id = tokenizer.pad_token_id();
+}
+
+PaddedBatch DataCollatorWithPadding::operator()(const Dataset& ds,
+                                                std::span<const int64_t> indices) const {
+    return collate_padded(ds, indices, options_);
+}
+
+PackedBatch DataCollatorWithPadding::pack(const Dataset& ds, std::span<const int64_t> indices) const {
+    return collate_packed(ds, indices);
+}
+
 }  // namespace ft

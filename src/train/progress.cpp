@@ -21,8 +21,11 @@ std::string format_duration(double seconds) {
     return buf;
 }
 
-ProgressReporter::ProgressReporter(bool enabled, std::string label)
-    : enabled_(enabled), tty_(::isatty(STDERR_FILENO) == 1), label_(std::move(label)) {}
+ProgressReporter::ProgressReporter(bool enabled, std::string label, bool plain_lines)
+    : enabled_(enabled),
+      tty_(::isatty(STDERR_FILENO) == 1),
+      plain_lines_(plain_lines),
+      label_(std::move(label)) {}
 
 void ProgressReporter::start(int64_t total, int64_t done) {
     total_ = total;
@@ -61,7 +64,7 @@ void ProgressReporter::draw(bool force) {
                      format_duration(elapsed).c_str(), format_duration(eta).c_str(), rate_text);
         std::fflush(stderr);
         drawn_ = true;
-    } else {
+    } else if (plain_lines_) {
         // Plain lines about every 10% (and at the end), so logs stay short.
         const int64_t every = std::max<int64_t>(1, total_ / 10);
         if (done_ == start_done_ || done_ == last_line_done_) return;

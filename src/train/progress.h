@@ -11,7 +11,8 @@ namespace ft {
 class ProgressReporter {
   public:
     // enabled false (disable_tqdm): no bar and no progress lines; metric lines still print.
-    ProgressReporter(bool enabled, std::string label);
+    // plain_lines false: nothing at all unless on a terminal (evaluation loops).
+    ProgressReporter(bool enabled, std::string label, bool plain_lines = true);
     void start(int64_t total, int64_t done = 0);
     void update(int64_t done);
     void write_line(const std::string& line);  // a metric line, above the bar
@@ -19,7 +20,7 @@ class ProgressReporter {
 
   private:
     void draw(bool force);
-    bool enabled_, tty_;
+    bool enabled_, tty_, plain_lines_;
     std::string label_;
     int64_t total_ = 0, done_ = 0, start_done_ = 0, last_line_done_ = -1;
     std::chrono::steady_clock::time_point start_, last_draw_;

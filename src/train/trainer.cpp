@@ -270,7 +270,8 @@ struct Trainer::Impl {
         const bool buffer = keep_logits || (!glue && metric.compute_metrics);
         double loss_sum = 0.0;
         bool has_loss = false;
-        ProgressReporter bar(!args().disable_tqdm.value_or(false) && n > 0, desc);
+        ProgressReporter bar(!args().disable_tqdm.value_or(false) && n > 0, desc,
+                             /*plain_lines=*/false);
         const int64_t total_batches = (n + bs - 1) / bs;
         bar.start(total_batches);
         std::vector<int64_t> idx;

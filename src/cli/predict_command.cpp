@@ -1,0 +1,138 @@
+// `finetune predict` and `finetune eval`. predict with sentences (or --input FILE.jsonl of
+// {"text", "text_pair"?} lines) prints each one's label and the score of every label; without
+// them it is run_glue's --do_predict on the test split. eval is run_glue's --do_eval alone.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/glue_job.h"
+#include "finetune/hub.h"
+#include "finetune/io.h"
+
+namespace ft::cli {
+
+namespace {
+
+struct PredictCommand {
+    JobArguments job;
+    TrainingArguments args = recipe_defaults();
+    std::string model;
+    std::string input;
+    std::vector<std::string> sentences;
+};
+
+struct Input {
+    std::string text;
+    std::optional<std::string> pair;
+};
+
+std::vector<Input> read_inputs(const PredictCommand& c) {
+    std::vector<Input> in;
+    for (const auto& s : c.sentences) in.push_back({s, std::nullopt});
+    if (!c.input.empty()) {
+        std::ifstream f(c.input);
+        if (!f) throw Error("cannot read " + c.input);
+        std::string line;
+        for (int64_t n = 1; std::getline(f, line); ++n) {
+            if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+            try {
+                const auto j = nlohmann::json::parse(line);
+                if (!j.contains("text") || !j["text"].is_string())
+                    throw Error(c.input + ":" + std::to_string(n) + ": no \"text\" string");
+                Input x{j["text"].get<std::string>(), std::nullopt};
+                if (j.contains("text_pair") && !j["text_pair"].is_null())
+                    x.pair = j["text_pair"].get<std::string>();
+                in.push_back(std::move(x));
+            } catch (const nlohmann::json::exception& e) {
+                throw Error(c.input + ":" + std::to_string(n) + ": " + e.what());
+            }
+        }
+    }
+    return in;
+}
+
+int predict_sentences(PredictCommand& c) {
+    const std::string name = !c.model.empty() ? c.model : c.job.model_name_or_path;
+    const fs::path dir = hub::resolve_pretrained(name);
+    PretrainedModel model = load_pretrained(dir);
+    const BertTokenizer tok = BertTokenizer::from_pretrained(dir);
+    const bool token_types = model.config.family == ModelFamily::BERT;
+    SequenceClassifier engine(model.config, model.weights);
+    const int64_t K = model.config.num_labels();
+    EncodeOptions opts;
+    opts.truncation = Truncation::LongestFirst;
+    opts.max_length = std::min<int64_t>(tok.model_max_length(), model.config.max_positions());
+    for (const Input& x : read_inputs(c)) {
+        const Encoding e = tok.encode(
+            x.text, x.pair ? std::optional<std::string_view>(*x.pair) : std::nullopt, opts);
+        PackedBatch b;
+        b.input_ids = e.input_ids;
+        if (token_types) b.token_type_ids = e.token_type_ids;
+        b.offsets = {0, static_cast<int32_t>(e.input_ids.size())};
+        engine.forward(b, /*train=*/false);
+        const float* logits = engine.logits();
+        std::printf("%s%s\n", x.text.c_str(), x.pair ? (" || " + *x.pair).c_str() : "");
+        if (K == 1) {
+            std::printf("  score %.4f\n", static_cast<double>(logits[0]));
+            continue;
+        }
+        // Softmax in double, as a pipeline's scores.
+        double mx = logits[0], sum = 0;
+        for (int64_t k = 1; k < K; ++k) mx = std::max(mx, static_cast<double>(logits[k]));
+        std::vector<double> p(static_cast<size_t>(K));
+        for (int64_t k = 0; k < K; ++k) sum += p[k] = std::exp(logits[k] - mx);
+        int64_t best = 0;
+        for (int64_t k = 0; k < K; ++k) {
+            p[k] /= sum;
+            if (p[k] > p[best]) best = k;
+        }
+        std::printf("  label: %s (%.4f)\n", model.config.id2label[best].c_str(), p[best]);
+        for (int64_t k = 0; k < K; ++k)
+            std::printf("    %-20s %.4f\n", model.config.id2label[k].c_str(), p[k]);
+    }
+    return 0;
+}
+
+}  // namespace
+
+Command register_predict(CLI::App& app) {
+    auto* cmd = app.add_subcommand(
+        "predict",
+        "Predict labels: `--model DIR \"sentence\" ...` (or --input FILE.jsonl with text and "
+        "text_pair) prints each label and the score of every label; without sentences, "
+        "run_glue's --do_predict on the test split");
+    auto c = std::make_shared<PredictCommand>();
+    cmd->add_option("--model", c->model, "A model directory (ours or HF's) or a Hub repo id");
+    cmd->add_option("--input", c->input, "A .jsonl file of {\"text\", \"text_pair\"?} lines");
+    cmd->add_option("sentences", c->sentences, "Sentences to classify");
+    add_job_flags(*cmd, c->job, c->args);
+    return {cmd, [cmd, c]() {
+                if (!c->sentences.empty() || !c->input.empty()) return predict_sentences(*c);
+                c->args.do_train = false;
+                c->args.do_eval = false;
+                c->args.do_predict = true;
+                return run_glue_job(*cmd, c->job, c->args);
+            }};
+}
+
+Command register_eval(CLI::App& app) {
+    auto* cmd = app.add_subcommand(
+        "eval", "Evaluate a model on the validation split (run_glue's --do_eval alone)");
+    struct EvalCommand {
+        JobArguments job;
+        TrainingArguments args = recipe_defaults();
+    };
+    auto c = std::make_shared<EvalCommand>();
+    add_job_flags(*cmd, c->job, c->args);
+    return {cmd, [cmd, c]() {
+                c->args.do_train = false;
+                c->args.do_eval = true;
+                c->args.do_predict = false;
+                return run_glue_job(*cmd, c->job, c->args);
+            }};
+}
+
+}  // namespace ft::cli
