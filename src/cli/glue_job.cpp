@@ -185,7 +185,14 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
                     "; give integer class ids, a ClassLabel or float targets");
     }
 
-    p.model_dir = hub::resolve_pretrained(job.model_name_or_path);
+    try {
+        p.model_dir = hub::resolve_pretrained(job.model_name_or_path);
+    } catch (const Error& e) {
+        throw Error("cannot get the model '" + job.model_name_or_path + "': " + e.what() +
+                    ". Download it once while online (finetune download " + job.model_name_or_path +
+                    "), or pass --model_name_or_path a local model folder; `make demo` runs "
+                    "offline with a small random model");
+    }
     LoadOptions lo;
     lo.num_labels = p.is_regression ? 1 : static_cast<int64_t>(p.label_list.size());
     if (job.random_init) {
