@@ -44,9 +44,10 @@ fuzz: deps
 	cmake --build build-fuzz -j $(JOBS)
 	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
-# Tests left out of the sanitizer run: numeric sweeps that take minutes under ASan and exercise
-# no memory handling the rest of the suite does not (they run in `make test`).
-SANITIZE_SKIP ?= OpsLinear.OneDnnFloatMatchesDouble|CliTrainCrash
+# Tests left out of the sanitizer run (they run in `make test`): numeric sweeps and end-to-end
+# parity runs that take minutes under ASan and exercise no memory handling that the rest of the
+# suite (TrainerLoop, TrainerResume, TrainerCheckpoint, CliTrain ...) does not.
+SANITIZE_SKIP ?= OpsLinear.OneDnnFloatMatchesDouble|CliTrainCrash|TrainerParity
 
 # CI's second half in one build: clang with ASan+UBSan and the fuzzing instrumentation runs the
 # whole test suite, then each fuzzer for FUZZ_SECONDS (one sanitizer build instead of two).
