@@ -22,7 +22,7 @@ build: deps $(BUILD)/build.ninja
 DEMO_OUT ?= demo-output
 demo: build
 	HF_HUB_OFFLINE=1 $(BUILD)/finetune train --model_name_or_path data/demo/distilbert-small --random_init \
-	  --task_name cola --num_train_epochs 1 --learning_rate 5e-4 --disable_tqdm \
+	  --task_name cola --num_train_epochs 1 --learning_rate 5e-4 --logging_steps 100 \
 	  --output_dir $(DEMO_OUT) --overwrite_output_dir
 	$(BUILD)/finetune predict --model $(DEMO_OUT) \
 	  "The sailors rode the breeze clear of the rocks." \
