@@ -6,6 +6,7 @@
 
 #include "cli/training_flags.h"
 #include "finetune/core.h"
+#include "finetune/finetune.h"
 #include "finetune/hub.h"
 #include "finetune/io.h"
 
@@ -198,12 +199,7 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
     if (job.random_init) {
         ModelConfig config = load_model_config(p.model_dir / "config.json");
         config.set_num_labels(*lo.num_labels);
-        p.model =
-            std::unique_ptr<PretrainedModel>(new PretrainedModel{config, ModelWeights(config), {}});
-        for (size_t i = 0; i < p.model->weights.specs().size(); ++i)
-            init_parameter(p.model->weights.tensor(i), p.model->weights.specs()[i],
-                           config.initializer_range(), job.init_seed, i);
-        p.model->report.format = "random init";
+        p.model = AutoModelForSequenceClassification::from_config(config, job.init_seed);
     } else {
         p.model = std::make_unique<PretrainedModel>(load_pretrained(p.model_dir, lo));
     }
