@@ -123,7 +123,6 @@ Dataset tokenize_split(const BertTokenizer& tok, const Dataset& ds, const std::s
     spec.token_type_ids = token_types;
     MapOptions mo;
     mo.batched = true;
-    std::vector<std::string> keep;
     Dataset out =
         ds.map([&](const Dataset& batch) { return tokenize_columns(tok, batch, spec); }, mo);
     return out;

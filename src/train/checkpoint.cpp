@@ -25,14 +25,14 @@ void fsync_path(const fs::path& p, bool directory) {
     if (rc != 0) throw Error("cannot sync " + p.string() + ": " + std::strerror(errno));
 }
 
-int64_t checkpoint_step(const std::string& name) {
+}  // namespace
+
+int64_t checkpoint_step(const std::string& folder_name) {
     static const std::regex pattern("^checkpoint-([0-9]+)$");
     std::smatch m;
-    if (!std::regex_match(name, m, pattern)) return -1;
+    if (!std::regex_match(folder_name, m, pattern)) return -1;
     return std::stoll(m[1].str());
 }
-
-}  // namespace
 
 void commit_directory(const fs::path& final_dir, const std::function<void(const fs::path&)>& fill) {
     const fs::path parent =

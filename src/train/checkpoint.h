@@ -19,6 +19,8 @@ namespace fs = std::filesystem;
 // `<parent>/<name>` (replacing an older folder of that name). A crash at any point leaves either
 // the old folder or the new one under <name>, never a partial one.
 void commit_directory(const fs::path& final_dir, const std::function<void(const fs::path&)>& fill);
+// The N of a "checkpoint-N" folder name, or -1 for any other name.
+int64_t checkpoint_step(const std::string& folder_name);
 // Removes tmp-checkpoint-* and old-checkpoint-* folders a crash left behind.
 void remove_stale_temporaries(const fs::path& run_dir);
 

@@ -404,7 +404,7 @@ struct Trainer::Impl {
         checkpoint::commit_directory(dir, [&](const fs::path& tmp) {
             self.save_model(tmp);
             checkpoint::save_optimizer(tmp / "optimizer.safetensors", model.weights, *optimizer);
-            nlohmann_scheduler(tmp / "scheduler.json");
+            write_scheduler_state(tmp / "scheduler.json");
             write_text_atomic(tmp / "finetune_state.json", checkpoint::position_to_json(pos));
             write_text_atomic(tmp / "trainer_state.json", state().to_json());
         });
@@ -413,7 +413,7 @@ struct Trainer::Impl {
                                            state().best_model_checkpoint);
         return dir;
     }
-    void nlohmann_scheduler(const fs::path& path) {
+    void write_scheduler_state(const fs::path& path) {
         const double lr_next = current_lr(state().global_step);
         std::string s = "{\n  \"lr_scheduler_type\": \"" + args().lr_scheduler_type +
                         "\",\n  \"last_epoch\": " + std::to_string(state().global_step) +

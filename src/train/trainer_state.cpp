@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
 #include "finetune/io.h"
 #include "finetune/trainer.h"
+#include "train/checkpoint.h"
 
 namespace ft {
 
@@ -166,17 +166,13 @@ TrainerState TrainerState::from_json(const std::string& text, const std::string&
 }
 
 std::filesystem::path get_last_checkpoint(const std::filesystem::path& dir) {
-    static const std::regex pattern("^checkpoint-([0-9]+)$");
     std::filesystem::path best;
     int64_t best_step = -1;
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) return {};
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        std::smatch m;
-        const std::string name = entry.path().filename().string();
-        if (!entry.is_directory() || !std::regex_match(name, m, pattern)) continue;
-        const int64_t step = std::stoll(m[1].str());
-        if (step > best_step) {
+        const int64_t step = checkpoint::checkpoint_step(entry.path().filename().string());
+        if (entry.is_directory() && step > best_step) {
             best_step = step;
             best = entry.path();
         }
