@@ -12,15 +12,19 @@ struct DTypeInfo {
     size_t size;
 };
 constexpr DTypeInfo DTYPES[] = {
-    {DType::F32, "F32", 4}, {DType::F64, "F64", 8}, {DType::F16, "F16", 2},
+    {DType::F32, "F32", 4},   {DType::F64, "F64", 8}, {DType::F16, "F16", 2},
     {DType::BF16, "BF16", 2}, {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
-    {DType::I16, "I16", 2}, {DType::I8, "I8", 1}, {DType::U8, "U8", 1},
+    {DType::I16, "I16", 2},   {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
     {DType::BOOL, "BOOL", 1},
 };
 }  // namespace
 
-size_t dtype_size(DType t) { return DTYPES[static_cast<int>(t)].size; }
-std::string_view dtype_name(DType t) { return DTYPES[static_cast<int>(t)].name; }
+size_t dtype_size(DType t) {
+    return DTYPES[static_cast<int>(t)].size;
+}
+std::string_view dtype_name(DType t) {
+    return DTYPES[static_cast<int>(t)].name;
+}
 
 bool dtype_from_name(std::string_view name, DType* out) {
     for (const auto& d : DTYPES) {
@@ -42,8 +46,9 @@ float bf16_to_f32(uint16_t h) {
 uint16_t f32_to_bf16(float f) {
     uint32_t bits;
     std::memcpy(&bits, &f, 4);
-    if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);  // quiet NaN
-    bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest, ties to even
+    if ((bits & 0x7fffffffu) > 0x7f800000u)
+        return static_cast<uint16_t>((bits >> 16) | 0x40);  // quiet NaN
+    bits += 0x7fffu + ((bits >> 16) & 1u);                  // round to nearest, ties to even
     return static_cast<uint16_t>(bits >> 16);
 }
 
@@ -78,10 +83,10 @@ uint16_t f32_to_f16(float f) {
     std::memcpy(&bits, &f, 4);
     const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
     const uint32_t abs = bits & 0x7fffffffu;
-    if (abs > 0x7f800000u) return sign | 0x7e00u;    // NaN
-    if (abs >= 0x477ff000u) return sign | 0x7c00u;   // overflow (after rounding) -> inf
-    if (abs < 0x38800000u) {                          // subnormal or zero in f16
-        if (abs < 0x33000000u) return sign;           // rounds to zero
+    if (abs > 0x7f800000u) return sign | 0x7e00u;   // NaN
+    if (abs >= 0x477ff000u) return sign | 0x7c00u;  // overflow (after rounding) -> inf
+    if (abs < 0x38800000u) {                        // subnormal or zero in f16
+        if (abs < 0x33000000u) return sign;         // rounds to zero
         const uint32_t e = abs >> 23;
         const uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
         const uint32_t shift = 126 - e;  // 14 + (113 - e) ... places mant into 10 bits

@@ -21,8 +21,12 @@ LogLevel g_level = level_from_env();
 std::mutex g_log_mutex;
 }  // namespace
 
-void set_log_level(LogLevel level) { g_level = level; }
-LogLevel get_log_level() { return g_level; }
+void set_log_level(LogLevel level) {
+    g_level = level;
+}
+LogLevel get_log_level() {
+    return g_level;
+}
 
 void log(LogLevel level, const std::string& msg) {
     if (level < g_level) return;

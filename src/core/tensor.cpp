@@ -61,7 +61,9 @@ Buffer::Buffer(size_t bytes) : size_(bytes) {
     std::memset(data_, 0, rounded);
 }
 
-Buffer::~Buffer() { std::free(data_); }
+Buffer::~Buffer() {
+    std::free(data_);
+}
 
 Buffer::Buffer(Buffer&& o) noexcept : data_(o.data_), size_(o.size_) {
     o.data_ = nullptr;
@@ -79,7 +81,8 @@ Buffer& Buffer::operator=(Buffer&& o) noexcept {
     return *this;
 }
 
-Tensor Tensor::view(void* data, DType dtype, const Shape& shape, std::shared_ptr<const void> owner) {
+Tensor Tensor::view(void* data, DType dtype, const Shape& shape,
+                    std::shared_ptr<const void> owner) {
     Tensor t;
     t.data = data;
     t.dtype = dtype;

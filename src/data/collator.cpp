@@ -161,7 +161,8 @@ PaddedBatch DataCollatorWithPadding::operator()(const Dataset& ds,
     return collate_padded(ds, indices, options_);
 }
 
-PackedBatch DataCollatorWithPadding::pack(const Dataset& ds, std::span<const int64_t> indices) const {
+PackedBatch DataCollatorWithPadding::pack(const Dataset& ds,
+                                          std::span<const int64_t> indices) const {
     return collate_packed(ds, indices);
 }
 

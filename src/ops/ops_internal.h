@@ -34,7 +34,7 @@ namespace ft::ops::detail {
 enum class TimedOp { GEMM, ATTENTION };
 void add_op_time(TimedOp op, int64_t ns);
 class ScopedOpTimer {
-public:
+  public:
     explicit ScopedOpTimer(TimedOp op) : op_(op), start_(std::chrono::steady_clock::now()) {}
     ~ScopedOpTimer() {
         add_op_time(op_, std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -42,7 +42,7 @@ public:
                              .count());
     }
 
-private:
+  private:
     TimedOp op_;
     std::chrono::steady_clock::time_point start_;
 };
