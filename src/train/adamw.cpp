@@ -20,16 +20,19 @@ struct AdamScalars {
     float sqrt_bias2;     // torch only
 };
 
-// One chunk of the update. Compiled for AVX2 and baseline (the loader picks one); an OpenMP
-// region's outlined body would get the baseline only, so the parallel loop sits outside.
-FT_SIMD_CLONES void adamw_chunk(float* __restrict p, const float* __restrict g, float* __restrict m,
-                                float* __restrict v, int64_t n, const AdamScalars& k,
+// One chunk of the update on g * scale; ZERO_GRADS clears each g once read. Compiled for AVX2 and
+// baseline (the loader picks one); an OpenMP region's outlined body would get the baseline only,
+// so the parallel loop sits outside. x * 1.0f == x, so scale 1 leaves the gradients exact.
+template <bool ZERO_GRADS>
+FT_SIMD_CLONES void adamw_chunk(float* __restrict p, float* __restrict g, float* __restrict m,
+                                float* __restrict v, int64_t n, const AdamScalars& k, float scale,
                                 bool torch_form) {
     const float b1 = k.b1, b2 = k.b2, omb1 = k.one_minus_b1, omb2 = k.one_minus_b2, eps = k.eps;
     const float decay = k.decay, nss = k.neg_step_size, sb2 = k.sqrt_bias2;
     if (torch_form) {
         for (int64_t i = 0; i < n; ++i) {
-            const float gi = g[i];
+            const float gi = g[i] * scale;
+            if constexpr (ZERO_GRADS) g[i] = 0.0f;
             const float mi = b1 * m[i] + omb1 * gi;
             const float vi = b2 * v[i] + omb2 * gi * gi;
             m[i] = mi;
@@ -38,7 +41,8 @@ FT_SIMD_CLONES void adamw_chunk(float* __restrict p, const float* __restrict g, 
         }
     } else {
         for (int64_t i = 0; i < n; ++i) {
-            const float gi = g[i];
+            const float gi = g[i] * scale;
+            if constexpr (ZERO_GRADS) g[i] = 0.0f;
             const float mi = b1 * m[i] + omb1 * gi;
             const float vi = b2 * v[i] + omb2 * gi * gi;
             m[i] = mi;
@@ -71,18 +75,18 @@ OptimizerKind optimizer_from_name(const std::string& name) {
     throw Error("optim '" + name + "' is not supported (adamw_torch, adamw_hf)");
 }
 
-void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, double lr,
-                  double weight_decay, int64_t step, const AdamWSettings& s) {
+namespace {
+
+AdamScalars adam_scalars(double lr, double weight_decay, int64_t step, const AdamWSettings& s) {
     const double bias1 = 1.0 - std::pow(s.beta1, static_cast<double>(step));
     const double bias2 = 1.0 - std::pow(s.beta2, static_cast<double>(step));
-    const bool torch_form = s.kind == OptimizerKind::ADAMW_TORCH;
     AdamScalars k;
     k.b1 = static_cast<float>(s.beta1);
     k.b2 = static_cast<float>(s.beta2);
     k.one_minus_b1 = static_cast<float>(1.0 - s.beta1);
     k.one_minus_b2 = static_cast<float>(1.0 - s.beta2);
     k.eps = static_cast<float>(s.eps);
-    if (torch_form) {
+    if (s.kind == OptimizerKind::ADAMW_TORCH) {
         // torch: decay first, then p += (-step_size * m) / (sqrt(v) / sqrt(bias2) + eps).
         k.decay = static_cast<float>(1.0 - lr * weight_decay);
         k.neg_step_size = static_cast<float>(-(lr / bias1));
@@ -93,12 +97,35 @@ void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, doubl
         k.neg_step_size = static_cast<float>(-(lr * std::sqrt(bias2) / bias1));
         k.sqrt_bias2 = 1.0f;
     }
+    return k;
+}
+
+template <bool ZERO_GRADS>
+void adamw_chunks(float* p, float* g, float* m, float* v, int64_t n, const AdamScalars& k,
+                  float scale, bool torch_form) {
     const int64_t chunks = (n + CHUNK - 1) / CHUNK;
 #pragma omp parallel for num_threads(get_num_threads()) schedule(static) if (chunks > 1)
     for (int64_t c = 0; c < chunks; ++c) {
         const int64_t off = c * CHUNK;
-        adamw_chunk(p + off, g + off, m + off, v + off, std::min(CHUNK, n - off), k, torch_form);
+        adamw_chunk<ZERO_GRADS>(p + off, g + off, m + off, v + off, std::min(CHUNK, n - off), k,
+                                scale, torch_form);
     }
+}
+
+}  // namespace
+
+void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, double lr,
+                  double weight_decay, int64_t step, const AdamWSettings& s) {
+    // The gradients are only read on this path.
+    adamw_chunks<false>(p, const_cast<float*>(g), m, v, n, adam_scalars(lr, weight_decay, step, s),
+                        1.0f, s.kind == OptimizerKind::ADAMW_TORCH);
+}
+
+void adamw_update_and_zero_grads(float* p, float* g, float* m, float* v, int64_t n, double lr,
+                                 double weight_decay, int64_t step, const AdamWSettings& s,
+                                 float grad_scale) {
+    adamw_chunks<true>(p, g, m, v, n, adam_scalars(lr, weight_decay, step, s), grad_scale,
+                       s.kind == OptimizerKind::ADAMW_TORCH);
 }
 
 AdamW::AdamW(const ModelWeights& weights, const AdamWSettings& settings)
@@ -119,6 +146,22 @@ void AdamW::step(ModelWeights& weights, const ModelWeights& grads, double lr) {
     }
 }
 
+void AdamW::step_and_zero_grads(ModelWeights& weights, ModelWeights& grads, double lr,
+                                float grad_scale) {
+    ++step_;
+    int64_t cleared = 0;  // the alignment padding between tensors is cleared too
+    for (size_t i = 0; i < weights.specs().size(); ++i) {
+        const int64_t off = weights.offset_of(i);
+        const int64_t n = weights.specs()[i].shape.numel();
+        std::fill(grads.flat() + cleared, grads.flat() + off, 0.0f);
+        cleared = off + n;
+        const double wd = weights.specs()[i].no_weight_decay() ? 0.0 : settings_.weight_decay;
+        adamw_update_and_zero_grads(weights.flat() + off, grads.flat() + off, exp_avg() + off,
+                                    exp_avg_sq() + off, n, lr, wd, step_, settings_, grad_scale);
+    }
+    std::fill(grads.flat() + cleared, grads.flat() + grads.flat_size(), 0.0f);
+}
+
 double global_grad_norm(const float* g, int64_t n) {
     // Per-chunk partial sums added in chunk order: the same bits for any thread count.
     const int64_t chunks = (n + CHUNK - 1) / CHUNK;
@@ -133,11 +176,15 @@ double global_grad_norm(const float* g, int64_t n) {
     return std::sqrt(sum);
 }
 
+float clip_coefficient(double norm, double max_norm) {
+    const double coef = max_norm / (norm + 1e-6);
+    return coef < 1.0 ? static_cast<float>(coef) : 1.0f;
+}
+
 double clip_grad_norm(float* g, int64_t n, double max_norm) {
     const double norm = global_grad_norm(g, n);
-    const double coef = max_norm / (norm + 1e-6);
-    if (coef < 1.0) {
-        const float c = static_cast<float>(coef);
+    const float c = clip_coefficient(norm, max_norm);
+    if (c != 1.0f) {
 #pragma omp parallel for simd num_threads(get_num_threads()) schedule(static)
         for (int64_t i = 0; i < n; ++i) g[i] *= c;
     }

@@ -7,13 +7,13 @@ namespace ft {
 StepStats train_step(SequenceClassifier& model, ModelWeights& weights, ModelWeights& grads,
                      AdamW& optimizer, const PackedBatch& batch, double lr, double max_grad_norm,
                      uint64_t seed, uint64_t step) {
-    grads.zero();
     StepStats s;
     s.loss = model.forward(batch, /*train=*/true, seed, step);
     model.backward(grads);
-    s.grad_norm = max_grad_norm > 0 ? clip_grad_norm(grads.flat(), grads.flat_size(), max_grad_norm)
-                                    : global_grad_norm(grads.flat(), grads.flat_size());
-    optimizer.step(weights, grads, lr);
+    s.grad_norm = global_grad_norm(grads.flat(), grads.flat_size());
+    // Clipping and zero_grad ride along with the update: one pass over the gradients.
+    const float scale = max_grad_norm > 0 ? clip_coefficient(s.grad_norm, max_grad_norm) : 1.0f;
+    optimizer.step_and_zero_grads(weights, grads, lr, scale);
     return s;
 }
 

@@ -720,12 +720,15 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
                 pos.micro_steps += 1;
                 pos.batch_in_epoch = step + 1;
             }
-            last_grad_norm = a.max_grad_norm > 0
-                                 ? std::optional<double>(clip_grad_norm(
-                                       grads->flat(), grads->flat_size(), a.max_grad_norm))
-                                 : std::nullopt;
-            optimizer->step(model.weights, *grads, current_lr(s.global_step));
-            grads->zero();
+            // Clipping and zero_grad ride along with the update: one pass over the gradients.
+            float grad_scale = 1.0f;
+            last_grad_norm = std::nullopt;
+            if (a.max_grad_norm > 0) {
+                last_grad_norm = global_grad_norm(grads->flat(), grads->flat_size());
+                grad_scale = clip_coefficient(*last_grad_norm, a.max_grad_norm);
+            }
+            optimizer->step_and_zero_grads(model.weights, *grads, current_lr(s.global_step),
+                                           grad_scale);
             s.global_step += 1;
             s.epoch = static_cast<double>(epoch) +
                       static_cast<double>(step) / static_cast<double>(batches_per_epoch);

@@ -2,7 +2,9 @@
 // groups over a real parameter table.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "finetune/train.h"
 #include "test_env.h"
@@ -75,6 +77,52 @@ TEST(ClipGradNorm, ReturnsNormBeforeClippingAndScalesLikeTorch) {
     EXPECT_DOUBLE_EQ(clip_grad_norm(g, 2, 1.0), 5.0);
     EXPECT_FLOAT_EQ(g[0], static_cast<float>(3.0 / (5.0 + 1e-6)));
     EXPECT_FLOAT_EQ(g[1], static_cast<float>(4.0 / (5.0 + 1e-6)));
+}
+
+TEST(AdamW, FusedStepEqualsClipThenStepThenZeroBitForBit) {
+    // The training loops' single pass against the three separate ones it replaces (the oracle:
+    // clip_grad_norm, step, zero), over a real parameter table, for both update forms, with the
+    // clipping active and not, over three steps so that the moments carry over.
+    auto config =
+        load_model_config(test::shared_dir() / "reference/tiny_distilbert/init/config.json");
+    for (const auto kind : {OptimizerKind::ADAMW_TORCH, OptimizerKind::ADAMW_HF}) {
+        for (const double max_norm : {0.5, 1e6}) {
+            ModelWeights w1(config), w2(config), g1(config), g2(config);
+            for (int64_t i = 0; i < w1.flat_size(); ++i)
+                w1.flat()[i] = w2.flat()[i] = std::sin(0.37 * static_cast<double>(i));
+            AdamWSettings s;
+            s.kind = kind;
+            s.weight_decay = 0.01;
+            AdamW separate(w1, s), fused(w2, s);
+            for (int step = 0; step < 3; ++step) {
+                for (int64_t i = 0; i < g1.flat_size(); ++i)
+                    g1.flat()[i] = g2.flat()[i] =
+                        static_cast<float>(0.01 * std::cos(1.3 * static_cast<double>(i + step)));
+                const double norm1 = clip_grad_norm(g1.flat(), g1.flat_size(), max_norm);
+                separate.step(w1, g1, 1e-3);
+                g1.zero();
+                const double norm2 = global_grad_norm(g2.flat(), g2.flat_size());
+                fused.step_and_zero_grads(w2, g2, 1e-3, clip_coefficient(norm2, max_norm));
+                ASSERT_EQ(norm1, norm2);
+                ASSERT_EQ(std::memcmp(w1.flat(), w2.flat(), w1.flat_size() * sizeof(float)), 0)
+                    << "max_norm " << max_norm << " step " << step;
+                ASSERT_EQ(std::memcmp(separate.exp_avg(), fused.exp_avg(),
+                                      w1.flat_size() * sizeof(float)),
+                          0);
+                ASSERT_EQ(std::memcmp(separate.exp_avg_sq(), fused.exp_avg_sq(),
+                                      w1.flat_size() * sizeof(float)),
+                          0);
+                ASSERT_TRUE(std::all_of(g2.flat(), g2.flat() + g2.flat_size(),
+                                        [](float x) { return x == 0.0f; }));
+            }
+        }
+    }
+}
+
+TEST(ClipGradNorm, CoefficientIsTorchsClampedFactor) {
+    EXPECT_EQ(clip_coefficient(5.0, 10.0), 1.0f);  // under the limit: no scaling
+    EXPECT_EQ(clip_coefficient(5.0, 1.0), static_cast<float>(1.0 / (5.0 + 1e-6)));
+    EXPECT_EQ(clip_coefficient(std::nan(""), 1.0), 1.0f);  // as clip_grad_norm: left alone
 }
 
 }  // namespace ft
