@@ -132,6 +132,10 @@ int main(int argc, char** argv) {
             {"median_adamw_s", median(t_opt)},
             {"adamw_effective_GBps", adamw_bytes / median(t_opt) / 1e9},
             {"mean_gemm_s", ops.gemm_s / n},
+            // The GEMMs' arithmetic per step and its rate: against machine_limits_bench's FMA
+            // peak this is how close the dominant share of the step runs to the hardware.
+            {"mean_gemm_gflop", ops.gemm_flop / n / 1e9},
+            {"gemm_gflops", ops.gemm_flop / ops.gemm_s / 1e9},
             {"mean_attention_s", ops.attention_s / n},
             {"mean_other_ops_s", (std::accumulate(t_fwd.begin(), t_fwd.end(), 0.0) +
                                   std::accumulate(t_bwd.begin(), t_bwd.end(), 0.0)) /

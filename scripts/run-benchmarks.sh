@@ -29,6 +29,8 @@ fi
 
 if [ "$what" = train ] || [ "$what" = all ]; then
   steps=${FT_BENCH_STEPS:-20}
+  echo "== machine limits: peak f32 FMA rate and AdamW-shaped in-place memory bandwidth"
+  "$build/machine_limits_bench"
   echo "== train step: full-size DistilBERT, CoLA train batches of 16 in file order, $steps steps after 3 warm-up"
   "$build/train_step_bench" --checkpoint "$data/safetensors" --ids "$ids" --steps "$steps"
   $py "$here/tools/bench_train_step_peer.py" --checkpoint "$data/bin" --ids "$ids" --steps "$steps"

@@ -124,10 +124,12 @@ double bce_with_logits_forward_backward(T* dlogits /*(B,K)*/, const T* logits /*
                                         const T* target /*(B,K)*/, int64_t B, int64_t K);
 
 // ---- where the time goes: wall time inside the GEMMs (linear) and attention, summed since the
-// last reset (two clock reads per call; for benchmarks and profiles).
+// last reset (two clock reads per call; for benchmarks and profiles), and the GEMMs' arithmetic
+// (2 flops per multiply-add) so that a benchmark can set their speed against the machine's peak.
 struct OpTimes {
     double gemm_s = 0.0;
     double attention_s = 0.0;
+    double gemm_flop = 0.0;
 };
 void timing_reset();
 OpTimes timing_totals();

@@ -148,6 +148,7 @@ class DnnlContext {
 void matmul(Gemm kind, bool accumulate, int64_t N, int64_t I, int64_t O, const float* src,
             const float* weights, const float* bias, float* dst) {
     detail::threads();  // applies FT_NUM_THREADS before oneDNN sizes its OpenMP team
+    detail::add_gemm_flop(2 * N * I * O);
     DnnlContext::get().run({N, I, O, kind, accumulate, bias != nullptr}, src, weights, bias, dst);
 }
 

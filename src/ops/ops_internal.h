@@ -33,6 +33,7 @@ namespace ft::ops::detail {
 // Adds the wall time of its scope to one of the OpTimes counters (ops.h).
 enum class TimedOp { GEMM, ATTENTION };
 void add_op_time(TimedOp op, int64_t ns);
+void add_gemm_flop(int64_t flop);
 class ScopedOpTimer {
   public:
     explicit ScopedOpTimer(TimedOp op) : op_(op), start_(std::chrono::steady_clock::now()) {}

@@ -55,6 +55,26 @@ TEST_P(OpsLinearFd, BackwardMatchesFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(Ops, OpsLinearFd, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Accumulate" : "Write"; });
 
+TEST(OpsLinear, TimingCountsTheGemmFlops) {
+    // The benchmarks' GEMM rate divides this count by the GEMM time: forward (N,I)x(I,O) is
+    // 2*N*I*O flops; the backward is two such products (dinp and dW), or one without dinp.
+    const int64_t N = 3, I = 4, O = 5;
+    std::vector<float> inp(N * I, 1.0f), w(O * I, 0.5f), out(N * O), dout(N * O, 1.0f), dinp(N * I),
+        dw(O * I);
+    timing_reset();
+    linear_forward<float>(out.data(), inp.data(), w.data(), nullptr, N, I, O);
+    EXPECT_EQ(timing_totals().gemm_flop, 2.0 * N * I * O);
+    linear_backward<float>(dinp.data(), dw.data(), nullptr, dout.data(), inp.data(), w.data(), N, I,
+                           O, false);
+    EXPECT_EQ(timing_totals().gemm_flop, 6.0 * N * I * O);
+    linear_backward<float>(nullptr, dw.data(), nullptr, dout.data(), inp.data(), w.data(), N, I, O,
+                           false);
+    EXPECT_EQ(timing_totals().gemm_flop, 8.0 * N * I * O);
+    EXPECT_GT(timing_totals().gemm_s, 0.0);
+    timing_reset();
+    EXPECT_EQ(timing_totals().gemm_flop, 0.0);
+}
+
 TEST(OpsLinear, NullBiasAndNullDinp) {
     const int64_t N = 3, I = 4, O = 2;
     auto x = test::random_vec(N * I, 1), w = test::random_vec(O * I, 2);
