@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "finetune/ops.h"
 #include "ops/ops_internal.h"
@@ -53,6 +55,29 @@ class DnnlContext {
         // One call at a time: the cached memory objects carry this call's pointers. Each call
         // uses every thread anyway.
         std::lock_guard<std::mutex> lock(mutex_);
+        run_locked(key, src, weights, bias, dst);
+    }
+
+    // dinp (N,I) (+)= dout (N,O) x W (O,I) as a FORWARD product against W^T, which a reorder
+    // writes into a scratch copy first (see backward_data below for why).
+    void run_backward_data_transposed(bool accumulate, int64_t N, int64_t I, int64_t O,
+                                      const float* dout, const float* weight, float* dinp) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        Transpose& t = transpose_for(O, I);
+        if (transposed_.size() < static_cast<size_t>(I * O))
+            transposed_.resize(static_cast<size_t>(I * O));  // grows once per new shape
+        t.from.set_data_handle(const_cast<float*>(weight));
+        t.to.set_data_handle(transposed_.data());
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, t.from.get()}, {DNNL_ARG_TO, t.to.get()}};
+        check(dnnl_primitive_execute(t.prim.get(), stream_.get(), 2, args), "reorder");
+        // FORWARD with weights W' (O' = I, I' = O) = W^T: out = dout x W'^T = dout x W.
+        run_locked({N, O, I, Gemm::FORWARD, accumulate, false}, dout, transposed_.data(), nullptr,
+                   dinp);
+    }
+
+  private:
+    void run_locked(const MatmulKey& key, const float* src, const float* weights, const float* bias,
+                    float* dst) {
         Matmul& m = lookup(key);
         m.src.set_data_handle(const_cast<float*>(src));
         m.weights.set_data_handle(const_cast<float*>(weights));
@@ -67,13 +92,37 @@ class DnnlContext {
             args[nargs++].memory = m.bias.get();
         }
         // The C entry point takes the arguments as an array: no std::unordered_map per call.
-        const dnnl_status_t st = dnnl_primitive_execute(m.prim.get(), stream_.get(), nargs, args);
-        if (st != dnnl_success)
-            assert_fail("dnnl_primitive_execute", __FILE__, __LINE__,
-                        "oneDNN matmul failed with status " + std::to_string(st));
+        check(dnnl_primitive_execute(m.prim.get(), stream_.get(), nargs, args), "matmul");
     }
 
-  private:
+    static void check(dnnl_status_t st, const char* what) {
+        if (st != dnnl_success)
+            assert_fail(
+                "dnnl_primitive_execute", __FILE__, __LINE__,
+                std::string("oneDNN ") + what + " failed with status " + std::to_string(st));
+    }
+
+    // A reorder from W (O,I) row-major to the same matrix stored column-major, i.e. W^T (I,O)
+    // row-major; one per weight shape (a model has two or three).
+    struct Transpose {
+        dnnl::reorder prim;
+        dnnl::memory from, to;
+    };
+
+    Transpose& transpose_for(int64_t O, int64_t I) {
+        auto& t = transposes_[{O, I}];
+        if (!t) {
+            using md = dnnl::memory::desc;
+            const md from({O, I}, dnnl::memory::data_type::f32, {I, 1});
+            const md to({O, I}, dnnl::memory::data_type::f32, {1, O});
+            t = std::make_unique<Transpose>();
+            t->prim = dnnl::reorder(dnnl::reorder::primitive_desc(engine_, from, engine_, to));
+            t->from = dnnl::memory(from, engine_, DNNL_MEMORY_NONE);
+            t->to = dnnl::memory(to, engine_, DNNL_MEMORY_NONE);
+        }
+        return *t;
+    }
+
     // Shapes vary with every packed batch (T differs per step), so the cache grows by a few
     // primitives per distinct token count. Measured here: creating one costs ~0.1 ms and keeps
     // ~26 KB, so the bound caps memory at ~26 MB, and clearing everything when it is reached
@@ -143,6 +192,8 @@ class DnnlContext {
     dnnl::stream stream_;
     std::mutex mutex_;
     std::map<MatmulKey, std::unique_ptr<Matmul>> cache_;
+    std::map<std::pair<int64_t, int64_t>, std::unique_ptr<Transpose>> transposes_;
+    std::vector<float> transposed_;  // W^T for run_backward_data_transposed
 };
 
 void matmul(Gemm kind, bool accumulate, int64_t N, int64_t I, int64_t O, const float* src,
@@ -150,6 +201,22 @@ void matmul(Gemm kind, bool accumulate, int64_t N, int64_t I, int64_t O, const f
     detail::threads();  // applies FT_NUM_THREADS before oneDNN sizes its OpenMP team
     detail::add_gemm_flop(2 * N * I * O);
     DnnlContext::get().run({N, I, O, kind, accumulate, bias != nullptr}, src, weights, bias, dst);
+}
+
+// dinp (N,I) (+)= dout (N,O) x W (O,I). Measured in bench/train_step: with W read in place and I
+// much wider than O (the FFN output layer: dinp (T,3072) from dout (T,768)), oneDNN's matmul ran
+// at ~75 GFLOP/s inside the training step (it reaches ~130 on the same operands in a program of
+// its own; the cause was not found), while the same product against a transposed copy of W ran
+// at ~135, and the copy (a 9.4 MB oneDNN reorder) costs ~2 ms. So wide products take that route.
+void backward_data(bool accumulate, int64_t N, int64_t I, int64_t O, const float* dout,
+                   const float* weight, float* dinp) {
+    if (I >= 2 * O && O >= 256) {
+        detail::threads();
+        detail::add_gemm_flop(2 * N * I * O);
+        DnnlContext::get().run_backward_data_transposed(accumulate, N, I, O, dout, weight, dinp);
+    } else {
+        matmul(Gemm::BACKWARD_DATA, accumulate, N, I, O, dout, weight, nullptr, dinp);
+    }
 }
 
 // The double path: straightforward loops, rows split across threads.
@@ -204,7 +271,7 @@ void linear_forward_impl(double* out, const double* inp, const double* weight, c
 void linear_backward_impl(float* dinp, float* dweight, const float* dout, const float* inp,
                           const float* weight, int64_t N, int64_t I, int64_t O,
                           bool accumulate_dinp) {
-    if (dinp) matmul(Gemm::BACKWARD_DATA, accumulate_dinp, N, I, O, dout, weight, nullptr, dinp);
+    if (dinp) backward_data(accumulate_dinp, N, I, O, dout, weight, dinp);
     matmul(Gemm::BACKWARD_WEIGHTS, true, N, I, O, dout, inp, nullptr, dweight);
 }
 void linear_backward_impl(double* dinp, double* dweight, const double* dout, const double* inp,
