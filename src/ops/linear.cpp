@@ -207,10 +207,11 @@ void matmul(Gemm kind, bool accumulate, int64_t N, int64_t I, int64_t O, const f
 // much wider than O (the FFN output layer: dinp (T,3072) from dout (T,768)), oneDNN's matmul ran
 // at ~75 GFLOP/s inside the training step (it reaches ~130 on the same operands in a program of
 // its own; the cause was not found), while the same product against a transposed copy of W ran
-// at ~135, and the copy (a 9.4 MB oneDNN reorder) costs ~2 ms. So wide products take that route.
+// at ~135, and the copy (a 9.4 MB oneDNN reorder) costs ~2 ms. So wide products over enough rows
+// to repay the copy take that route (not the last layer's 16 [CLS] rows: ~0.5 ms either way).
 void backward_data(bool accumulate, int64_t N, int64_t I, int64_t O, const float* dout,
                    const float* weight, float* dinp) {
-    if (I >= 2 * O && O >= 256) {
+    if (I >= 2 * O && O >= 256 && N >= 64) {
         detail::threads();
         detail::add_gemm_flop(2 * N * I * O);
         DnnlContext::get().run_backward_data_transposed(accumulate, N, I, O, dout, weight, dinp);

@@ -131,12 +131,12 @@ void check_float_against_double(const LinearCase& c, uint64_t seed) {
 
 TEST(OpsLinear, OneDnnFloatMatchesDouble) {
     // DistilBERT's shapes (a packed batch of 180 tokens), the classifier, and odd sizes. Wide
-    // backward-data products (I >= 2 O, O >= 256: the FFN output layer, and two others, one
-    // accumulating) go through the transposed-weights route.
-    const LinearCase cases[] = {{180, 768, 768, true, false},  {180, 768, 3072, true, true},
-                                {180, 3072, 768, true, false}, {16, 768, 2, true, false},
-                                {37, 65, 33, false, true},     {1, 7, 5, true, true},
-                                {23, 1024, 256, false, true},  {9, 600, 300, true, false}};
+    // backward-data products over 64 rows or more (I >= 2 O, O >= 256: the FFN output layer, and
+    // two others, one accumulating) go through the transposed-weights route.
+    const LinearCase cases[] = {
+        {180, 768, 768, true, false}, {180, 768, 3072, true, true}, {180, 3072, 768, true, false},
+        {16, 768, 2, true, false},    {37, 65, 33, false, true},    {1, 7, 5, true, true},
+        {70, 1024, 256, false, true}, {64, 600, 300, true, false},  {16, 3072, 768, false, false}};
     uint64_t seed = 100;
     for (const LinearCase& c : cases) check_float_against_double(c, seed += 10);
 }
