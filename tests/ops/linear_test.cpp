@@ -132,12 +132,22 @@ void check_float_against_double(const LinearCase& c, uint64_t seed) {
 TEST(OpsLinear, OneDnnFloatMatchesDouble) {
     // DistilBERT's shapes (a packed batch of 180 tokens), the classifier, and odd sizes. Wide
     // backward-data products over 64 rows or more (I >= 2 O, O >= 256: the FFN output layer, and
-    // two others, one accumulating) go through the transposed-weights route.
+    // two others, one accumulating) go through the transposed-weights route; the last case, the
+    // last layer's [CLS] rows, does not.
     const LinearCase cases[] = {
         {180, 768, 768, true, false}, {180, 768, 3072, true, true}, {180, 3072, 768, true, false},
         {16, 768, 2, true, false},    {37, 65, 33, false, true},    {1, 7, 5, true, true},
         {70, 1024, 256, false, true}, {64, 600, 300, true, false},  {16, 3072, 768, false, false}};
     uint64_t seed = 100;
+    for (const LinearCase& c : cases) check_float_against_double(c, seed += 10);
+}
+
+TEST(OpsLinear, WideBackwardDataThroughTheTransposedCopy) {
+    // The transposed-weights route at sizes small enough for the sanitizer run (which skips the
+    // test above): written and accumulated, and two shapes in turn (the scratch copy regrows).
+    const LinearCase cases[] = {
+        {64, 512, 256, false, false}, {65, 520, 260, true, true}, {64, 512, 256, true, true}};
+    uint64_t seed = 700;
     for (const LinearCase& c : cases) check_float_against_double(c, seed += 10);
 }
 
