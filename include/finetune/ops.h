@@ -72,6 +72,25 @@ void attention_backward(T* dq /*(T,C)*/, T* dk /*(T,C)*/, T* dv /*(T,C)*/, const
                         int64_t B, int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
                         uint64_t rng_offset);
 
+// The same attention for the first query of every sequence alone (its [CLS] token), which is all
+// the last layer needs: q_first and ctx_first are (B,C), one row per sequence; k, v are (T,C) as
+// above. probs_first saves each sequence's NH probability rows of len_b (NH * T in all, the
+// number of tokens times heads). Dropout draws the mask elements attention_forward draws for row 0
+// of each block, so the results equal the full op's rows offsets[b]; dk and dv are written for
+// every token (dq only exists for the first rows).
+template <class T>
+void attention_first_query_forward(T* ctx_first /*(B,C)*/, T* probs_first /*(NH*T)*/,
+                                   const T* q_first /*(B,C)*/, const T* k /*(T,C)*/,
+                                   const T* v /*(T,C)*/, const int32_t* offsets, int64_t B,
+                                   int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
+                                   uint64_t rng_offset);
+template <class T>
+void attention_first_query_backward(T* dq_first /*(B,C)*/, T* dk /*(T,C)*/, T* dv /*(T,C)*/,
+                                    const T* dctx_first /*(B,C)*/, const T* q_first, const T* k,
+                                    const T* v, const T* probs_first, const int32_t* offsets,
+                                    int64_t B, int64_t NH, int64_t HS, double dropout_p,
+                                    const Philox* rng, uint64_t rng_offset);
+
 // ---- pointwise -------------------------------------------------------------------------------
 // Exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))), HF's "gelu".
 template <class T>

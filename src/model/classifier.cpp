@@ -216,27 +216,29 @@ struct SequenceClassifier::Impl {
     uint64_t site_ffn(int64_t l) const { return 3 + 3 * static_cast<uint64_t>(l); }
     uint64_t site_head() const { return 1 + 3 * static_cast<uint64_t>(L); }
 
-    // One encoder layer. With cls_only (the last layer) everything after attention runs on the B
-    // [CLS] rows alone: the head reads nothing else, so the other rows' outputs are never needed
-    // (exact, and it saves the output projection and FFN GEMMs of T - B rows).
+    // One encoder layer. With cls_only (the last layer) only the B [CLS] rows go on past the keys
+    // and values: the head reads nothing else, so the other rows' queries, attention rows, output
+    // projection and FFN are never needed (exact, and it saves their GEMMs for T - B rows).
     void forward_layer(int64_t l, const float* x, bool cls_only) {
         LayerActs& a = layers[static_cast<size_t>(l)];
         const int32_t* off = batch->offsets.data();
-        ops::linear_forward(a.q, x, lw(l, WQ), lw(l, BQ), T, C, C);
+        const double pa = dropout_p(arch.attention_dropout);
+        const Philox* attn_rng = pa > 0 ? &rng : nullptr;
         ops::linear_forward(a.k, x, lw(l, WK), lw(l, BK), T, C, C);
         ops::linear_forward(a.v, x, lw(l, WV), lw(l, BV), T, C, C);
-        const double pa = dropout_p(arch.attention_dropout);
-        ops::attention_forward(a.ctx, a.probs, a.q, a.k, a.v, off, B, NH, HS, pa,
-                               pa > 0 ? &rng : nullptr, site_offset(site_attention(l)));
-        const int64_t R = cls_only ? B : T;
-        const float* ctx_in = a.ctx;
-        const float* x_res = x;
         if (cls_only) {
-            ops::gather_first_token(ctx_cls, a.ctx, off, B, C);
             ops::gather_first_token(x_cls, x, off, B, C);
-            ctx_in = ctx_cls;
-            x_res = x_cls;
+            ops::linear_forward(a.q, x_cls, lw(l, WQ), lw(l, BQ), B, C, C);
+            ops::attention_first_query_forward(ctx_cls, a.probs, a.q, a.k, a.v, off, B, NH, HS, pa,
+                                               attn_rng, site_offset(site_attention(l)));
+        } else {
+            ops::linear_forward(a.q, x, lw(l, WQ), lw(l, BQ), T, C, C);
+            ops::attention_forward(a.ctx, a.probs, a.q, a.k, a.v, off, B, NH, HS, pa, attn_rng,
+                                   site_offset(site_attention(l)));
         }
+        const int64_t R = cls_only ? B : T;
+        const float* ctx_in = cls_only ? ctx_cls : a.ctx;
+        const float* x_res = cls_only ? x_cls : x;
         ops::linear_forward(a.sum1, ctx_in, lw(l, WO), lw(l, BO), R, C, C);
         if (arch.attention_output_dropout)
             drop(a.sum1, R * C, arch.hidden_dropout, site_attention_output(l));
@@ -403,23 +405,26 @@ struct SequenceClassifier::Impl {
             arch.attention_output_dropout
                 ? drop_back(g_tmp, g_sum, R * C, arch.hidden_dropout, site_attention_output(l))
                 : g_sum;
-        if (cls_only) {  // only the [CLS] rows of ctx were used: scatter their gradient
+        const double pa = dropout_p(arch.attention_dropout);
+        const Philox* attn_rng = pa > 0 ? &rng : nullptr;
+        if (cls_only) {
+            // Only the [CLS] rows had queries: their input gradient (the residual's g_sum plus
+            // the query path's) is formed on B rows, then scattered; K and V add on all rows.
             ops::linear_backward(g_ctx_cls, gp(WO), gp(BO), g_attn_out, ctx_cls, lw(l, WO), B, C, C,
                                  false);
-            ops::gather_first_token_backward(g_ctx, g_ctx_cls, off, B, C, T);
+            ops::attention_first_query_backward(g_q, g_k, g_v, g_ctx_cls, a.q, a.k, a.v, a.probs,
+                                                off, B, NH, HS, pa, attn_rng,
+                                                site_offset(site_attention(l)));
+            ops::linear_backward(g_sum, gp(WQ), gp(BQ), g_q, x_cls, lw(l, WQ), B, C, C, true);
+            ops::gather_first_token_backward(g_x, g_sum, off, B, C, T);
         } else {
             ops::linear_backward(g_ctx, gp(WO), gp(BO), g_attn_out, a.ctx, lw(l, WO), T, C, C,
                                  false);
-        }
-        const double pa = dropout_p(arch.attention_dropout);
-        ops::attention_backward(g_q, g_k, g_v, g_ctx, a.q, a.k, a.v, a.probs, off, B, NH, HS, pa,
-                                pa > 0 ? &rng : nullptr, site_offset(site_attention(l)));
-        if (cls_only) {
-            ops::gather_first_token_backward(g_x, g_sum, off, B, C, T);
-        } else {
+            ops::attention_backward(g_q, g_k, g_v, g_ctx, a.q, a.k, a.v, a.probs, off, B, NH, HS,
+                                    pa, attn_rng, site_offset(site_attention(l)));
             std::memcpy(g_x, g_sum, static_cast<size_t>(T * C) * sizeof(float));
+            ops::linear_backward(g_x, gp(WQ), gp(BQ), g_q, x, lw(l, WQ), T, C, C, true);
         }
-        ops::linear_backward(g_x, gp(WQ), gp(BQ), g_q, x, lw(l, WQ), T, C, C, true);
         ops::linear_backward(g_x, gp(WK), gp(BK), g_k, x, lw(l, WK), T, C, C, true);
         ops::linear_backward(g_x, gp(WV), gp(BV), g_v, x, lw(l, WV), T, C, C, true);
     }

@@ -281,13 +281,125 @@ void attention_backward(T* dq /*(T,C)*/, T* dk /*(T,C)*/, T* dv /*(T,C)*/, const
     }
 }
 
-#define FT_INSTANTIATE(T)                                                                    \
-    template void attention_forward<T>(T*, T*, const T*, const T*, const T*, const int32_t*, \
-                                       int64_t, int64_t, int64_t, double, const Philox*,     \
-                                       uint64_t);                                            \
-    template void attention_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,  \
-                                        const T*, const int32_t*, int64_t, int64_t, int64_t, \
-                                        double, const Philox*, uint64_t);
+namespace {
+
+// One (sequence, head) block's first query row: the row-0 slice of head_forward and
+// head_backward, in the same order of operations. s, factor and pd are len-long scratch.
+template <class T>
+FT_SIMD_CLONES void first_row_forward(T* ctx0, T* P0, const T* q0, const T* k, const T* v,
+                                      int64_t len, int64_t C, int64_t HS, double p,
+                                      const Philox* rng, uint64_t mask_first, T* work) {
+    const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
+    T* s = work;
+    T* factor = s + len;
+    if (rng) dropout_factors(factor, len, p, *rng, mask_first);
+    for (int64_t j = 0; j < len; ++j) {
+        T acc = 0;
+        for (int64_t d = 0; d < HS; ++d) acc += q0[d] * k[j * C + d];
+        s[j] = acc;
+    }
+    T mx = -std::numeric_limits<T>::infinity();
+    for (int64_t j = 0; j < len; ++j) mx = std::max(mx, s[j] * scale);
+    for (int64_t j = 0; j < len; ++j) P0[j] = exp_t(s[j] * scale - mx);
+    Acc sum = 0;
+    for (int64_t j = 0; j < len; ++j) sum += P0[j];
+    for (int64_t j = 0; j < len; ++j) P0[j] = static_cast<T>(P0[j] / sum);
+    for (int64_t d = 0; d < HS; ++d) ctx0[d] = T(0);
+    for (int64_t j = 0; j < len; ++j) {
+        const T pj = rng ? P0[j] * factor[j] : P0[j];
+        for (int64_t d = 0; d < HS; ++d) ctx0[d] += pj * v[j * C + d];
+    }
+}
+
+template <class T>
+FT_SIMD_CLONES void first_row_backward(T* dq0, T* dk, T* dv, const T* dctx0, const T* q0,
+                                       const T* k, const T* v, const T* P0, int64_t len, int64_t C,
+                                       int64_t HS, double p, const Philox* rng, uint64_t mask_first,
+                                       T* work) {
+    const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
+    T* dp = work;          // gradient of the pre-dropout P row
+    T* factor = dp + len;  // (len)
+    if (rng) dropout_factors(factor, len, p, *rng, mask_first);
+    Acc r = 0;
+    for (int64_t j = 0; j < len; ++j) {
+        T acc = 0;
+        for (int64_t d = 0; d < HS; ++d) acc += dctx0[d] * v[j * C + d];
+        dp[j] = rng ? acc * factor[j] : acc;
+        r += static_cast<Acc>(dp[j]) * P0[j];
+    }
+    const T rt = static_cast<T>(r);
+    for (int64_t d = 0; d < HS; ++d) dq0[d] = T(0);
+    for (int64_t j = 0; j < len; ++j) {
+        const T ds = P0[j] * (dp[j] - rt) * scale;
+        const T pd = rng ? P0[j] * factor[j] : P0[j];
+        for (int64_t d = 0; d < HS; ++d) {
+            dq0[d] += ds * k[j * C + d];
+            dk[j * C + d] = ds * q0[d];
+            dv[j * C + d] = pd * dctx0[d];
+        }
+    }
+}
+
+}  // namespace
+
+template <class T>
+void attention_first_query_forward(T* ctx_first, T* probs_first, const T* q_first, const T* k,
+                                   const T* v, const int32_t* offsets, int64_t B, int64_t NH,
+                                   int64_t HS, double dropout_p, const Philox* rng,
+                                   uint64_t rng_offset) {
+    const detail::ScopedOpTimer timer(detail::TimedOp::ATTENTION);
+    const int64_t C = NH * HS;
+    const bool dropout = rng && dropout_p > 0.0;
+    const int64_t* pb = probs_bases(offsets, B, NH).data();  // the full op's mask positions
+#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
+    for (int64_t w = 0; w < B * NH; ++w) {
+        const int64_t b = w / NH, h = w % NH;
+        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
+        if (len == 0) continue;
+        first_row_forward(ctx_first + b * C + h * HS, probs_first + NH * t0 + h * len,
+                          q_first + b * C + h * HS, k + t0 * C + h * HS, v + t0 * C + h * HS, len,
+                          C, HS, dropout_p, dropout ? rng : nullptr,
+                          rng_offset + static_cast<uint64_t>(pb[b] + h * len * len),
+                          scratch<T>(2 * len));
+    }
+}
+
+template <class T>
+void attention_first_query_backward(T* dq_first, T* dk, T* dv, const T* dctx_first,
+                                    const T* q_first, const T* k, const T* v, const T* probs_first,
+                                    const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
+                                    double dropout_p, const Philox* rng, uint64_t rng_offset) {
+    const detail::ScopedOpTimer timer(detail::TimedOp::ATTENTION);
+    const int64_t C = NH * HS;
+    const bool dropout = rng && dropout_p > 0.0;
+    const int64_t* pb = probs_bases(offsets, B, NH).data();
+#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
+    for (int64_t w = 0; w < B * NH; ++w) {
+        const int64_t b = w / NH, h = w % NH;
+        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
+        if (len == 0) continue;
+        first_row_backward(
+            dq_first + b * C + h * HS, dk + t0 * C + h * HS, dv + t0 * C + h * HS,
+            dctx_first + b * C + h * HS, q_first + b * C + h * HS, k + t0 * C + h * HS,
+            v + t0 * C + h * HS, probs_first + NH * t0 + h * len, len, C, HS, dropout_p,
+            dropout ? rng : nullptr, rng_offset + static_cast<uint64_t>(pb[b] + h * len * len),
+            scratch<T>(2 * len));
+    }
+}
+
+#define FT_INSTANTIATE(T)                                                                      \
+    template void attention_forward<T>(T*, T*, const T*, const T*, const T*, const int32_t*,   \
+                                       int64_t, int64_t, int64_t, double, const Philox*,       \
+                                       uint64_t);                                              \
+    template void attention_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,    \
+                                        const T*, const int32_t*, int64_t, int64_t, int64_t,   \
+                                        double, const Philox*, uint64_t);                      \
+    template void attention_first_query_forward<T>(T*, T*, const T*, const T*, const T*,       \
+                                                   const int32_t*, int64_t, int64_t, int64_t,  \
+                                                   double, const Philox*, uint64_t);           \
+    template void attention_first_query_backward<T>(                                           \
+        T*, T*, T*, const T*, const T*, const T*, const T*, const T*, const int32_t*, int64_t, \
+        int64_t, int64_t, double, const Philox*, uint64_t);
 FT_INSTANTIATE(float)
 FT_INSTANTIATE(double)
 #undef FT_INSTANTIATE

@@ -189,6 +189,63 @@ TEST(OpsAttention, DropoutZeroesProbabilitiesFromTheRng) {
     EXPECT_LT(dropped, 16);
 }
 
+// The last layer's first-query attention against the full op (the oracle, checked above by
+// finite differences and the padded reference): its context rows, probability rows and query
+// gradients equal the full op's rows offsets[b], and its dk, dv equal the full backward's when
+// only those rows carry a gradient. In double and float, with and without dropout.
+template <class T>
+void check_first_query_against_full(double p, test::Tolerance tol) {
+    const Philox rng(21);
+    const Philox* r = p > 0 ? &rng : nullptr;
+    const uint64_t offset = 5;
+    const auto q = test::convert<T>(test::random_vec(NTOK * C, 31));
+    const auto k = test::convert<T>(test::random_vec(NTOK * C, 32));
+    const auto v = test::convert<T>(test::random_vec(NTOK * C, 33));
+    const auto dctx_first = test::convert<T>(test::random_vec(B * C, 34));
+    std::vector<T> full_probs;
+    const auto ctx = forward(q, k, v, OFFSETS, NH, HS, p, r, offset, &full_probs);
+    std::vector<T> dctx(NTOK * C, T(0)), q_first(B * C), want_ctx(B * C), want_dq(B * C);
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t c = 0; c < C; ++c) {
+            q_first[b * C + c] = q[OFFSETS[b] * C + c];
+            want_ctx[b * C + c] = ctx[OFFSETS[b] * C + c];
+            dctx[OFFSETS[b] * C + c] = dctx_first[b * C + c];
+        }
+    const Grads<T> full = backward(dctx, q, k, v, full_probs, OFFSETS, NH, HS, p, r, offset);
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t c = 0; c < C; ++c) want_dq[b * C + c] = full.dq[OFFSETS[b] * C + c];
+
+    std::vector<T> ctx_first(B * C, T(-7)), probs(NH * NTOK, T(-7));
+    attention_first_query_forward(ctx_first.data(), probs.data(), q_first.data(), k.data(),
+                                  v.data(), OFFSETS.data(), B, NH, HS, p, r, offset);
+    test::expect_close(ctx_first, want_ctx, tol, "first-query ctx");
+    std::vector<T> want_probs;  // row 0 of every (sequence, head) block
+    for (int64_t b = 0, base = 0; b < B; ++b) {
+        const int64_t len = OFFSETS[b + 1] - OFFSETS[b];
+        for (int64_t h = 0; h < NH; ++h)
+            for (int64_t j = 0; j < len; ++j)
+                want_probs.push_back(full_probs[base + h * len * len + j]);
+        base += NH * len * len;
+    }
+    test::expect_close(probs, want_probs, tol, "first-query probs");
+
+    std::vector<T> dq(B * C, T(5)), dk(NTOK * C, T(5)), dv(NTOK * C, T(5));
+    attention_first_query_backward(dq.data(), dk.data(), dv.data(), dctx_first.data(),
+                                   q_first.data(), k.data(), v.data(), probs.data(), OFFSETS.data(),
+                                   B, NH, HS, p, r, offset);
+    test::expect_close(dq, want_dq, tol, "first-query dq");
+    test::expect_close(dk, full.dk, tol, "first-query dk");
+    test::expect_close(dv, full.dv, tol, "first-query dv");
+}
+
+TEST(OpsAttention, FirstQueryEqualsTheFullOpsFirstRows) {
+    for (const double p : {0.0, 0.3}) {
+        SCOPED_TRACE(p > 0 ? "dropout" : "no dropout");
+        check_first_query_against_full<double>(p, F64_TOL);
+        check_first_query_against_full<float>(p, F32_TOL);
+    }
+}
+
 TEST(OpsAttention, PackedEqualsPaddedReference) {
     const auto q = test::random_vec(NTOK * C, 1, -2.0, 2.0),
                k = test::random_vec(NTOK * C, 2, -2.0, 2.0), v = test::random_vec(NTOK * C, 3);
