@@ -130,6 +130,18 @@ FT_INLINE double exp_t(double x) {
     return std::exp(x);
 }
 
+// row = softmax(s * scale) over len scores, with the max subtracted (no overflow) and the sum in
+// double.
+template <class T>
+FT_INLINE void softmax_row(T* row, const T* s, int64_t len, T scale) {
+    T mx = -std::numeric_limits<T>::infinity();
+    for (int64_t j = 0; j < len; ++j) mx = std::max(mx, s[j] * scale);
+    for (int64_t j = 0; j < len; ++j) row[j] = exp_t(s[j] * scale - mx);
+    Acc sum = 0;
+    for (int64_t j = 0; j < len; ++j) sum += row[j];
+    for (int64_t j = 0; j < len; ++j) row[j] = static_cast<T>(row[j] / sum);
+}
+
 // Key counts rounded up to whole GEMM tiles (two 32-byte vectors).
 template <class T>
 constexpr int64_t padded(int64_t len) {
@@ -164,14 +176,7 @@ FT_SIMD_CLONES void head_forward(T* ctx, T* P, const T* q, const T* k, const T* 
     gemm(s, lp, q, C, kt, lp, len, lp, HS);
     for (int64_t i = 0; i < len; ++i) {
         T* row = P + i * len;
-        const T* si = s + i * lp;
-        // Softmax with the max subtracted (no overflow); the sum in double.
-        T mx = -std::numeric_limits<T>::infinity();
-        for (int64_t j = 0; j < len; ++j) mx = std::max(mx, si[j] * scale);
-        for (int64_t j = 0; j < len; ++j) row[j] = exp_t(si[j] * scale - mx);
-        Acc sum = 0;
-        for (int64_t j = 0; j < len; ++j) sum += row[j];
-        for (int64_t j = 0; j < len; ++j) row[j] = static_cast<T>(row[j] / sum);
+        softmax_row(row, s + i * lp, len, scale);
         if (rng) {
             for (int64_t j = 0; j < len; ++j) pd[i * len + j] = row[j] * factor[i * len + j];
         }
@@ -298,12 +303,7 @@ FT_SIMD_CLONES void first_row_forward(T* ctx0, T* P0, const T* q0, const T* k, c
         for (int64_t d = 0; d < HS; ++d) acc += q0[d] * k[j * C + d];
         s[j] = acc;
     }
-    T mx = -std::numeric_limits<T>::infinity();
-    for (int64_t j = 0; j < len; ++j) mx = std::max(mx, s[j] * scale);
-    for (int64_t j = 0; j < len; ++j) P0[j] = exp_t(s[j] * scale - mx);
-    Acc sum = 0;
-    for (int64_t j = 0; j < len; ++j) sum += P0[j];
-    for (int64_t j = 0; j < len; ++j) P0[j] = static_cast<T>(P0[j] / sum);
+    softmax_row(P0, s, len, scale);
     for (int64_t d = 0; d < HS; ++d) ctx0[d] = T(0);
     for (int64_t j = 0; j < len; ++j) {
         const T pj = rng ? P0[j] * factor[j] : P0[j];
