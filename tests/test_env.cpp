@@ -46,6 +46,15 @@ std::filesystem::path make_temp_dir(const std::string& tag) {
     return dir;
 }
 
+std::filesystem::path tiny_distilbert_model_dir() {
+    const std::filesystem::path dir = make_temp_dir("tiny_model");
+    for (const char* f : {"config.json", "pytorch_model.bin"})
+        std::filesystem::copy_file(shared_dir() / "reference/tiny_distilbert/init" / f, dir / f);
+    for (const char* f : {"vocab.txt", "tokenizer_config.json"})
+        std::filesystem::copy_file(shared_dir() / "data/tokenizers/bert-base-uncased" / f, dir / f);
+    return dir;
+}
+
 int run_command(const std::string& cmd, std::string* output) {
     FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
     if (!p) return -1;

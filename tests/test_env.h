@@ -17,6 +17,10 @@ std::string cli();                     // build/finetune
 // A fresh empty directory under the system temp dir, unique per call.
 std::filesystem::path make_temp_dir(const std::string& tag);
 
+// A fresh directory holding the HF-made tiny DistilBERT (shared/reference/tiny_distilbert/init:
+// config.json, pytorch_model.bin) with bert-base-uncased's vocab.txt and tokenizer_config.json.
+std::filesystem::path tiny_distilbert_model_dir();
+
 // The message of the ft::Error that `f` throws, or "(no error)".
 std::string error_of(const std::function<void()>& f);
 

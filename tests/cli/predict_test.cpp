@@ -18,15 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-fs::path hf_model_dir() {
-    const fs::path dir = test::make_temp_dir("predict_model");
-    for (const char* f : {"config.json", "pytorch_model.bin"})
-        fs::copy_file(test::shared_dir() / "reference/tiny_distilbert/init" / f, dir / f);
-    for (const char* f : {"vocab.txt", "tokenizer_config.json"})
-        fs::copy_file(test::shared_dir() / "data/tokenizers/bert-base-uncased" / f, dir / f);
-    return dir;
-}
-
 // The oracle: the library's engine on the tokenizer's ids, softmax in double.
 std::vector<double> scores_of(const fs::path& dir, const std::string& text) {
     PretrainedModel m = load_pretrained(dir);
@@ -43,7 +34,7 @@ std::vector<double> scores_of(const fs::path& dir, const std::string& text) {
 }
 
 TEST(CliPredict, LabelsAndScoresEqualTheEngineSoftmax) {
-    const fs::path dir = hf_model_dir();
+    const fs::path dir = test::tiny_distilbert_model_dir();
     const std::string a = "The sailors rode the breeze clear of the rocks.";
     const std::string b = "The more you eat, the less you want the.";
     int rc = 0;
@@ -71,7 +62,7 @@ TEST(CliPredict, LabelsAndScoresEqualTheEngineSoftmax) {
 
 // The tiny checkpoint with tokenizer files, as a folder both programs can load.
 TEST(ColaExample, SeedScriptInCppEqualsFinetuneTrain) {
-    const fs::path model = hf_model_dir();
+    const fs::path model = test::tiny_distilbert_model_dir();
     const fs::path root = test::make_temp_dir("cola_example");
     const std::string env = "env HF_HUB_OFFLINE=1 ";
     std::string log;

@@ -19,16 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// The HF-made tiny DistilBERT with bert-base-uncased's tokenizer files beside it.
-fs::path tiny_model_dir() {
-    const fs::path dir = test::make_temp_dir("tiny_model");
-    for (const char* f : {"config.json", "pytorch_model.bin"})
-        fs::copy_file(test::shared_dir() / "reference/tiny_distilbert/init" / f, dir / f);
-    for (const char* f : {"vocab.txt", "tokenizer_config.json"})
-        fs::copy_file(test::shared_dir() / "data/tokenizers/bert-base-uncased" / f, dir / f);
-    return dir;
-}
-
 std::string tiny_job_flags(const fs::path& model, const fs::path& out) {
     return " --model_name_or_path " + model.string() + " --task_name cola --data_dir " +
            (test::shared_dir() / "data/glue/cola").string() +
@@ -38,7 +28,7 @@ std::string tiny_job_flags(const fs::path& model, const fs::path& out) {
 }
 
 TEST(CliTrain, RunGlueJobWritesHfOutputs) {
-    const fs::path model = tiny_model_dir();
+    const fs::path model = test::tiny_distilbert_model_dir();
     const fs::path out = test::make_temp_dir("cli_train") / "run";
     int rc = 0;
     const std::string log =
@@ -128,7 +118,7 @@ void expect_checkpoint_whole(const fs::path& ck) {
 }
 
 TEST(CliTrainCrash, KillDuringCheckpointWritesNeverLeavesACorruptCheckpoint) {
-    const fs::path model = tiny_model_dir();
+    const fs::path model = test::tiny_distilbert_model_dir();
     const fs::path root = test::make_temp_dir("cli_crash");
     std::mt19937 rng(20261127);
     std::uniform_int_distribution<int> delay_ms(0, 800);
