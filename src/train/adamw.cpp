@@ -133,32 +133,38 @@ AdamW::AdamW(const ModelWeights& weights, const AdamWSettings& settings)
       m_(static_cast<size_t>(weights.flat_size()) * sizeof(float)),
       v_(static_cast<size_t>(weights.flat_size()) * sizeof(float)) {}
 
+namespace {
+
+// Calls f(offset, count, decay) for each tensor in flat-buffer order: each tensor is contiguous
+// in the flat buffers, and HF's groups decide its weight decay.
+template <class F>
+void for_each_tensor(const ModelWeights& weights, double weight_decay, F f) {
+    for (size_t i = 0; i < weights.specs().size(); ++i)
+        f(weights.offset_of(i), weights.specs()[i].shape.numel(),
+          weights.specs()[i].no_weight_decay() ? 0.0 : weight_decay);
+}
+
+}  // namespace
+
 void AdamW::step(ModelWeights& weights, const ModelWeights& grads, double lr) {
     ++step_;
-    // One call per tensor: each tensor is contiguous in the flat buffers; the group decides
-    // the weight decay. Padding between tensors stays zero (zero grads, zero moments).
-    for (size_t i = 0; i < weights.specs().size(); ++i) {
-        const int64_t off = weights.offset_of(i);
-        const int64_t n = weights.specs()[i].shape.numel();
-        const double wd = weights.specs()[i].no_weight_decay() ? 0.0 : settings_.weight_decay;
+    // Padding between tensors stays zero (zero grads, zero moments).
+    for_each_tensor(weights, settings_.weight_decay, [&](int64_t off, int64_t n, double wd) {
         adamw_update(weights.flat() + off, grads.flat() + off, exp_avg() + off, exp_avg_sq() + off,
                      n, lr, wd, step_, settings_);
-    }
+    });
 }
 
 void AdamW::step_and_zero_grads(ModelWeights& weights, ModelWeights& grads, double lr,
                                 float grad_scale) {
     ++step_;
     int64_t cleared = 0;  // the alignment padding between tensors is cleared too
-    for (size_t i = 0; i < weights.specs().size(); ++i) {
-        const int64_t off = weights.offset_of(i);
-        const int64_t n = weights.specs()[i].shape.numel();
+    for_each_tensor(weights, settings_.weight_decay, [&](int64_t off, int64_t n, double wd) {
         std::fill(grads.flat() + cleared, grads.flat() + off, 0.0f);
         cleared = off + n;
-        const double wd = weights.specs()[i].no_weight_decay() ? 0.0 : settings_.weight_decay;
         adamw_update_and_zero_grads(weights.flat() + off, grads.flat() + off, exp_avg() + off,
                                     exp_avg_sq() + off, n, lr, wd, step_, settings_, grad_scale);
-    }
+    });
     std::fill(grads.flat() + cleared, grads.flat() + grads.flat_size(), 0.0f);
 }
 
