@@ -3,33 +3,42 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-sanitize fuzz sanitize-and-fuzz bench format clean
+.PHONY: all deps deps-build build demo test test-sanitize fuzz fuzz-long sanitize-and-fuzz bench format clean check-build-deps
 
 all: build
 
+# Debian packages: `deps-build` is what building the library and the CLI reads (all `make demo`
+# needs); `deps` adds the tests, the sanitizer and fuzzing build, the PyTorch oracles and benchmarks.
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh all
 
+deps-build:
+	@scripts/install-deps.sh build
+
+# Configured once with the tests off, so `make demo` needs only the build group; `make test`
+# re-runs the configure step with them on (a few seconds; the library objects are kept).
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DFT_BUILD_TESTS=OFF -DFT_BUILD_BENCH=OFF $(CMAKE_FLAGS)
 
-build: deps $(BUILD)/build.ninja
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DFT_BUILD_TESTS=ON -DFT_BUILD_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The demo: offline, on a fresh machine. A small randomly initialised DistilBERT (data/demo) is
-# fine-tuned for one epoch on the embedded GLUE CoLA, evaluated, saved, then reloaded by
-# `finetune predict` for two sentences. The seed's full recipe is `build/finetune train`.
+# The demo: offline, on a fresh machine, building only the `finetune` CLI. A small randomly
+# initialised DistilBERT (data/demo) learns GLUE CoLA from scratch (the embedded copy), is
+# evaluated each epoch, the best epoch is kept, reloaded to predict two sentences, and the
+# training curves are drawn. The seed's full recipe is `build/finetune train`.
 DEMO_OUT ?= demo-output
-demo: build
-	HF_HUB_OFFLINE=1 $(BUILD)/finetune train --model_name_or_path data/demo/distilbert-small --random_init \
-	  --task_name cola --num_train_epochs 1 --learning_rate 5e-4 --logging_steps 100 \
-	  --output_dir $(DEMO_OUT) --overwrite_output_dir
-	$(BUILD)/finetune predict --model $(DEMO_OUT) \
-	  "The sailors rode the breeze clear of the rocks." \
-	  "The more you eat, the less you want the."
+demo: deps-build $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target finetune
+	scripts/demo.sh $(BUILD)/finetune $(DEMO_OUT)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Every system file the build read comes from a package scripts/install-deps.sh installs.
+check-build-deps:
+	scripts/check-build-deps.py $(BUILD) --group all
 
 # The test suite once more under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: deps
