@@ -33,6 +33,8 @@ std::string python() {
     return env_or("FT_PYTHON", FT_PYTHON);
 }
 std::string cli() {
+    // FT_TEST_CLI runs the CLI tests against another build, e.g. the code before a fix.
+    if (const char* other = std::getenv("FT_TEST_CLI"); other && *other) return other;
     return FT_CLI;
 }
 

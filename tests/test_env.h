@@ -12,7 +12,7 @@ std::filesystem::path shared_dir();    // FT_SHARED_DIR, default <repo>/../share
 std::filesystem::path testdata_dir();  // build/testdata
 std::filesystem::path tools_dir();     // <repo>/tools
 std::string python();                  // the python3 that has torch
-std::string cli();                     // build/finetune
+std::string cli();                     // build/finetune, or $FT_TEST_CLI
 
 // A fresh empty directory under the system temp dir, unique per call.
 std::filesystem::path make_temp_dir(const std::string& tag);

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <string>
 
 namespace ft::cli {
 
@@ -20,5 +23,13 @@ Command register_train(CLI::App& app);     // train_command.cpp
 Command register_predict(CLI::App& app);   // predict_command.cpp
 Command register_eval(CLI::App& app);      // predict_command.cpp
 Command register_plot(CLI::App& app);      // plot_command.cpp
+
+// cli_files.cpp: the checks every subcommand makes on the paths it is given, before any work.
+// Opens the file `flag` names; a missing or unreadable file or a folder is an ft::Error naming
+// both.
+std::ifstream open_input_file(const std::string& path, const std::string& flag);
+// Makes `dir` if needed and proves it writable by creating and removing a file in it; a file in
+// its place, a read-only mount or a missing permission is an ft::Error naming `flag` and `dir`.
+void ensure_writable_dir(const std::filesystem::path& dir, const std::string& flag);
 
 }  // namespace ft::cli

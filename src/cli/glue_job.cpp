@@ -2,7 +2,10 @@
 // defaults, the model and tokenizer (directory, cache or Hub), the dataset and its tokenisation.
 #include "cli/glue_job.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
+#include <tuple>
 
 #include "cli/training_flags.h"
 #include "finetune/core.h"
@@ -49,7 +52,9 @@ void add_job_flags(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
     opt("validation_file", job.validation_file, "A file of validation rows");
     opt("test_file", job.test_file, "A file of test rows (predictions)");
     opt("data_dir", job.data_dir, "A folder of GLUE-format TSVs (train.tsv, dev.tsv, test.tsv)");
-    opt("max_seq_length", job.max_seq_length, "Longest tokenised input; longer ones are truncated");
+    opt("max_seq_length", job.max_seq_length,
+        "Longest tokenised input; longer ones are truncated (at least 3: [CLS], a token, [SEP])")
+        ->check(CLI::Range(int64_t{3}, int64_t{1} << 30));
     cmd.add_flag("--pad_to_max_length,--pad-to-max-length", job.pad_to_max_length,
                  "Accepted for run_glue compatibility; batches stay packed (no padding computed)");
     opt("max_train_samples", job.max_train_samples, "Use only the first N training rows");
@@ -113,6 +118,43 @@ std::pair<std::string, std::string> text_columns_of(const Dataset& ds) {
     return {names[0], ""};
 }
 
+// run_glue's classes for integer labels outside GLUE: the sorted distinct values of the
+// reference split (-1 marks unlabelled rows). Values 0..n-1 keep their ids (LABEL_0 ...); any
+// other values are renumbered in every split in sorted order and named by their value, as
+// run_glue's label_to_id does. So one label of 2000000000 is one class, not two billion.
+std::vector<std::string> integer_label_list(DatasetDict& raw, const std::string& reference_split) {
+    std::set<int64_t> values;
+    for (int64_t v : raw[reference_split].column("label").as_int64())
+        if (v != -1) values.insert(v);
+    if (values.empty())
+        throw Error("the 'label' column of " + reference_split + " holds no labels (only -1)");
+    std::vector<std::string> names;
+    const bool ids =
+        *values.begin() == 0 && *values.rbegin() == static_cast<int64_t>(values.size()) - 1;
+    for (int64_t v : values)
+        names.push_back(ids ? "LABEL_" + std::to_string(v) : std::to_string(v));
+    if (ids) return names;
+    const std::vector<int64_t> sorted(values.begin(), values.end());
+    for (const std::string& split : raw.split_names()) {
+        const Dataset& ds = raw[split];
+        if (!ds.has_column("label") || ds.column("label").type() != ColumnType::INT64) continue;
+        std::vector<int64_t> mapped = ds.column("label").as_int64();
+        for (size_t row = 0; row < mapped.size(); ++row) {
+            if (mapped[row] == -1) continue;
+            const auto it = std::lower_bound(sorted.begin(), sorted.end(), mapped[row]);
+            if (it == sorted.end() || *it != mapped[row])
+                throw Error("the '" + split + "' split, row " + std::to_string(row) + ": label " +
+                            std::to_string(mapped[row]) + " is not among the " + reference_split +
+                            " split's labels");
+            mapped[row] = it - sorted.begin();
+        }
+        const Feature feature = ds.feature("label");
+        raw.set(split, ds.remove_columns({"label"}).add_column(
+                           "label", Column::int64s(std::move(mapped), feature)));
+    }
+    return names;
+}
+
 Dataset tokenize_split(const BertTokenizer& tok, const Dataset& ds, const std::string& text,
                        const std::string& pair, int64_t max_length, bool token_types) {
     TokenizeColumns spec;
@@ -165,10 +207,26 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
     const std::string validation = raw.contains("validation")           ? "validation"
                                    : raw.contains("validation_matched") ? "validation_matched"
                                                                         : "validation";
+    const std::string test = raw.contains("test") ? "test" : "test_matched";
+    // An empty split would fail deep inside training or after it: say so now, naming its file.
+    const std::tuple<bool, std::string, std::string> needed[] = {
+        {need_train, "train", job.train_file},
+        {need_eval, validation, job.validation_file},
+        {need_test, test, job.test_file}};
+    for (const auto& [needed_now, split, file] : needed) {
+        if (!needed_now || !raw.contains(split) || raw[split].num_rows() > 0) continue;
+        const std::string from = !file.empty()           ? file
+                                 : !job.data_dir.empty() ? job.data_dir
+                                                         : job.dataset_name;
+        throw Error("the '" + split + "' split" + (from.empty() ? "" : " (" + from + ")") +
+                    " has no rows");
+    }
+
     const std::string any_split = raw.split_names().front();
-    const Dataset& reference = raw.contains("train") ? raw["train"] : raw[any_split];
+    const std::string reference_split = raw.contains("train") ? "train" : any_split;
+    const Dataset& reference = raw[reference_split];
     if (!reference.has_column("label"))
-        throw Error("the dataset has no 'label' column (columns of " + any_split + ": " +
+        throw Error("the dataset has no 'label' column (columns of " + reference_split + ": " +
                     std::to_string(reference.column_names().size()) + ")");
     const Feature& label = reference.feature("label");
     if (label.kind == Feature::Kind::CLASS_LABEL) {
@@ -176,12 +234,9 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
     } else if (label.dtype == "float32" || label.dtype == "float64") {
         p.is_regression = true;
     } else if (label.storage() == ColumnType::INT64) {
-        int64_t max_label = 0;
-        for (int64_t v : reference.column("label").as_int64()) max_label = std::max(max_label, v);
-        for (int64_t i = 0; i <= max_label; ++i)
-            p.label_list.push_back("LABEL_" + std::to_string(i));
+        p.label_list = integer_label_list(raw, reference_split);
     } else {
-        throw Error("the 'label' column is " + label.repr() +
+        throw Error("the 'label' column of " + reference_split + " is " + label.repr() +
                     "; give integer class ids, a ClassLabel or float targets");
     }
 
@@ -229,7 +284,6 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
     if (need_train) take("train", job.max_train_samples, p.train, p.has_train, false);
     if (need_eval) take(validation, job.max_eval_samples, p.eval, p.has_eval, false);
     if (need_test) {
-        const std::string test = raw.contains("test") ? "test" : "test_matched";
         take(test, job.max_predict_samples, p.test, p.has_test, true);
     }
     return p;

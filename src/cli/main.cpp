@@ -1,6 +1,9 @@
 // finetune — the command-line tool. Thin: parse, call the library, print.
-// Usage errors exit 2; data errors print one line and exit 1.
+// Usage errors exit 2; data errors print one line and exit 1. Nothing escapes as an abort: an
+// exception from below (the filesystem, an allocation) is one line and exit 1 too.
 #include <cstdio>
+#include <filesystem>
+#include <new>
 #include <vector>
 
 #include "cli/commands.h"
@@ -35,6 +38,22 @@ int main(int argc, char** argv) {
             if (c.app->parsed()) return c.run();
     } catch (const ft::Error& e) {
         std::fprintf(stderr, "finetune: error: %s\n", e.what());
+        return 1;
+    } catch (const std::filesystem::filesystem_error& e) {
+        // what() names the operation and both paths: "filesystem error: cannot create
+        // directories: Not a directory [out/checkpoint-8]".
+        std::fprintf(stderr, "finetune: error: %s\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr,
+                     "finetune: error: out of memory (a size taken from the input is too large "
+                     "for this machine)\n");
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "finetune: error: %s\n", e.what());
+        return 1;
+    } catch (...) {
+        std::fprintf(stderr, "finetune: error: an unknown exception ended the command\n");
         return 1;
     }
     std::fputs(app.help().c_str(), stdout);

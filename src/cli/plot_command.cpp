@@ -8,24 +8,13 @@
 #include "cli/commands.h"
 #include "finetune/core.h"
 #include "finetune/train.h"
+#include "train/checkpoint.h"
 
 namespace ft::cli {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// The step of a "checkpoint-N" folder name, or -1.
-long long checkpoint_step(const std::string& name) {
-    if (name.rfind("checkpoint-", 0) != 0 || name.size() == 11) return -1;
-    for (size_t i = 11; i < name.size(); ++i)
-        if (name[i] < '0' || name[i] > '9') return -1;
-    try {
-        return std::stoll(name.substr(11));
-    } catch (const std::exception&) {
-        return -1;
-    }
-}
 
 fs::path find_trainer_state(const fs::path& input) {
     std::error_code ec;
@@ -36,7 +25,7 @@ fs::path find_trainer_state(const fs::path& input) {
     fs::path best;
     long long best_step = -1;
     for (const auto& entry : fs::directory_iterator(input, ec)) {
-        const long long step = checkpoint_step(entry.path().filename().string());
+        const long long step = checkpoint::checkpoint_step(entry.path().filename().string());
         if (step > best_step && fs::is_regular_file(entry.path() / "trainer_state.json", ec)) {
             best_step = step;
             best = entry.path() / "trainer_state.json";

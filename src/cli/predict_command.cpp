@@ -33,8 +33,7 @@ std::vector<Input> read_inputs(const PredictCommand& c) {
     std::vector<Input> in;
     for (const auto& s : c.sentences) in.push_back({s, std::nullopt});
     if (!c.input.empty()) {
-        std::ifstream f(c.input);
-        if (!f) throw Error("cannot read " + c.input);
+        std::ifstream f = open_input_file(c.input, "--input");
         std::string line;
         for (int64_t n = 1; std::getline(f, line); ++n) {
             if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -51,6 +50,7 @@ std::vector<Input> read_inputs(const PredictCommand& c) {
             }
         }
     }
+    if (in.empty()) throw Error("--input " + c.input + " holds no {\"text\": ...} lines");
     return in;
 }
 
@@ -111,6 +111,14 @@ Command register_predict(CLI::App& app) {
     add_job_flags(*cmd, c->job, c->args);
     return {cmd, [cmd, c]() {
                 if (!c->sentences.empty() || !c->input.empty()) return predict_sentences(*c);
+                // Without sentences --model names the model of the test-split prediction too.
+                if (!c->model.empty()) {
+                    const auto* named = cmd->get_option("--model_name_or_path");
+                    if (named->count() > 0 && c->job.model_name_or_path != c->model)
+                        throw Error("--model " + c->model + " and --model_name_or_path " +
+                                    c->job.model_name_or_path + " name different models; give one");
+                    c->job.model_name_or_path = c->model;
+                }
                 c->args.do_train = false;
                 c->args.do_eval = false;
                 c->args.do_predict = true;

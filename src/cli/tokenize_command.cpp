@@ -88,8 +88,7 @@ void write_batch(const BertTokenizer& tok, const Batch& batch, const EncodeOptio
 
 void tokenize_stream(const BertTokenizer& tok, const TokenizeArgs& args,
                      const EncodeOptions& options, std::FILE* out) {
-    std::ifstream in(args.input, std::ios::binary);
-    if (!in) throw Error(args.input + ": cannot open");
+    std::ifstream in = open_input_file(args.input, "--input");
     constexpr size_t kBatch = 4096;
     Batch batch;
     std::string line;
@@ -155,9 +154,10 @@ Command register_tokenize(CLI::App& app) {
     sub->add_option("--input", args->input, "JSON lines file, one {\"text\": ...} per line")
         ->required();
     sub->add_option("--output", args->output, "Where to write the JSON lines (default: stdout)");
+    // Room for [CLS], one token and [SEP]: below that nothing of the text survives truncation.
     sub->add_option("--max_length,--max-length", args->max_length,
-                    "Truncate to this many ids (default: no truncation)")
-        ->check(CLI::PositiveNumber);
+                    "Truncate to this many ids (default: no truncation; at least 3)")
+        ->check(CLI::Range(int64_t{3}, int64_t{1} << 30));
     sub->add_option("--truncation", args->truncation,
                     "true|longest_first|only_first|only_second|do_not_truncate "
                     "(default: longest_first when --max_length is given)")

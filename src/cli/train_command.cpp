@@ -27,6 +27,9 @@ void print_metrics(const std::string& split, const std::map<std::string, double>
 int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
     resolve_job_flags(cmd, job, args);
     for (const auto& w : args.finalize()) log_warning(w);
+    // Found out now, not at the first checkpoint after an hour of training.
+    if (args.do_train || args.do_eval || args.do_predict)
+        ensure_writable_dir(args.output_dir, "--output_dir");
     job.init_seed = static_cast<uint64_t>(args.seed);
     PreparedJob prep = prepare_job(job, args.do_train, args.do_eval, args.do_predict);
     std::printf("model: %s (%s, %lld parameters, %lld labels)%s\n", prep.model_dir.string().c_str(),

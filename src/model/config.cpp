@@ -72,6 +72,14 @@ void require_positive(const std::string& source, const char* key, int64_t v) {
         throw Error(source + ": field '" + key + "' must be positive, got " + std::to_string(v));
 }
 
+// torch.nn.Dropout's rule: a probability in [0, 1] (NaN fails the test too).
+void check_dropout(const std::string& source, const char* key, double p) {
+    if (!(p >= 0.0 && p <= 1.0))
+        throw Error(source + ": field '" + key +
+                    "' is a dropout probability and has to be between 0 and 1, got " +
+                    std::to_string(p));
+}
+
 void check_activation(const std::string& source, const char* key, const std::string& act) {
     if (act != "gelu" && act != "relu")
         throw Error(source + ": " + key + " '" + act +
@@ -205,6 +213,10 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
                         ": sinusoidal_pos_embds=true is not supported (learned position "
                         "embeddings only)");
         check_activation(source, "activation", d.activation);
+        check_dropout(source, "dropout", d.dropout);
+        check_dropout(source, "attention_dropout", d.attention_dropout);
+        check_dropout(source, "seq_classif_dropout", d.seq_classif_dropout);
+        check_dropout(source, "qa_dropout", d.qa_dropout);
     } else {
         auto& b = c.bert;
         r.integer("vocab_size", &b.vocab_size);
@@ -226,6 +238,10 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
             throw Error(source + ": position_embedding_type '" + b.position_embedding_type +
                         "' is not supported (absolute only)");
         check_activation(source, "hidden_act", b.hidden_act);
+        check_dropout(source, "hidden_dropout_prob", b.hidden_dropout_prob);
+        check_dropout(source, "attention_probs_dropout_prob", b.attention_probs_dropout_prob);
+        if (b.classifier_dropout)
+            check_dropout(source, "classifier_dropout", *b.classifier_dropout);
         require_positive(source, "type_vocab_size", b.type_vocab_size);
     }
     require_positive(source, "vocab size", c.vocab());

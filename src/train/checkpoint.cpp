@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -25,13 +25,23 @@ void fsync_path(const fs::path& p, bool directory) {
     if (rc != 0) throw Error("cannot sync " + p.string() + ": " + std::strerror(errno));
 }
 
+// A whole string of decimal digits that fits int64_t; nullopt for anything else.
+std::optional<int64_t> parse_step(std::string_view text) {
+    int64_t v = 0;
+    if (text.empty() || text[0] < '0' || text[0] > '9') return std::nullopt;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return v;
+}
+
 }  // namespace
 
 int64_t checkpoint_step(const std::string& folder_name) {
-    static const std::regex pattern("^checkpoint-([0-9]+)$");
-    std::smatch m;
-    if (!std::regex_match(folder_name, m, pattern)) return -1;
-    return std::stoll(m[1].str());
+    // A step too large for int64_t is not a folder we wrote: not a checkpoint (HF's int() would
+    // take it, but no run reaches that step).
+    static const std::string prefix = "checkpoint-";
+    if (folder_name.rfind(prefix, 0) != 0) return -1;
+    return parse_step(std::string_view(folder_name).substr(prefix.size())).value_or(-1);
 }
 
 void commit_directory(const fs::path& final_dir, const std::function<void(const fs::path&)>& fill) {
@@ -124,7 +134,11 @@ void load_optimizer(const fs::path& path, const ModelWeights& weights, AdamW& op
         const int64_t off = weights.offset_of(i);
         for (int which = 0; which < 2; ++which) {
             const std::string name = spec.name + (which == 0 ? ".exp_avg" : ".exp_avg_sq");
-            const Tensor& t = f.tensors.at(name);
+            const Tensor* found = f.tensors.find(name);
+            if (!found)
+                throw Error(path.string() + ": tensor '" + name +
+                            "' is missing (an optimizer state for another model?)");
+            const Tensor& t = *found;
             if (t.dtype != DType::F32 || t.shape != spec.shape)
                 throw Error(path.string() + ": tensor '" + name + "' is " +
                             std::string(dtype_name(t.dtype)) + " " + t.shape.str() +
@@ -133,7 +147,11 @@ void load_optimizer(const fs::path& path, const ModelWeights& weights, AdamW& op
             std::memcpy(dst, t.ptr<float>(), t.nbytes());
         }
     }
-    optimizer.set_step_count(std::stoll(meta("step")));
+    const std::optional<int64_t> step = parse_step(meta("step"));
+    if (!step)
+        throw Error(path.string() + ": metadata 'step' is '" + meta("step") +
+                    "', expected a whole number of optimizer steps");
+    optimizer.set_step_count(*step);
 }
 
 void load_weights(const fs::path& path, ModelWeights& weights) {

@@ -3,6 +3,7 @@
 // checkpoint, SIGINT/SIGTERM handling, evaluate() and predict().
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 
@@ -157,6 +158,7 @@ struct Trainer::Impl {
 
     const TrainingArguments& args() const { return self.args_; }
     TrainerState& state() { return self.state_; }
+    const TrainerState& state() const { return self.state_; }
 
     SequenceClassifier& get_engine() {
         if (!engine) engine = std::make_unique<SequenceClassifier>(model.config, model.weights);
@@ -243,11 +245,29 @@ struct Trainer::Impl {
         }
         return sequential_sampler(n);
     }
+    Error diverged(double loss, int64_t epoch, int64_t batch) const {
+        const auto& a = args();
+        char buf[512];
+        std::snprintf(
+            buf, sizeof buf,
+            "the training loss became %s at optimizer step %lld (epoch %lld, batch %lld): "
+            "the weights or the optimizer state hold NaN or inf. Try a lower "
+            "--learning_rate (now %g), a larger --adam_epsilon (now %g), gradient "
+            "clipping (--max_grad_norm 1.0), or check the checkpoint resumed from",
+            std::isnan(loss) ? "NaN" : "inf", static_cast<long long>(state().global_step + 1),
+            static_cast<long long>(epoch + 1), static_cast<long long>(batch + 1), a.learning_rate,
+            a.adam_epsilon);
+        return Error(buf);
+    }
+
+    // Sized from the largest batch the data can make, not the argument: a batch size of 1e9 on
+    // 32 rows is a batch of 32.
     void reserve_for(const Dataset& ds, int64_t batch_size) {
         const auto lengths = list_lengths(ds, "input_ids");
         const int64_t max_len =
             lengths.empty() ? 1 : *std::max_element(lengths.begin(), lengths.end());
-        get_engine().reserve(batch_size * max_len, batch_size, max_len);
+        const int64_t rows = std::max<int64_t>(1, std::min(batch_size, ds.num_rows()));
+        get_engine().reserve(rows * max_len, rows, max_len);
     }
 
     // ---- evaluation ----
@@ -455,6 +475,37 @@ struct Trainer::Impl {
         }
     }
 
+    // A loop position this run could have written: inside an epoch of this training set, with
+    // the update count and the logging mark that position implies.
+    void check_position(const checkpoint::LoopPosition& p, const TrainerState& loaded,
+                        const fs::path& file) const {
+        const int64_t per_epoch = train_batches_per_epoch();
+        const int64_t gas = args().gradient_accumulation_steps;
+        auto fail = [&](const std::string& what) {
+            throw Error("resume_from_checkpoint: " + file.string() + ": " + what +
+                        " (corrupt, or from another run)");
+        };
+        if (p.epoch < 0 || p.epoch > (int64_t{1} << 31))
+            fail("epoch " + std::to_string(p.epoch) + " is not a possible epoch");
+        if (p.batch_in_epoch < 0 || p.batch_in_epoch > per_epoch)
+            fail("batch_in_epoch " + std::to_string(p.batch_in_epoch) + " is outside 0.." +
+                 std::to_string(per_epoch) + " (the batches of an epoch of this training set)");
+        if (p.micro_steps != p.epoch * per_epoch + p.batch_in_epoch)
+            fail("micro_steps " + std::to_string(p.micro_steps) + " is not epoch " +
+                 std::to_string(p.epoch) + " x " + std::to_string(per_epoch) +
+                 " batches + batch_in_epoch " + std::to_string(p.batch_in_epoch));
+        const int64_t updates = p.epoch * updates_per_epoch() + (p.batch_in_epoch + gas - 1) / gas;
+        if (loaded.global_step != updates)
+            fail("the position makes " + std::to_string(updates) +
+                 " optimizer updates, but trainer_state.json says global_step " +
+                 std::to_string(loaded.global_step));
+        if (p.globalstep_last_logged < 0 || p.globalstep_last_logged > loaded.global_step)
+            fail("globalstep_last_logged " + std::to_string(p.globalstep_last_logged) +
+                 " is outside 0..global_step " + std::to_string(loaded.global_step));
+        if (!std::isfinite(p.tr_loss) || !std::isfinite(p.total_loss))
+            fail("the accumulated loss is not finite");
+    }
+
     void resume(const fs::path& dir) {
         if (!fs::is_directory(dir))
             throw Error("resume_from_checkpoint: " + dir.string() + " is not a checkpoint folder");
@@ -479,6 +530,7 @@ struct Trainer::Impl {
                         " was made with a different training set, batch size, accumulation, "
                         "seed or sampling (see its finetune_state.json); resuming would not "
                         "continue the same run");
+        check_position(pos, loaded, pos_path);
         // Keep what this run computed (max_steps, ...) and take the progress from the file.
         auto& s = state();
         s.epoch = loaded.epoch;
@@ -706,15 +758,12 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
                 const double loss =
                     eng.forward(batch, /*train=*/true, static_cast<uint64_t>(a.seed),
                                 static_cast<uint64_t>(pos.micro_steps));
+                // HF would train on with NaN weights (and filter the NaN out of the logged
+                // loss); nothing useful can come after it, so stop and say what to change.
+                if (!std::isfinite(loss)) throw diverged(loss, epoch, step);
                 eng.backward(*grads, 1.0f / static_cast<float>(in_update));
-                // HF: tr_loss (float32) += loss / accumulation; NaN/inf replaced by the mean so
-                // far.
-                const float step_loss = static_cast<float>(loss) / static_cast<float>(in_update);
-                if (std::isfinite(step_loss))
-                    pos.tr_loss += step_loss;
-                else
-                    pos.tr_loss += pos.tr_loss / static_cast<float>(1 + s.global_step -
-                                                                    pos.globalstep_last_logged);
+                // HF: tr_loss (float32) += loss / accumulation.
+                pos.tr_loss += static_cast<float>(loss) / static_cast<float>(in_update);
                 s.total_flos += 6.0 * static_cast<double>(non_embedding_params) *
                                 static_cast<double>(batch.num_sequences() * batch.max_length());
                 pos.micro_steps += 1;

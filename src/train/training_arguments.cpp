@@ -673,6 +673,22 @@ std::vector<std::string> TrainingArguments::finalize() {
         greater_is_better = !(m.size() >= 4 && m.compare(m.size() - 4, 4, "loss") == 0);
     }
 
+    // torch.optim.AdamW's checks, which HF reaches when it builds the optimizer.
+    if (!(learning_rate >= 0))
+        throw Error("--learning_rate: Invalid learning rate: " + format_double(learning_rate) +
+                    " (must be >= 0)");
+    if (!(adam_epsilon >= 0))
+        throw Error("--adam_epsilon: Invalid epsilon value: " + format_double(adam_epsilon) +
+                    " (must be >= 0)");
+    if (!(adam_beta1 >= 0 && adam_beta1 < 1))
+        throw Error("--adam_beta1: Invalid beta parameter at index 0: " +
+                    format_double(adam_beta1) + " (must be in [0, 1))");
+    if (!(adam_beta2 >= 0 && adam_beta2 < 1))
+        throw Error("--adam_beta2: Invalid beta parameter at index 1: " +
+                    format_double(adam_beta2) + " (must be in [0, 1))");
+    if (!(weight_decay >= 0))
+        throw Error("--weight_decay: Invalid weight_decay value: " + format_double(weight_decay) +
+                    " (must be >= 0)");
     if (warmup_ratio < 0 || warmup_ratio > 1) throw Error("warmup_ratio must lie in range [0,1]");
     if (warmup_steps < 0)
         throw Error("--warmup_steps must not be negative: " + std::to_string(warmup_steps));
