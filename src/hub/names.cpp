@@ -1,6 +1,8 @@
-// Names the client trusts only after checking: repo ids, file names from the server (which must
-// never lead outside the cache) and the glob patterns of --include and dataset data_files.
+// Names and numbers the client trusts only after checking: repo ids, file names from the server
+// (which must never lead outside the cache), byte counts, and the glob patterns of --include and
+// dataset data_files.
 #include <cctype>
+#include <charconv>
 
 #include "hub/hub_internal.h"
 
@@ -24,6 +26,16 @@ void validate_repo_filename(const std::string& filename) {
         if (end == std::string::npos) break;
         start = end + 1;
     }
+}
+
+std::optional<int64_t> parse_byte_count(const std::string& text) {
+    int64_t n = -1;
+    const char* end = text.data() + text.size();
+    // from_chars takes no sign, space or exponent here, and fails on overflow.
+    if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return std::nullopt;
+    const auto [ptr, ec] = std::from_chars(text.data(), end, n);
+    if (ec != std::errc() || ptr != end || n < 0 || n > MAX_FILE_BYTES) return std::nullopt;
+    return n;
 }
 
 void validate_repo_id(const std::string& repo_id) {
