@@ -60,6 +60,7 @@ fs::path repo_cache_dir(const RepoRef& repo, const HubOptions& options) {
 }
 
 std::optional<std::string> cached_commit(const fs::path& storage, const std::string& revision) {
+    validate_revision(revision);  // it names a file under refs/
     if (is_commit_hash(revision)) return revision;
     const fs::path ref = storage / "refs" / revision;
     std::error_code ec;
@@ -75,7 +76,7 @@ std::optional<std::string> cached_commit(const fs::path& storage, const std::str
 
 void write_ref(const fs::path& storage, const std::string& revision, const std::string& commit) {
     if (revision == commit) return;
-    validate_repo_filename(revision);  // a branch like "refs/pr/1" is a nested path
+    validate_revision(revision);  // a branch like "refs/pr/1" is a nested path
     const fs::path ref = storage / "refs" / revision;
     std::error_code ec;
     if (fs::is_regular_file(ref, ec) && read_text_file(ref) == commit) return;
@@ -96,13 +97,27 @@ void link_snapshot_file(const fs::path& storage, const std::string& commit,
     if (fs::is_symlink(fs::symlink_status(pointer, ec))) {
         if (fs::read_symlink(pointer, ec) == fs::path(target)) return;
     }
-    // Link under a temporary name and rename over the pointer: readers never see it missing.
+    // Link under a temporary name and rename over the pointer: readers never see it missing. The
+    // name is short so that a file name of the filesystem's maximum length still fits.
     static std::atomic<uint64_t> counter{0};
-    const fs::path tmp =
-        pointer.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    const fs::path tmp = pointer.parent_path() / (".tmp-link-" + std::to_string(::getpid()) + "-" +
+                                                  std::to_string(counter++));
     fs::remove(tmp, ec);
     fs::create_symlink(target, tmp);
-    fs::rename(tmp, pointer);
+    try {
+        fs::rename(tmp, pointer);
+    } catch (const fs::filesystem_error&) {
+        fs::remove(tmp, ec);
+        throw;
+    }
+}
+
+void check_path_length(const fs::path& path, const std::string& where) {
+    // PATH_MAX counts the terminating NUL.
+    if (path.native().size() >= PATH_MAX)
+        throw Error(where + ": its cache path " + path.string().substr(0, 80) + "... would be " +
+                    std::to_string(path.native().size()) + " bytes, over the system's limit of " +
+                    std::to_string(PATH_MAX - 1));
 }
 
 std::string normalize_etag(const std::string& etag, const std::string& where) {

@@ -22,10 +22,8 @@ struct FileMetadata {
 };
 
 std::string resolve_url(const HubOptions& o, const RepoRef& repo, const std::string& filename) {
-    std::string rev;
-    for (char c : repo.revision) rev += c == '/' ? std::string("%2F") : std::string(1, c);
     return o.endpoint + resolve_prefix(repo.type) + repo.repo_id + "/resolve/" +
-           url_encode_path(rev) + "/" + url_encode_path(filename);
+           url_encode_component(repo.revision) + "/" + url_encode_path(filename);
 }
 
 bool is_lower_hex(const std::string& s, size_t n) {
@@ -237,6 +235,7 @@ fs::path download_file(const RepoRef& repo, const std::string& filename, const H
     const FileMetadata m = parse_metadata(head, repo, filename);
 
     const fs::path pointer = storage / "snapshots" / m.commit / filename;
+    check_path_length(pointer, where(repo, filename));
     if (fs::exists(pointer, ec)) {
         // Cached: updating the ref is best effort, the cache may be read-only (as in Python).
         try {
@@ -258,7 +257,12 @@ fs::path download_file(const RepoRef& repo, const std::string& filename, const H
             download_resumable(o, repo, filename, m.location, incomplete, m.size);
             verify_and_commit(repo, filename, m, incomplete, blob);
         }
-        link_snapshot_file(storage, m.commit, filename, m.etag);
+        try {
+            link_snapshot_file(storage, m.commit, filename, m.etag);
+        } catch (const fs::filesystem_error& e) {
+            throw Error(where(repo, filename) + ": cannot link " + pointer.string() +
+                        " to its blob: " + e.code().message());
+        }
     }
     return pointer;
 }
@@ -267,8 +271,14 @@ fs::path download_file(const RepoRef& repo, const std::string& filename, const H
 
 fs::path hub_download(const RepoRef& repo, const std::string& filename, const HubOptions& o) {
     validate_repo_id(repo.repo_id);
+    validate_revision(repo.revision);
     validate_repo_filename(filename);
-    return download_file(repo, filename, o);
+    try {
+        return download_file(repo, filename, o);
+    } catch (const fs::filesystem_error& e) {
+        // The cache could not be written (permissions, disk, a name the filesystem refuses).
+        throw Error(where(repo, filename) + ": cache error: " + e.what());
+    }
 }
 
 }  // namespace ft::hub

@@ -67,8 +67,9 @@ bool is_absolute_url(const std::string& text);
 // A Location (absolute, "//host/..", "/path" or relative) resolved against the URL it came from;
 // throws when it cannot be parsed.
 std::string resolve_location(const std::string& base_url, const std::string& location);
-// Percent-encodes a path, keeping '/'.
+// Percent-encodes a path, keeping '/'; the _component form encodes '/' too (a revision).
 std::string url_encode_path(const std::string& path);
+std::string url_encode_component(const std::string& text);
 
 // Sleeps for retry `attempt` (0-based): base * 2^attempt, capped at 8 s.
 void backoff_sleep(const HubOptions& options, int attempt);
@@ -125,6 +126,8 @@ class FileLock {
 std::string sha256_file_hex(const fs::path& path);
 // The git blob id (sha1 of "blob <size>\0" + content): the Hub's ETag of a file not in LFS.
 std::string git_blob_id_file_hex(const fs::path& path);
+// Throws, naming `where`, when `path` is too long for the system's file calls (PATH_MAX).
+void check_path_length(const fs::path& path, const std::string& where);
 
 // ---------------------------------------------------------------------------------------------
 // Numbers and listings from the Hub (names.cpp), checked before use.
@@ -133,5 +136,8 @@ std::string git_blob_id_file_hex(const fs::path& path);
 inline constexpr int64_t MAX_FILE_BYTES = int64_t{1} << 50;
 // A decimal byte count in [0, MAX_FILE_BYTES] with nothing around it, else nothing.
 std::optional<int64_t> parse_byte_count(const std::string& text);
+// Throws unless every name can sit beside the others in one snapshot folder: no name is also
+// the directory of another ("x.txt" and "x.txt/y.txt"). `source` names the listing.
+void check_listing(const std::vector<std::string>& names, const std::string& source);
 
 }  // namespace ft::hub

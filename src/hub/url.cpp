@@ -99,4 +99,10 @@ std::string url_encode_path(const std::string& path) {
     return out;
 }
 
+std::string url_encode_component(const std::string& text) {
+    std::string out;
+    for (char c : url_encode_path(text)) out += c == '/' ? std::string("%2F") : std::string(1, c);
+    return out;
+}
+
 }  // namespace ft::hub

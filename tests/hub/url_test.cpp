@@ -43,11 +43,12 @@ TEST(HubUrl, LocationsResolveAsUrls) {
     EXPECT_NE(test::error_of([&] { hub::resolve_location(base, "http://[::1"); }), "(no error)");
 }
 
-TEST(HubUrl, AbsoluteUrlsHaveAScheme) {
+TEST(HubUrl, AbsoluteUrlsHaveASchemeAndComponentsEncodeSlashes) {
     EXPECT_TRUE(hub::is_absolute_url("https://cdn.example/f"));
     EXPECT_FALSE(hub::is_absolute_url("/api/models/x"));
     EXPECT_FALSE(hub::is_absolute_url("//other.example/x"));
     EXPECT_FALSE(hub::is_absolute_url("relative/path"));
+    EXPECT_EQ(hub::url_encode_component("refs/pr/1"), "refs%2Fpr%2F1");
     EXPECT_EQ(hub::url_encode_path("a b/c%"), "a%20b/c%25");
 }
 
