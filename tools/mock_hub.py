@@ -17,15 +17,26 @@ Endpoints (as huggingface.co):
   RevisionNotFound, EntryNotFound; 401 GatedRepo without a token, 401 with a wrong token.
 Control (tests): GET /_mock/faults?match=SUBSTR&cut_after=N&corrupt=1&delay=S&status=503&times=K
   arms faults for file bodies whose URL path contains SUBSTR (the first K requests when times is
-  given; cut_after hits once); GET /_mock/log returns the request
-  log (method, path, range, auth: whether an Authorization header came; method DONE marks a file
-  body sent in full); GET /_mock/clear_log.
+  given; cut_after hits once without times). More faults for those bodies: ignore_range=1 (a full
+  200 whatever the Range), range_from_zero=1 (a 206 that starts at byte 0 whatever the Range).
+  Faults that need no match: lfs_host=ORIGIN (the LFS redirect goes to ORIGIN/_lfs/<sha256>
+  instead of http://localhost:<port>); linked_size=TEXT (its X-Linked-Size); redirect=ORIGIN (a GET of a non-LFS resolve URL that came to
+  the first port under the Host 127.0.0.1:<port> answers 302 to ORIGIN + the same path).
+  GET /_mock/branch?repo=KEY&name=NAME&commit=SHA adds a branch (e.g. refs/pr/1).
+  GET /_mock/listing?repo=KEY&siblings=JSON_OBJECT&tree=JSON_LIST sets a repo's extra siblings
+  (name -> content, listed and served as they are) and extra raw tree entries (hostile listings).
+  GET /_mock/log returns the request log (method, path, range, auth: whether an Authorization
+  header came, authorization: its value or null, port: the port it came to; method DONE marks a
+  file body sent in full); GET /_mock/clear_log.
+With --prefix-port the server also listens on a second port whose number starts with the first's
+digits (P and 10*P+d, both printed): the string-prefix trap for a token check.
 """
 import argparse
 import fnmatch
 import hashlib
 import json
 import os
+import random
 import sys
 import threading
 import time
@@ -44,6 +55,7 @@ class Hub:
         self.lock = threading.Lock()
         self.log = []
         self.faults = {}
+        self.ports = []  # the first is the one HF_ENDPOINT names
         self.blobs = {}  # sha256 -> file path, for /_lfs
 
     def repo_dir(self, key, commit):
@@ -129,7 +141,9 @@ class Handler(BaseHTTPRequestHandler):
         with hub.lock:
             hub.log.append({"method": self.command, "path": path,
                             "range": self.headers.get("Range"),
-                            "auth": self.headers.get("Authorization") is not None})
+                            "auth": self.headers.get("Authorization") is not None,
+                            "authorization": self.headers.get("Authorization"),
+                            "port": self.server.server_address[1]})
         if path.startswith("/_mock/"):
             return self.control(path, query)
         if path.startswith("/_lfs/"):
@@ -137,7 +151,8 @@ class Handler(BaseHTTPRequestHandler):
             if sha not in hub.blobs:
                 return self.error(404, None, "no such blob", head=head)
             return self.serve_file(hub.blobs[sha], path, {"ETag": '"%s"' % sha}, head)
-        parts = [p for p in path.split("/") if p]
+        # Split before unquoting: a revision like refs%2Fpr%2F1 is one part, as on the Hub.
+        parts = [urllib.parse.unquote(p) for p in url.path.split("/") if p]
         if parts[:1] == ["api"] and len(parts) > 2 and parts[1] in ("models", "datasets"):
             key, rest = split_repo(parts[2:], hub, parts[1])
             prefix = "/api/" + parts[1] + "/"
@@ -164,6 +179,16 @@ class Handler(BaseHTTPRequestHandler):
             with hub.lock:
                 hub.faults = {k: v[0] for k, v in query.items()}
             return self.json(hub.faults)
+        if path == "/_mock/branch":
+            with hub.lock:
+                hub.repos[query["repo"][0]]["branches"][query["name"][0]] = query["commit"][0]
+            return self.json({})
+        if path == "/_mock/listing":
+            with hub.lock:
+                repo = hub.repos[query["repo"][0]]
+                repo["extra_siblings"] = json.loads(query.get("siblings", ["{}"])[0])
+                repo["extra_tree"] = json.loads(query.get("tree", ["[]"])[0])
+            return self.json({})
         return self.error(404, None, "unknown control " + path)
 
     def redirect_repo(self, key, rest_path, prefix, query, head):
@@ -220,6 +245,7 @@ class Handler(BaseHTTPRequestHandler):
                 entries.append(e)
             for name in repo.get("extra_siblings", {}):
                 entries.append({"type": "file", "path": name, "size": 1, "oid": "0" * 40})
+            entries.extend(repo.get("extra_tree", []))
             return self.json(entries, head)
         return self.error(404, None, "unknown api endpoint", head=head)
 
@@ -250,11 +276,18 @@ class Handler(BaseHTTPRequestHandler):
                 hub.blobs[sha] = full
             # Another host name for the same server, as the Hub's CDN is another host: the client
             # must not send the token there.
-            host = "http://localhost:%d" % self.server.server_address[1]
+            host = self.hub.faults.get("lfs_host",
+                                       "http://localhost:%d" % self.server.server_address[1])
             return self.send(302, {
                 "Location": host + "/_lfs/" + sha, "X-Repo-Commit": commit,
-                "X-Linked-Etag": '"%s"' % sha, "X-Linked-Size": str(len(data)),
+                "X-Linked-Etag": '"%s"' % sha,
+                "X-Linked-Size": self.hub.faults.get("linked_size", str(len(data))),
                 "ETag": '"%s"' % git_blob_sha1(data)}, head=head)
+        redirect = self.hub.faults.get("redirect")
+        primary = "127.0.0.1:%d" % self.server.server_address[1]
+        if redirect and not head and self.headers.get("Host") == primary and \
+                self.server.server_address[1] == self.hub.ports[0]:
+            return self.send(302, {"Location": redirect + self.path})
         return self.serve_file(full, self.path, {"X-Repo-Commit": commit,
                                                  "ETag": '"%s"' % git_blob_sha1(data)}, head)
 
@@ -277,6 +310,10 @@ class Handler(BaseHTTPRequestHandler):
             data[len(data) // 2] ^= 0xFF
         start, end, status = 0, len(data), 200
         rng = self.headers.get("Range")
+        if armed and "ignore_range" in f:
+            rng = None
+        if rng and armed and "range_from_zero" in f:
+            rng = "bytes=0-"
         if rng and rng.startswith("bytes="):
             a, _, b = rng[len("bytes="):].partition("-")
             start = int(a)
@@ -288,8 +325,9 @@ class Handler(BaseHTTPRequestHandler):
                                                                               len(data))})
         body = bytes(data[start:end])
         if armed and "cut_after" in f:
-            with hub.lock:
-                hub.faults.pop("cut_after", None)  # once
+            if "times" not in f:
+                with hub.lock:
+                    hub.faults.pop("cut_after", None)  # once
             n = int(f["cut_after"])
             self.send_response(status)
             for k, v in headers.items():
@@ -316,14 +354,41 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+def prefix_port_servers():
+    """Two servers on P and 10*P+d (d in 0..9): P's digits are a prefix of the other's."""
+    rng = random.Random()
+    for _ in range(200):
+        p = rng.randrange(1100, 6553)
+        try:
+            first = Server(("127.0.0.1", p), Handler)
+        except OSError:
+            continue
+        for d in range(10):
+            try:
+                return first, Server(("127.0.0.1", 10 * p + d), Handler)
+            except OSError:
+                pass
+        first.server_close()
+    raise SystemExit("no free pair of prefix ports")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", required=True)
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--prefix-port", action="store_true",
+                    help="also listen on 10*P+d, so that one port is a string prefix of the other")
     args = ap.parse_args()
     Handler.hub = Hub(args.root)
-    server = Server(("127.0.0.1", args.port), Handler)
-    print(server.server_address[1], flush=True)
+    if args.prefix_port:
+        server, second = prefix_port_servers()
+        Handler.hub.ports = [server.server_address[1], second.server_address[1]]
+        threading.Thread(target=second.serve_forever, daemon=True).start()
+        print(*Handler.hub.ports, flush=True)
+    else:
+        server = Server(("127.0.0.1", args.port), Handler)
+        Handler.hub.ports = [server.server_address[1]]
+        print(server.server_address[1], flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

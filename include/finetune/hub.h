@@ -50,10 +50,16 @@ std::string repo_folder_name(const std::string& repo_id, RepoType type);
 fs::path repo_cache_dir(const RepoRef& repo, const HubOptions& options);
 
 // Throws ft::Error unless `filename` is a relative path inside the repo: no "..", ".", empty
-// component, leading "/", backslash or NUL. Names from the server pass through this.
+// component, leading "/", backslash or NUL, no component over 255 bytes. Names from the server
+// pass through this.
 void validate_repo_filename(const std::string& filename);
 // Throws ft::Error unless `repo_id` is "name" or "org/name" of [A-Za-z0-9._-].
 void validate_repo_id(const std::string& repo_id);
+// Throws ft::Error naming `revision` unless it is a 40-hex commit hash or a branch or tag name by
+// git's check-ref-format rules ("main", "v1.0", "refs/pr/1"; no "..", leading '/' or '-', control
+// characters, '\', ' ', '~', '^', ':', '?', '*', '[', "@{", components starting with '.' or
+// ending with ".lock"). Every call that takes a revision checks it: it names a file in refs/.
+void validate_revision(const std::string& revision);
 
 // One file: from the cache when present for the revision's commit (or offline), else
 // downloaded. Returns snapshots/<commit>/<filename>, a relative symlink to blobs/<etag>.

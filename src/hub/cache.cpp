@@ -10,8 +10,10 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "finetune/io.h"
@@ -58,6 +60,7 @@ fs::path repo_cache_dir(const RepoRef& repo, const HubOptions& options) {
 }
 
 std::optional<std::string> cached_commit(const fs::path& storage, const std::string& revision) {
+    validate_revision(revision);  // it names a file under refs/
     if (is_commit_hash(revision)) return revision;
     const fs::path ref = storage / "refs" / revision;
     std::error_code ec;
@@ -73,7 +76,7 @@ std::optional<std::string> cached_commit(const fs::path& storage, const std::str
 
 void write_ref(const fs::path& storage, const std::string& revision, const std::string& commit) {
     if (revision == commit) return;
-    validate_repo_filename(revision);  // a branch like "refs/pr/1" is a nested path
+    validate_revision(revision);  // a branch like "refs/pr/1" is a nested path
     const fs::path ref = storage / "refs" / revision;
     std::error_code ec;
     if (fs::is_regular_file(ref, ec) && read_text_file(ref) == commit) return;
@@ -94,13 +97,27 @@ void link_snapshot_file(const fs::path& storage, const std::string& commit,
     if (fs::is_symlink(fs::symlink_status(pointer, ec))) {
         if (fs::read_symlink(pointer, ec) == fs::path(target)) return;
     }
-    // Link under a temporary name and rename over the pointer: readers never see it missing.
+    // Link under a temporary name and rename over the pointer: readers never see it missing. The
+    // name is short so that a file name of the filesystem's maximum length still fits.
     static std::atomic<uint64_t> counter{0};
-    const fs::path tmp =
-        pointer.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    const fs::path tmp = pointer.parent_path() / (".tmp-link-" + std::to_string(::getpid()) + "-" +
+                                                  std::to_string(counter++));
     fs::remove(tmp, ec);
     fs::create_symlink(target, tmp);
-    fs::rename(tmp, pointer);
+    try {
+        fs::rename(tmp, pointer);
+    } catch (const fs::filesystem_error&) {
+        fs::remove(tmp, ec);
+        throw;
+    }
+}
+
+void check_path_length(const fs::path& path, const std::string& where) {
+    // PATH_MAX counts the terminating NUL.
+    if (path.native().size() >= PATH_MAX)
+        throw Error(where + ": its cache path " + path.string().substr(0, 80) + "... would be " +
+                    std::to_string(path.native().size()) + " bytes, over the system's limit of " +
+                    std::to_string(PATH_MAX - 1));
 }
 
 std::string normalize_etag(const std::string& etag, const std::string& where) {
@@ -108,6 +125,10 @@ std::string normalize_etag(const std::string& etag, const std::string& where) {
     if (e.rfind("W/", 0) == 0) e = e.substr(2);
     if (e.size() >= 2 && e.front() == '"' && e.back() == '"') e = e.substr(1, e.size() - 2);
     if (e.empty()) throw Error(where + ": the Hub sent no ETag");
+    // It names blobs/<etag>.incomplete and <etag>.lock: keep well under a file name's 255 bytes.
+    if (e.size() > 128)
+        throw Error(where + ": unsafe ETag from the Hub (" + std::to_string(e.size()) +
+                    " characters; it names a blob file)");
     for (unsigned char c : e)
         if (!std::isalnum(c) && c != '-' && c != '_')
             throw Error(where + ": unsafe ETag \"" + e + "\" from the Hub (it names a blob file)");
@@ -133,20 +154,27 @@ FileLock::~FileLock() {
     }
 }
 
-std::string sha256_file_hex(const fs::path& path) {
+namespace {
+
+// The hex digest of `prefix` followed by the file's bytes.
+std::string digest_file_hex(const fs::path& path, const EVP_MD* md_type,
+                            const std::string& prefix) {
     std::ifstream f(path, std::ios::binary);
     if (!f) throw Error(path.string() + ": cannot open for checksum");
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), md_type, nullptr) != 1)
+        throw Error("cannot initialise OpenSSL's digest");
+    EVP_DigestUpdate(ctx.get(), prefix.data(), prefix.size());
     std::vector<char> buf(1 << 20);
     while (f) {
         f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        if (f.gcount() > 0) EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(f.gcount()));
+        if (f.gcount() > 0)
+            EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(f.gcount()));
     }
+    if (f.bad()) throw Error(path.string() + ": read failed during checksum");
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx, md, &n);
-    EVP_MD_CTX_free(ctx);
+    EVP_DigestFinal_ex(ctx.get(), md, &n);
     static const char* hex = "0123456789abcdef";
     std::string out;
     for (unsigned int i = 0; i < n; ++i) {
@@ -154,6 +182,18 @@ std::string sha256_file_hex(const fs::path& path) {
         out += hex[md[i] & 15];
     }
     return out;
+}
+
+}  // namespace
+
+std::string sha256_file_hex(const fs::path& path) {
+    return digest_file_hex(path, EVP_sha256(), "");
+}
+
+std::string git_blob_id_file_hex(const fs::path& path) {
+    // git's object id of a blob: sha1 of "blob <size>\0" and the content.
+    const uintmax_t size = fs::file_size(path);
+    return digest_file_hex(path, EVP_sha1(), "blob " + std::to_string(size) + std::string(1, '\0'));
 }
 
 }  // namespace ft::hub

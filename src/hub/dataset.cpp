@@ -186,6 +186,7 @@ DatasetCard parse_dataset_card(const std::string& readme, const std::string& con
 DatasetFiles resolve_dataset(const std::string& repo_id, const std::string& config,
                              const HubOptions& o, const std::string& revision) {
     validate_repo_id(repo_id);
+    validate_revision(revision);
     const RepoRef repo{repo_id, RepoType::DATASET, revision};
     DatasetFiles out;
     out.repo_id = repo_id;

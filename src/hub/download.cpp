@@ -1,8 +1,11 @@
 // hub_download: one file of one revision into the shared cache, as huggingface_hub does it — HEAD
 // the resolve URL for commit, ETag and size; reuse the cache when it has them (or when the Hub
 // cannot be reached, or offline); else download under the blob's lock into blobs/<etag>.incomplete
-// (resumed with Range after a cut), check size and sha256, rename, and link the snapshot file.
+// (resumed with Range after a cut, restarted when the server ignores the Range), check the size and
+// the hash the ETag names (sha256 for LFS files, the git blob id for the rest), rename, and link
+// the snapshot file. Nothing that fails a check is committed.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "hub/hub_internal.h"
@@ -15,14 +18,18 @@ struct FileMetadata {
     std::string commit;
     std::string etag;
     std::string location;  // where the bytes are: a CDN URL (LFS) or the resolve URL itself
-    int64_t size = -1;
+    int64_t size = 0;
 };
 
 std::string resolve_url(const HubOptions& o, const RepoRef& repo, const std::string& filename) {
-    std::string rev;
-    for (char c : repo.revision) rev += c == '/' ? std::string("%2F") : std::string(1, c);
     return o.endpoint + resolve_prefix(repo.type) + repo.repo_id + "/resolve/" +
-           url_encode_path(rev) + "/" + url_encode_path(filename);
+           url_encode_component(repo.revision) + "/" + url_encode_path(filename);
+}
+
+bool is_lower_hex(const std::string& s, size_t n) {
+    return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
 }
 
 std::optional<fs::path> find_cached(const fs::path& storage, const std::string& revision,
@@ -62,13 +69,13 @@ FileMetadata parse_metadata(const HttpResponse& r, const RepoRef& repo,
     m.location = loc.empty() ? r.url : resolve_location(r.url, loc);
     std::string size = r.header("x-linked-size");
     if (size.empty() && !(r.status >= 300 && r.status < 400)) size = r.header("content-length");
-    if (!size.empty()) {
-        try {
-            m.size = std::stoll(size);
-        } catch (const std::exception&) {
-            throw Error(where(repo, filename) + ": bad size header \"" + size + "\"");
-        }
-    }
+    // Every committed file's size is checked, so the Hub must state it.
+    if (size.empty())
+        throw Error(where(repo, filename) +
+                    ": the Hub's answer gives no size (X-Linked-Size or Content-Length)");
+    const auto n = parse_byte_count(size);
+    if (!n) throw Error(where(repo, filename) + ": bad size header \"" + size + "\"");
+    m.size = *n;
     return m;
 }
 
@@ -78,15 +85,24 @@ int64_t file_size_or_zero(const fs::path& p) {
     return ec ? 0 : static_cast<int64_t>(n);
 }
 
-// Downloads `url` into `incomplete`, resuming what is there; retries cut connections, timeouts
-// and 5xx with backoff.
+void remove_partial(const fs::path& incomplete) {
+    std::error_code ec;
+    fs::remove(incomplete, ec);
+}
+
+// Downloads `url` into `incomplete` (`expected` bytes), resuming what is there; retries cut
+// connections, timeouts and 5xx with backoff. An answer to a Range request that is not the asked-
+// for part replaces the partial (http_request truncates it) or drops it: bytes are only ever
+// appended after bytes of the same answer or of a 206 from exactly that offset.
 void download_resumable(const HubOptions& o, const RepoRef& repo, const std::string& filename,
                         const std::string& url, const fs::path& incomplete, int64_t expected) {
-    bool use_range = true;
     for (int attempt = 0;; ++attempt) {
-        int64_t offset = use_range ? file_size_or_zero(incomplete) : 0;
-        if (expected >= 0 && offset > expected) offset = 0;
-        if (expected >= 0 && offset == expected && offset > 0) return;  // complete already
+        int64_t offset = file_size_or_zero(incomplete);
+        if (offset > expected) {  // not a prefix of this file
+            remove_partial(incomplete);
+            offset = 0;
+        }
+        if (offset == expected && offset > 0) return;  // complete already; the caller checks it
         std::FILE* f = std::fopen(incomplete.c_str(), offset > 0 ? "ab" : "wb");
         if (!f) throw Error(incomplete.string() + ": cannot open for writing");
         HttpRequest req;
@@ -94,10 +110,10 @@ void download_resumable(const HubOptions& o, const RepoRef& repo, const std::str
         req.follow_redirects = true;
         req.timeout_s = o.download_timeout_s;
         req.sink = f;
-        if (offset > 0) req.headers.push_back("Range: bytes=" + std::to_string(offset) + "-");
-        if (url.rfind(o.endpoint, 0) == 0) req.bearer_token = o.token;
+        req.resume_from = offset;
+        req.bearer_token = o.token;
+        req.token_origin = o.endpoint;
         if (o.progress_bars) req.progress_label = filename;
-        req.progress_offset = offset;
         req.progress_total = expected;
         HttpResponse r;
         std::string failure;
@@ -105,24 +121,25 @@ void download_resumable(const HubOptions& o, const RepoRef& repo, const std::str
             r = http_request(req);
         } catch (const TransportError& e) {
             failure = e.what();
+        } catch (...) {
+            std::fclose(f);
+            throw;
         }
         const bool write_failed = std::ferror(f) != 0;
         std::fclose(f);
         if (write_failed) throw Error(incomplete.string() + ": write failed (disk full?)");
         if (failure.empty()) {
-            if (r.status == 200 && offset > 0) {
-                use_range = false;  // the server ignored Range: the bytes went after old ones
-                --attempt;
-                continue;
-            }
-            if (r.status == 416) {
-                use_range = false;
-                continue;
-            }
-            if (r.status == 200 || r.status == 206) {
-                use_range = true;
+            if (r.range_mismatch) {
+                remove_partial(incomplete);
+                failure = "the answer to a Range request from byte " + std::to_string(offset) +
+                          " started elsewhere (" + r.header("content-range") + ")";
+            } else if (r.status == 416) {
+                remove_partial(incomplete);  // the server says the partial is no prefix of it
+                failure = "HTTP 416 for a download resumed at byte " + std::to_string(offset);
+            } else if (r.status >= 200 && r.status < 300) {
                 const int64_t got = file_size_or_zero(incomplete);
-                if (expected < 0 || got >= expected) return;
+                if (got == expected) return;
+                if (got > expected) remove_partial(incomplete);
                 failure =
                     "got " + std::to_string(got) + " of " + std::to_string(expected) + " bytes";
             } else if (!is_retryable_status(r.status)) {
@@ -133,7 +150,6 @@ void download_resumable(const HubOptions& o, const RepoRef& repo, const std::str
                 failure = "HTTP " + std::to_string(r.status);
             }
         }
-        use_range = true;
         if (attempt >= o.max_retries)
             throw Error("download of " + where(repo, filename) + " failed after " +
                         std::to_string(attempt + 1) + " tries: " + failure + " (" +
@@ -144,35 +160,29 @@ void download_resumable(const HubOptions& o, const RepoRef& repo, const std::str
     }
 }
 
-// Checks size and, for LFS files whose ETag is their sha256, the hash; renames into the blob.
+// Checks the size and the hash the ETag names — sha256 (LFS files), or the git blob id of the
+// rest — and renames into the blob. Any other ETag form names no hash: the size is the check.
 void verify_and_commit(const RepoRef& repo, const std::string& filename, const FileMetadata& m,
                        const fs::path& incomplete, const fs::path& blob) {
+    const auto reject = [&](const std::string& what) {
+        remove_partial(incomplete);
+        throw Error(where(repo, filename) + ": " + what +
+                    ": the download was corrupted; nothing was cached");
+    };
     const int64_t got = file_size_or_zero(incomplete);
-    if (m.size >= 0 && got != m.size) {
-        fs::remove(incomplete);
-        throw Error(where(repo, filename) + ": downloaded " + std::to_string(got) +
-                    " bytes, expected " + std::to_string(m.size) + "; nothing was cached");
-    }
-    const bool is_sha256 =
-        m.etag.size() == 64 && std::all_of(m.etag.begin(), m.etag.end(), [](char c) {
-            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-        });
-    if (is_sha256) {
+    if (got != m.size)
+        reject("downloaded " + std::to_string(got) + " bytes, expected " + std::to_string(m.size));
+    if (is_lower_hex(m.etag, 64)) {
         const std::string sha = sha256_file_hex(incomplete);
-        if (sha != m.etag) {
-            fs::remove(incomplete);
-            throw Error(where(repo, filename) + ": sha256 mismatch (expected " + m.etag + ", got " +
-                        sha + "): the download was corrupted; nothing was cached");
-        }
+        if (sha != m.etag) reject("sha256 mismatch (expected " + m.etag + ", got " + sha + ")");
+    } else if (is_lower_hex(m.etag, 40)) {
+        const std::string id = git_blob_id_file_hex(incomplete);
+        if (id != m.etag) reject("git blob id mismatch (expected " + m.etag + ", got " + id + ")");
     }
     fs::rename(incomplete, blob);
 }
 
-}  // namespace
-
-fs::path hub_download(const RepoRef& repo, const std::string& filename, const HubOptions& o) {
-    validate_repo_id(repo.repo_id);
-    validate_repo_filename(filename);
+fs::path download_file(const RepoRef& repo, const std::string& filename, const HubOptions& o) {
     const fs::path storage = repo_cache_dir(repo, o);
     std::error_code ec;
 
@@ -225,6 +235,7 @@ fs::path hub_download(const RepoRef& repo, const std::string& filename, const Hu
     const FileMetadata m = parse_metadata(head, repo, filename);
 
     const fs::path pointer = storage / "snapshots" / m.commit / filename;
+    check_path_length(pointer, where(repo, filename));
     if (fs::exists(pointer, ec)) {
         // Cached: updating the ref is best effort, the cache may be read-only (as in Python).
         try {
@@ -246,9 +257,28 @@ fs::path hub_download(const RepoRef& repo, const std::string& filename, const Hu
             download_resumable(o, repo, filename, m.location, incomplete, m.size);
             verify_and_commit(repo, filename, m, incomplete, blob);
         }
-        link_snapshot_file(storage, m.commit, filename, m.etag);
+        try {
+            link_snapshot_file(storage, m.commit, filename, m.etag);
+        } catch (const fs::filesystem_error& e) {
+            throw Error(where(repo, filename) + ": cannot link " + pointer.string() +
+                        " to its blob: " + e.code().message());
+        }
     }
     return pointer;
+}
+
+}  // namespace
+
+fs::path hub_download(const RepoRef& repo, const std::string& filename, const HubOptions& o) {
+    validate_repo_id(repo.repo_id);
+    validate_revision(repo.revision);
+    validate_repo_filename(filename);
+    try {
+        return download_file(repo, filename, o);
+    } catch (const fs::filesystem_error& e) {
+        // The cache could not be written (permissions, disk, a name the filesystem refuses).
+        throw Error(where(repo, filename) + ": cache error: " + e.what());
+    }
 }
 
 }  // namespace ft::hub

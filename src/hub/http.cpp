@@ -1,14 +1,19 @@
-// The libcurl wrapper: one request with headers collected per response, a body sink, timeouts, a
-// progress bar on stderr, and the Hub-request loop (relative redirects, retries with backoff).
-// The token goes only into the Authorization header and never into a message.
+// The libcurl wrapper: one request with headers collected per response, a body sink (resumed with
+// Range, restarted when the answer is not the asked-for part), timeouts, a progress bar on stderr,
+// redirects followed here hop by hop, and the Hub-request loop (relative redirects, retries with
+// backoff). The token goes only into the Authorization header of requests to its origin, and
+// never into a message; curl itself follows no redirect, so it cannot forward the header.
 #include <curl/curl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -26,9 +31,47 @@ void global_init() {
 struct Transfer {
     const HttpRequest* request;
     HttpResponse* response;
+    int64_t progress_offset = 0;  // 0 once the sink restarted from zero
+    bool sink_checked = false;    // the answer was matched against resume_from
+    std::string sink_error{};     // the old bytes could not be dropped
     bool bar = false;
     std::chrono::steady_clock::time_point last_draw{};
 };
+
+// The first byte of a "Content-Range: bytes FIRST-LAST/TOTAL" header, or -1.
+int64_t content_range_start(const std::string& value) {
+    const std::string unit = "bytes ";
+    if (value.rfind(unit, 0) != 0) return -1;
+    const char* begin = value.data() + unit.size();
+    const char* end = value.data() + value.size();
+    int64_t first = -1;
+    const auto [ptr, ec] = std::from_chars(begin, end, first);
+    if (ec != std::errc() || ptr == end || *ptr != '-') return -1;
+    return first;
+}
+
+// A resumed sink holds resume_from bytes: a 206 from exactly there is appended, any other 2xx
+// is the whole file and replaces them, and a 206 from elsewhere cannot be used at all.
+bool check_resumed_sink(Transfer* t) {
+    t->sink_checked = true;
+    const int64_t offset = t->request->resume_from;
+    if (offset <= 0) return true;
+    if (t->response->status == 206) {
+        if (content_range_start(t->response->header("content-range")) == offset) return true;
+        t->response->range_mismatch = true;
+        return false;
+    }
+    // The sink is opened for append (O_APPEND): after this the next byte lands at offset 0.
+    std::FILE* sink = t->request->sink;
+    if (std::fflush(sink) != 0 || ::ftruncate(::fileno(sink), 0) != 0) {
+        t->sink_error =
+            std::string("cannot truncate the partial download: ") + std::strerror(errno);
+        return false;
+    }
+    t->response->restarted = true;
+    t->progress_offset = 0;
+    return true;
+}
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
@@ -57,7 +100,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 size_t on_body(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     // Error pages of a download go to the response body, never into the file being resumed.
-    if (t->request->sink && t->response->status < 300) {
+    if (t->request->sink && t->response->status >= 200 && t->response->status < 300) {
+        if (!t->sink_checked && !check_resumed_sink(t)) return 0;  // aborts the transfer
         return std::fwrite(data, size, n, t->request->sink) * size;
     }
     t->response->body.append(data, size * n);
@@ -82,8 +126,8 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, cu
     const auto now = std::chrono::steady_clock::now();
     const int64_t total = t->request->progress_total > 0
                               ? t->request->progress_total
-                              : t->request->progress_offset + static_cast<int64_t>(dltotal);
-    const int64_t done = t->request->progress_offset + static_cast<int64_t>(dlnow);
+                              : t->progress_offset + static_cast<int64_t>(dltotal);
+    const int64_t done = t->progress_offset + static_cast<int64_t>(dlnow);
     const bool finished = total > 0 && done >= total;
     if (!finished && now - t->last_draw < std::chrono::milliseconds(100)) return 0;
     t->last_draw = now;
@@ -106,22 +150,29 @@ std::string HttpResponse::header(const std::string& lower_name) const {
     return it == headers.end() ? std::string() : it->second;
 }
 
-HttpResponse http_request(const HttpRequest& request) {
+namespace {
+
+// One request, one response: curl follows nothing.
+HttpResponse perform_once(const HttpRequest& request, const std::string& url, bool with_token) {
     global_init();
     CURL* curl = curl_easy_init();
     if (!curl) throw Error("cannot initialise libcurl");
     HttpResponse response;
     Transfer t{&request, &response};
+    t.progress_offset = request.resume_from;
     t.bar = !request.progress_label.empty() && ::isatty(STDERR_FILENO);
 
     curl_slist* headers = nullptr;
     for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
-    if (!request.bearer_token.empty())
+    if (request.resume_from > 0)
+        headers = curl_slist_append(
+            headers, ("Range: bytes=" + std::to_string(request.resume_from) + "-").c_str());
+    if (with_token)
         headers =
             curl_slist_append(headers, ("Authorization: Bearer " + request.bearer_token).c_str());
     char error_buffer[CURL_ERROR_SIZE] = {0};
 
-    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "finetune.cpp/" FT_VERSION);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
@@ -134,8 +185,9 @@ HttpResponse http_request(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
-    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+    // Redirects are followed by http_request, which decides the token for each hop.
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
     const long timeout_ms = std::max(1L, std::lround(request.timeout_s * 1000));
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     if (request.total_timeout) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -144,47 +196,42 @@ HttpResponse http_request(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, std::max(1L, std::lround(request.timeout_s)));
 
     const CURLcode rc = curl_easy_perform(curl);
-    char* effective = nullptr;
-    curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
-    if (effective) response.url = effective;
+    response.url = url;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
     if (t.bar && rc != CURLE_OK) std::fputc('\n', stderr);
-    if (rc != CURLE_OK) {
+    // A full answer with an empty body never reached on_body: the old bytes still go.
+    if (rc == CURLE_OK && request.sink && !t.sink_checked && response.status >= 200 &&
+        response.status < 300)
+        check_resumed_sink(&t);
+    if (!t.sink_error.empty()) throw Error(request.method + " " + url + ": " + t.sink_error);
+    if (rc != CURLE_OK && !response.range_mismatch) {
         const std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
-        throw TransportError(request.method + " " + request.url + ": " + detail,
+        throw TransportError(request.method + " " + url + ": " + detail,
                              rc == CURLE_OPERATION_TIMEDOUT,
                              rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY);
     }
     return response;
 }
 
-std::string resolve_location(const std::string& base_url, const std::string& location) {
-    if (location.find("://") != std::string::npos) return location;
-    const size_t scheme = base_url.find("://");
-    const size_t path_start = base_url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-    const std::string origin =
-        path_start == std::string::npos ? base_url : base_url.substr(0, path_start);
-    if (!location.empty() && location[0] == '/') return origin + location;
-    // Relative to the base's directory.
-    const size_t last = base_url.rfind('/');
-    return base_url.substr(0, last + 1) + location;
+bool is_redirect(long status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-std::string url_encode_path(const std::string& path) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : path) {
-        if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
+}  // namespace
+
+HttpResponse http_request(const HttpRequest& request) {
+    std::string url = request.url;
+    for (int hop = 0;; ++hop) {
+        const bool with_token =
+            !request.bearer_token.empty() && same_origin(url, request.token_origin);
+        HttpResponse r = perform_once(request, url, with_token);
+        const std::string location = r.header("location");
+        if (!request.follow_redirects || !is_redirect(r.status) || location.empty()) return r;
+        if (hop >= 10) throw Error(request.url + ": more than 10 redirects");
+        url = resolve_location(url, location);
     }
-    return out;
 }
 
 void backoff_sleep(const HubOptions& options, int attempt) {
@@ -207,8 +254,9 @@ HttpResponse hub_request(const HubOptions& options, const std::string& method,
         req.headers = {"Accept-Encoding: identity"};
         req.timeout_s = options.etag_timeout_s;
         req.total_timeout = total_timeout;
-        // The token goes to the Hub only, never to a CDN another host serves.
-        if (current.rfind(options.endpoint, 0) == 0) req.bearer_token = options.token;
+        // The token goes to the endpoint's origin only, never to a CDN another host serves.
+        req.bearer_token = options.token;
+        req.token_origin = options.endpoint;
         HttpResponse r;
         try {
             r = http_request(req);
@@ -219,12 +267,16 @@ HttpResponse hub_request(const HubOptions& options, const std::string& method,
         }
         if (r.status >= 300 && r.status < 400) {
             const std::string loc = r.header("location");
-            // Relative: the Hub renamed the repo, follow. Absolute: a CDN, the caller decides.
-            if (!loc.empty() && loc.find("://") == std::string::npos) {
-                if (++redirects > 10) throw Error(url + ": too many redirects");
-                current = resolve_location(current, loc);
-                --attempt;  // a redirect is not a failed try
-                continue;
+            // Relative: the Hub renamed the repo, follow. Absolute (or "//host/..."): a CDN,
+            // the caller decides.
+            if (!loc.empty() && !is_absolute_url(loc)) {
+                const std::string next = resolve_location(current, loc);
+                if (same_origin(next, current)) {
+                    if (++redirects > 10) throw Error(url + ": too many redirects");
+                    current = next;
+                    --attempt;  // a redirect is not a failed try
+                    continue;
+                }
             }
             return r;
         }

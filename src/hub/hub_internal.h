@@ -20,13 +20,19 @@ struct HttpRequest {
     std::string method = "GET";  // "GET" or "HEAD"
     std::string url;
     std::vector<std::string> headers;  // "Name: value"
-    std::string bearer_token;          // sent as Authorization; never logged
-    bool follow_redirects = false;     // all redirects (curl); else the 3xx itself comes back
-    double timeout_s = 10;             // connect timeout, and the stall limit for bodies
-    bool total_timeout = false;        // also cap the whole request at timeout_s (metadata calls)
-    std::FILE* sink = nullptr;         // body goes here when set, else into HttpResponse::body
-    std::string progress_label;        // a progress bar on stderr when not empty
-    int64_t progress_offset = 0;       // bytes already there (a resumed download)
+    // Sent as "Authorization: Bearer" to URLs of token_origin's scheme, host and port only, hop
+    // by hop; never logged.
+    std::string bearer_token;
+    std::string token_origin;
+    bool follow_redirects = false;  // all redirects (here, not by curl); else the 3xx comes back
+    double timeout_s = 10;          // connect timeout, and the stall limit for bodies
+    bool total_timeout = false;     // also cap the whole request at timeout_s (metadata calls)
+    std::FILE* sink = nullptr;      // 2xx bodies go here when set, else into HttpResponse::body
+    // The sink (opened for append) already holds this many bytes: "Range: bytes=N-" is sent; a
+    // 206 from byte N is appended, any other 2xx replaces the old bytes (HttpResponse::restarted),
+    // a 206 from another byte is abandoned (HttpResponse::range_mismatch).
+    int64_t resume_from = 0;
+    std::string progress_label;  // a progress bar on stderr when not empty
     int64_t progress_total = 0;
 };
 
@@ -34,7 +40,9 @@ struct HttpResponse {
     long status = 0;
     std::map<std::string, std::string> headers;  // lower-case names, of the last response
     std::string body;
-    std::string url;  // the effective URL
+    std::string url;              // the effective URL
+    bool restarted = false;       // the sink was emptied: this answer is the whole file
+    bool range_mismatch = false;  // a 206 that does not start at resume_from; sink untouched
     std::string header(const std::string& lower_name) const;
 };
 
@@ -51,10 +59,17 @@ class TransportError : public Error {
 
 HttpResponse http_request(const HttpRequest& request);
 
-// A relative or absolute Location resolved against the URL it came from.
+// URLs (url.cpp, libcurl's URL API). Whether `url` has the scheme, host and port (default ports
+// made explicit) of `origin_url`, and no user info: the only URLs the token goes to.
+bool same_origin(const std::string& url, const std::string& origin_url);
+// Whether `text` is a URL with a scheme (not a reference relative to another URL).
+bool is_absolute_url(const std::string& text);
+// A Location (absolute, "//host/..", "/path" or relative) resolved against the URL it came from;
+// throws when it cannot be parsed.
 std::string resolve_location(const std::string& base_url, const std::string& location);
-// Percent-encodes a path, keeping '/'.
+// Percent-encodes a path, keeping '/'; the _component form encodes '/' too (a revision).
 std::string url_encode_path(const std::string& path);
+std::string url_encode_component(const std::string& text);
 
 // Sleeps for retry `attempt` (0-based): base * 2^attempt, capped at 8 s.
 void backoff_sleep(const HubOptions& options, int attempt);
@@ -109,5 +124,20 @@ class FileLock {
 };
 
 std::string sha256_file_hex(const fs::path& path);
+// The git blob id (sha1 of "blob <size>\0" + content): the Hub's ETag of a file not in LFS.
+std::string git_blob_id_file_hex(const fs::path& path);
+// Throws, naming `where`, when `path` is too long for the system's file calls (PATH_MAX).
+void check_path_length(const fs::path& path, const std::string& where);
+
+// ---------------------------------------------------------------------------------------------
+// Numbers and listings from the Hub (names.cpp), checked before use.
+
+// The largest file size believed (1 PiB): sizes are compared and shown, never trusted blindly.
+inline constexpr int64_t MAX_FILE_BYTES = int64_t{1} << 50;
+// A decimal byte count in [0, MAX_FILE_BYTES] with nothing around it, else nothing.
+std::optional<int64_t> parse_byte_count(const std::string& text);
+// Throws unless every name can sit beside the others in one snapshot folder: no name is also
+// the directory of another ("x.txt" and "x.txt/y.txt"). `source` names the listing.
+void check_listing(const std::vector<std::string>& names, const std::string& source);
 
 }  // namespace ft::hub

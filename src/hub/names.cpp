@@ -1,6 +1,10 @@
-// Names the client trusts only after checking: repo ids, file names from the server (which must
-// never lead outside the cache) and the glob patterns of --include and dataset data_files.
+// Names and numbers the client trusts only after checking: repo ids, revisions (git's ref-name
+// rules: they name files under refs/), file names and listings from the server (which must never
+// lead outside the cache nor ask the filesystem for the impossible), byte counts, and the glob
+// patterns of --include and dataset data_files.
 #include <cctype>
+#include <charconv>
+#include <set>
 
 #include "hub/hub_internal.h"
 
@@ -21,8 +25,88 @@ void validate_repo_filename(const std::string& filename) {
             filename.substr(start, end == std::string::npos ? std::string::npos : end - start);
         if (part.empty()) bad("empty path component");
         if (part == "." || part == "..") bad("'" + part + "' component");
+        // NAME_MAX of Linux filesystems: the snapshot link could not be made.
+        if (part.size() > 255) bad("a path component longer than 255 bytes");
         if (end == std::string::npos) break;
         start = end + 1;
+    }
+}
+
+namespace {
+
+// The revision as a message can show it: control bytes escaped.
+std::string printable(const std::string& s) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : s) {
+        if (c < 0x20 || c == 0x7f) {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+void validate_revision(const std::string& revision) {
+    const auto bad = [&](const std::string& why) {
+        throw Error("invalid revision \"" + printable(revision) + "\": " + why +
+                    " (expected a branch or tag name, or a 40-hex commit hash)");
+    };
+    if (revision.empty()) bad("empty");
+    if (is_commit_hash(revision)) return;
+    // git check-ref-format's rules, with one-level names ("main") allowed.
+    if (revision.size() > 1024) bad("longer than 1024 bytes");
+    for (unsigned char c : revision) {
+        if (c < 0x20 || c == 0x7f) bad("control character");
+        if (std::string(" ~^:?*[\\").find(static_cast<char>(c)) != std::string::npos)
+            bad("character '" + std::string(1, static_cast<char>(c)) + "'");
+    }
+    if (revision == "@") bad("'@' alone");
+    if (revision.find("..") != std::string::npos) bad("'..'");
+    if (revision.find("@{") != std::string::npos) bad("'@{'");
+    if (revision.front() == '/' || revision.back() == '/') bad("leading or trailing '/'");
+    if (revision.front() == '-') bad("leading '-'");
+    if (revision.back() == '.') bad("trailing '.'");
+    size_t start = 0;
+    while (true) {
+        const size_t end = revision.find('/', start);
+        const std::string part =
+            revision.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        if (part.empty()) bad("empty path component");
+        if (part.front() == '.') bad("a component starting with '.'");
+        if (part.size() >= 5 && part.compare(part.size() - 5, 5, ".lock") == 0)
+            bad("a component ending with \".lock\"");
+        if (part.size() > 255) bad("a path component longer than 255 bytes");
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+}
+
+std::optional<int64_t> parse_byte_count(const std::string& text) {
+    int64_t n = -1;
+    const char* end = text.data() + text.size();
+    // from_chars takes no sign, space or exponent here, and fails on overflow.
+    if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return std::nullopt;
+    const auto [ptr, ec] = std::from_chars(text.data(), end, n);
+    if (ec != std::errc() || ptr != end || n < 0 || n > MAX_FILE_BYTES) return std::nullopt;
+    return n;
+}
+
+void check_listing(const std::vector<std::string>& names, const std::string& source) {
+    const std::set<std::string> all(names.begin(), names.end());
+    for (const auto& name : names) {
+        for (size_t slash = name.find('/'); slash != std::string::npos;
+             slash = name.find('/', slash + 1)) {
+            const std::string dir = name.substr(0, slash);
+            if (all.count(dir))
+                throw Error(source + ": the Hub lists both \"" + dir + "\" and \"" + name +
+                            "\": a file cannot also be a directory");
+        }
     }
 }
 

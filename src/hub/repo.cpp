@@ -15,10 +15,8 @@ using json = nlohmann::json;
 namespace {
 
 std::string api_url(const HubOptions& o, const RepoRef& repo, const std::string& what) {
-    std::string rev;
-    for (char c : repo.revision) rev += c == '/' ? std::string("%2F") : std::string(1, c);
     return o.endpoint + api_prefix(repo.type) + repo.repo_id + "/" + what + "/" +
-           url_encode_path(rev);
+           url_encode_component(repo.revision);
 }
 
 json parse_json(const HttpResponse& r, const std::string& source) {
@@ -52,6 +50,7 @@ RepoRef at_commit(const RepoRef& repo, const std::string& sha) {
 
 RepoInfo fetch_repo_info(const RepoRef& repo, const HubOptions& o, int retries) {
     validate_repo_id(repo.repo_id);
+    validate_revision(repo.revision);
     const std::string url = api_url(o, repo, "revision");
     const HttpResponse r = hub_request(o, "GET", url, true, retries);
     if (retries == 0 && is_retryable_status(r.status))
@@ -72,7 +71,45 @@ RepoInfo fetch_repo_info(const RepoRef& repo, const HubOptions& o, int retries) 
             info.files.push_back(name);
         }
     }
+    check_listing(info.files, url);
     return info;
+}
+
+// A tree entry's byte count: a JSON integer in [0, MAX_FILE_BYTES].
+int64_t entry_size(const json& e, const std::string& where) {
+    if (!e.contains("size")) throw Error(where + ": no \"size\"");
+    const json& size = e["size"];
+    const bool in_range =
+        (size.is_number_unsigned() && size.get<uint64_t>() <= uint64_t{MAX_FILE_BYTES}) ||
+        (size.is_number_integer() && size.get<int64_t>() >= 0 &&
+         size.get<int64_t>() <= MAX_FILE_BYTES);
+    if (!in_range) throw Error(where + ": \"size\" is not a byte count (" + size.dump() + ")");
+    return size.get<int64_t>();
+}
+
+// An optional string field: absent gives "", anything but a string is an error.
+std::string entry_string(const json& obj, const char* key, const std::string& where,
+                         const std::string& shown_key) {
+    if (!obj.contains(key)) return "";
+    if (!obj[key].is_string())
+        throw Error(where + ": \"" + shown_key + "\" is not a string (" + obj[key].dump() + ")");
+    return obj[key].get<std::string>();
+}
+
+TreeEntry parse_tree_entry(const json& e, const std::string& url) {
+    if (!e.contains("path") || !e["path"].is_string())
+        throw Error(url + ": a tree entry without a \"path\" string: " + e.dump().substr(0, 200));
+    TreeEntry t;
+    t.path = e["path"].get<std::string>();
+    validate_repo_filename(t.path);
+    const std::string where = url + ": tree entry \"" + t.path + "\"";
+    t.size = entry_size(e, where);
+    t.oid = entry_string(e, "oid", where, "oid");
+    if (e.contains("lfs")) {
+        if (!e["lfs"].is_object()) throw Error(where + ": \"lfs\" is not an object");
+        t.lfs_sha256 = entry_string(e["lfs"], "oid", where, "lfs.oid");
+    }
+    return t;
 }
 
 }  // namespace
@@ -95,6 +132,7 @@ RepoInfo repo_info(const RepoRef& repo, const HubOptions& o) {
 std::vector<TreeEntry> list_repo_tree(const RepoRef& repo, const std::string& path,
                                       const HubOptions& o) {
     validate_repo_id(repo.repo_id);
+    validate_revision(repo.revision);
     if (!path.empty()) validate_repo_filename(path);
     std::string url = api_url(o, repo, "tree");
     if (!path.empty()) url.append("/").append(url_encode_path(path));
@@ -106,14 +144,11 @@ std::vector<TreeEntry> list_repo_tree(const RepoRef& repo, const std::string& pa
         const json j = parse_json(r, url);
         if (!j.is_array()) throw Error(url + ": expected a JSON list of tree entries");
         for (const auto& e : j) {
-            if (!e.is_object() || e.value("type", "") != "file") continue;
-            TreeEntry t;
-            t.path = e.value("path", "");
-            validate_repo_filename(t.path);
-            t.size = e.value("size", int64_t{0});
-            t.oid = e.value("oid", "");
-            if (e.contains("lfs") && e["lfs"].is_object()) t.lfs_sha256 = e["lfs"].value("oid", "");
-            out.push_back(std::move(t));
+            if (!e.is_object() || !e.contains("type") || !e["type"].is_string())
+                throw Error(url +
+                            ": a tree entry without a \"type\" string: " + e.dump().substr(0, 200));
+            if (e["type"] != "file") continue;  // directories
+            out.push_back(parse_tree_entry(e, url));
         }
         // Pagination: Link: <url>; rel="next".
         url.clear();
@@ -126,27 +161,42 @@ std::vector<TreeEntry> list_repo_tree(const RepoRef& repo, const std::string& pa
                 url = resolve_location(r.url, link.substr(open + 1, close - open - 1));
         }
     }
+    std::vector<std::string> names;
+    for (const auto& t : out) names.push_back(t.path);
+    check_listing(names, api_url(o, repo, "tree"));
     return out;
 }
 
 fs::path snapshot_download(const RepoRef& repo, const std::vector<std::string>& include,
                            const HubOptions& o) {
     validate_repo_id(repo.repo_id);
+    validate_revision(repo.revision);
     if (o.is_offline(repo.type))
         return require_cached_snapshot(repo, o, "offline mode (HF_HUB_OFFLINE=1)");
     const auto maybe_info = repo_info_unless_cached(repo, o);
     if (!maybe_info) return require_cached_snapshot(repo, o, "cannot reach the Hub");
     const RepoInfo& info = *maybe_info;
     const fs::path storage = repo_cache_dir(repo, o);
+    const fs::path snapshot = storage / "snapshots" / info.sha;
+    std::vector<std::string> wanted;
     for (const auto& f : info.files) {
-        const bool wanted =
-            include.empty() || std::any_of(include.begin(), include.end(),
-                                           [&](const std::string& p) { return glob_match(p, f); });
-        if (wanted) hub_download(at_commit(repo, info.sha), f, o);
+        if (include.empty() || std::any_of(include.begin(), include.end(),
+                                           [&](const auto& p) { return glob_match(p, f); })) {
+            // Before any download: a listing the cache cannot hold commits nothing.
+            check_path_length(snapshot / f, f + " in " + repo.repo_id + "@" + repo.revision);
+            wanted.push_back(f);
+        }
     }
-    write_ref(storage, repo.revision, info.sha);
-    fs::create_directories(storage / "snapshots" / info.sha);
-    return storage / "snapshots" / info.sha;
+    for (const auto& f : wanted) hub_download(at_commit(repo, info.sha), f, o);
+    // The ref moves only once every file is in: a cut run leaves the old ref, not a half snapshot.
+    try {
+        fs::create_directories(snapshot);
+        write_ref(storage, repo.revision, info.sha);
+    } catch (const fs::filesystem_error& e) {
+        throw Error(type_name(repo.type) + " " + repo.repo_id + "@" + repo.revision +
+                    ": cache error: " + e.what());
+    }
+    return snapshot;
 }
 
 fs::path resolve_pretrained(const std::string& name_or_path, const HubOptions& o,
@@ -164,6 +214,7 @@ fs::path resolve_pretrained(const std::string& name_or_path, const HubOptions& o
         throw Error(name_or_path + ": neither a model directory nor a repository id (" + e.what() +
                     ")");
     }
+    validate_revision(revision);
     const RepoRef repo{name_or_path, RepoType::MODEL, revision};
     const auto has_weights = [](const fs::path& dir) {
         std::error_code e;

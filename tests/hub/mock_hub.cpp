@@ -56,7 +56,7 @@ std::string read_file_bytes(const fs::path& p) {
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
-MockHub::MockHub() {
+MockHub::MockHub(bool prefix_port) {
     const std::string root = mock_repos().string();
     int fds[2];
     if (::pipe(fds) != 0) throw Error("pipe failed");
@@ -68,17 +68,22 @@ MockHub::MockHub() {
         ::close(fds[0]);
         ::close(fds[1]);
         ::execl(py.c_str(), py.c_str(), script.c_str(), "--root", root.c_str(),
+                prefix_port ? "--prefix-port" : static_cast<char*>(nullptr),
                 static_cast<char*>(nullptr));
         ::_exit(127);
     }
     ::close(fds[1]);
-    // The first line on its stdout is the port it bound.
+    // The first line on its stdout is the port it bound (then the second one, if asked).
     std::string line;
     char c;
     while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
     ::close(fds[0]);
     port_ = std::atoi(line.c_str());
-    if (port_ <= 0) {
+    if (prefix_port) {
+        const size_t sp = line.find(' ');
+        second_port_ = sp == std::string::npos ? 0 : std::atoi(line.c_str() + sp + 1);
+    }
+    if (port_ <= 0 || (prefix_port && second_port_ <= 0)) {
         stop();
         throw Error("mock_hub.py did not start (printed \"" + line + "\")");
     }
@@ -112,6 +117,16 @@ void MockHub::clear_log() const {
 }
 void MockHub::set_faults(const std::string& query) const {
     get("/_mock/faults?" + query);
+}
+void MockHub::set_branch(const std::string& repo_key, const std::string& name,
+                         const std::string& commit) const {
+    get("/_mock/branch?repo=" + hub::url_encode_path(repo_key) +
+        "&name=" + hub::url_encode_path(name) + "&commit=" + commit);
+}
+void MockHub::set_listing(const std::string& repo_key, const nlohmann::json& siblings,
+                          const nlohmann::json& tree) const {
+    get("/_mock/listing?repo=" + hub::url_encode_path(repo_key) + "&siblings=" +
+        hub::url_encode_path(siblings.dump()) + "&tree=" + hub::url_encode_path(tree.dump()));
 }
 
 std::vector<nlohmann::json> MockHub::requests(const std::string& method,

@@ -23,16 +23,27 @@ inline const std::string GATED_TOKEN = "hf_mocksecret_0123456789";
 
 class MockHub {
   public:
-    MockHub();
+    // prefix_port: also listen on a second port whose digits start with the first's
+    // (second_endpoint()), the trap for a string-prefix origin check.
+    explicit MockHub(bool prefix_port = false);
     ~MockHub();
     MockHub(const MockHub&) = delete;
     MockHub& operator=(const MockHub&) = delete;
 
     std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    int port() const { return port_; }
+    int second_port() const { return second_port_; }
     void stop();
-    nlohmann::json log() const;  // [{method, path, range, auth}]
+    nlohmann::json log() const;  // [{method, path, range, auth, authorization, port}]
     void clear_log() const;
     void set_faults(const std::string& query) const;  // e.g. "match=_lfs&cut_after=1000"
+    // Adds a branch (a name like "refs/pr/1" too) to a repo (key "models/org/name").
+    void set_branch(const std::string& repo_key, const std::string& name,
+                    const std::string& commit) const;
+    // Hostile listings: `siblings` (name -> content) are listed and served as they are by the
+    // repo (key "models/org/name"); `tree` entries are appended raw to its tree listing.
+    void set_listing(const std::string& repo_key, const nlohmann::json& siblings,
+                     const nlohmann::json& tree = nlohmann::json::array()) const;
     // Requests in the log whose method is `method` and whose path contains `part`.
     std::vector<nlohmann::json> requests(const std::string& method, const std::string& part) const;
 
@@ -40,6 +51,7 @@ class MockHub {
     std::string get(const std::string& path) const;
     pid_t pid_ = -1;
     int port_ = 0;
+    int second_port_ = 0;
 };
 
 // A fresh temp dir, removed when the test process exits (the caches in it weigh megabytes).
