@@ -28,14 +28,31 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
 
 
+def source_dir(build_dir):
+    """The source tree the build was configured from (a worktree may not be this script's)."""
+    with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+        for line in f:
+            if line.startswith("CMAKE_HOME_DIRECTORY:INTERNAL="):
+                return line.split("=", 1)[1].strip()
+    return REPO
+
+
 def is_system_path(path, build_dir):
     path = os.path.abspath(path)
     if not path.startswith("/"):
         return False
-    for private in (REPO, os.path.abspath(build_dir), "/tmp", "/proc", "/dev", "/root", "/home"):
+    for private in (REPO, source_dir(build_dir), os.path.abspath(build_dir), "/tmp", "/proc", "/dev",
+                    "/root", "/home"):
         if path == private or path.startswith(private + "/"):
             return False
     return os.path.exists(path)
+
+
+# Binary utilities CMake's compiler detection picks among alternatives (llvm-ar where LLVM is
+# installed, binutils' ar otherwise): a machine without the preferred one builds all the same.
+TOOLCHAIN_UTILITY = re.compile(
+    r"^CMAKE_((C|CXX|ASM)_COMPILER_)?(AR|RANLIB|LINKER|NM|OBJCOPY|OBJDUMP|READELF|STRIP|ADDR2LINE|"
+    r"DLLTOOL|MT)$")
 
 
 def cache_paths(build_dir):
@@ -44,7 +61,7 @@ def cache_paths(build_dir):
     with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
         for line in f:
             m = re.match(r"^([A-Za-z0-9_.+-]+):(PATH|FILEPATH|STRING|UNINITIALIZED)=(.*)$", line.strip())
-            if not m:
+            if not m or TOOLCHAIN_UTILITY.match(m.group(1)):
                 continue
             for item in m.group(3).split(";"):
                 # Link-item lists carry keywords and flags; keep only absolute paths.
@@ -91,6 +108,8 @@ def link_libraries(build_dir):
             continue
         if any(a == "-c" for a in args):  # a compile, not a link
             continue
+        # The compiler driver: CMake's link lines start ": && /usr/bin/c++ ...".
+        driver = next((a for a in args if re.search(r"(clang|g\+\+|c\+\+|gcc)[-0-9.]*$", a)), "")
         search = [a[2:] for a in args if a.startswith("-L")] + defaults
         for a in args:
             if a.startswith("/") and re.search(r"\.(a|so)(\.[0-9.]+)?$", a):
@@ -106,14 +125,18 @@ def link_libraries(build_dir):
                     else:
                         continue
                     break
-            elif a.startswith("-fopenmp") or a == "-fsanitize=fuzzer":
-                # The compiler driver adds its runtime; ask it where that lies.
-                cc = args[0]
-                lib = "libgomp.so" if a.startswith("-fopenmp") else None
-                if lib and "clang" not in cc:
-                    p = run([cc, f"-print-file-name={lib}"]).strip()
-                    if os.path.isabs(p):
-                        out.add(p)
+            elif a.startswith("-fopenmp") and driver and "clang" not in driver:
+                # GCC's driver adds libgomp; ask it where that lies.
+                p = run([driver, "-print-file-name=libgomp.so"]).strip()
+                if os.path.isabs(p):
+                    out.add(p)
+            elif a.startswith("-fsanitize=") and "clang" in driver:
+                # clang's driver links its sanitizer and libFuzzer runtimes from its runtime dir.
+                rt = run([driver, "--print-runtime-dir"]).strip()
+                names = {"address": "asan", "undefined": "ubsan_standalone", "fuzzer": "fuzzer"}
+                for s in a.split("=", 1)[1].split(","):
+                    if s in names:
+                        out.add(os.path.join(rt, f"libclang_rt.{names[s]}-x86_64.a"))
     return out
 
 

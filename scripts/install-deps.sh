@@ -20,7 +20,7 @@ BUILD_PACKAGES=(
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libomp-dev # the sanitizer + libFuzzer build (clang's OpenMP runtime)
+  clang libomp-dev libclang-rt-dev # the sanitizer + libFuzzer build: clang, its OpenMP, ASan/UBSan/libFuzzer runtimes
   python3 python3-torch python3-numpy # tools/: the PyTorch oracles the tests compare against
   libopenblas0-pthread # the BLAS of the PyTorch peer in bench/, as in the reference environment
 )
