@@ -18,7 +18,9 @@ inline float exp_f32(float x) {
     constexpr float LN2_HI = 0.693145751953125f;
     constexpr float LN2_LO = 1.42860682030941723e-6f;
     constexpr float ROUND = 12582912.0f;  // 1.5 * 2^23: adding and subtracting it rounds to integer
-    const float xc = std::min(std::max(x, -87.0f), 88.0f);
+    // The constant first: std::max(-87, NaN) is -87, so a NaN (diverged weights) never reaches
+    // the float-to-int conversion below, where it would be undefined; it is returned as NaN.
+    const float xc = std::min(88.0f, std::max(-87.0f, x));
     const float k = (xc * LOG2E + ROUND) - ROUND;  // e^x = 2^k e^r, |r| <= ln2 / 2
     const float r = (xc - k * LN2_HI) - k * LN2_LO;
     // Taylor series of e^r to r^7: the remainder is below 6e-9 relative for |r| <= 0.35.
@@ -34,7 +36,7 @@ inline float exp_f32(float x) {
     // Both sides of every select are computed first: GCC then if-converts and vectorises
     // (it will not speculate a floating-point operation hidden behind a branch).
     const float y = p * two_k;
-    return x < -87.0f ? 0.0f : y;
+    return x < -87.0f ? 0.0f : (x == x ? y : x);
 }
 
 // Phi(x) = P(N(0, 1) <= x) = erfc(-x / sqrt 2) / 2, the factor of the exact GELU x Phi(x).
