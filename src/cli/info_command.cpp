@@ -48,7 +48,22 @@ int run_info(const std::string& name_or_path) {
     for (const auto& [name, count] : m.report.file_dtypes)
         dtypes += (dtypes.empty() ? "" : ", ") + name + " x " + std::to_string(count);
     std::printf("%-18s%s\n", "file dtypes:", dtypes.c_str());
-    std::printf("%-18s%s\n", "parameters:", thousands(m.weights.numel()).c_str());
+    // HF's num_parameters() counts the checkpoint's own architecture. A base model (BertModel,
+    // DistilBertModel: all-MiniLM-L6-v2, say) has no classification head; BertModel keeps its
+    // pooler. As a classifier it gains the "classifier" group, newly initialised.
+    int64_t head = 0;
+    for (const auto& s : m.weights.specs())
+        if (s.group == "classifier") head += s.shape.numel();
+    const std::string arch = c.architectures.empty() ? "" : c.architectures[0];
+    if (arch == "BertModel" || arch == "DistilBertModel") {
+        std::printf("%-18s%s (%s, as HF's num_parameters() counts it)\n",
+                    "parameters:", thousands(m.weights.numel() - head).c_str(), arch.c_str());
+        std::printf("%-18s%s (+ %s in the head)\n",
+                    "as a classifier:", thousands(m.weights.numel()).c_str(),
+                    thousands(head).c_str());
+    } else {
+        std::printf("%-18s%s\n", "parameters:", thousands(m.weights.numel()).c_str());
+    }
     std::vector<std::pair<std::string, int64_t>> groups;  // in table order
     for (const auto& s : m.weights.specs()) {
         if (groups.empty() || groups.back().first != s.group) groups.push_back({s.group, 0});

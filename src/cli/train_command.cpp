@@ -39,6 +39,26 @@ int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
                 job.random_init ? ", RANDOMLY INITIALISED: no pretrained weights, so the metrics "
                                   "show the pipeline works, not a useful model"
                                 : "");
+    // HF's from_pretrained warnings: weights the checkpoint lacked (a base model's head, say) are
+    // newly initialised; checkpoint weights the classifier does not use are dropped.
+    const auto quoted = [](const std::vector<std::string>& keys) {
+        std::string s;
+        for (const auto& k : keys) s += (s.empty() ? "'" : ", '") + k + "'";
+        return "[" + s + "]";
+    };
+    const LoadReport& report = prep.model->report;
+    if (!job.random_init && !report.unexpected_keys.empty())
+        log_warning("Some weights of the model checkpoint at " + prep.model_dir.string() +
+                    " were not used when initializing " +
+                    prep.model->config.classifier_architecture() + ": " +
+                    quoted(report.unexpected_keys));
+    if (!job.random_init && !report.missing_keys.empty())
+        log_warning("Some weights of " + prep.model->config.classifier_architecture() +
+                    " were not initialized from the model checkpoint at " +
+                    prep.model_dir.string() +
+                    " and are newly initialized: " + quoted(report.missing_keys) +
+                    "\nYou should probably TRAIN this model on a down-stream task to be able to "
+                    "use it for predictions and inference.");
     struct {
         JobArguments& job;
         TrainingArguments& args;
