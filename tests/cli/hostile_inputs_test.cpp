@@ -3,6 +3,7 @@
 // corrupt-file corpora, asserting a clean exit (an error line and status 1 or 2), never a signal.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -329,10 +330,23 @@ TEST(CliHostile, NoSubcommandEndsByASignal) {
         fs::copy_file(file, d / name, fs::copy_options::overwrite_existing);
         return d.string();
     };
+    // Every hand-made seed (named for what it is) and 8 of the inputs the fuzzers added (named by
+    // their sha1), spread over the sorted list: the whole grown corpus would take many minutes.
     auto each = [&](const char* set, const std::function<void(const fs::path&)>& f) {
         if (!fs::is_directory(corpus / set)) return;
-        for (const auto& e : fs::directory_iterator(corpus / set))
-            if (e.is_regular_file()) f(e.path());
+        std::vector<fs::path> seeds, generated;
+        for (const auto& e : fs::directory_iterator(corpus / set)) {
+            if (!e.is_regular_file()) continue;
+            const std::string name = e.path().filename().string();
+            const bool sha1 = name.size() == 40 &&
+                              name.find_first_not_of("0123456789abcdef") == std::string::npos;
+            (sha1 ? generated : seeds).push_back(e.path());
+        }
+        std::sort(generated.begin(), generated.end());
+        const size_t step = std::max<size_t>(1, generated.size() / 8);
+        for (size_t i = 0; i < generated.size() && seeds.size() < 40; i += step)
+            seeds.push_back(generated[i]);
+        for (const auto& p : seeds) f(p);
     };
     each("safetensors", [&](const fs::path& p) {
         const std::string d = model_dir_with("model.safetensors", p);
@@ -361,6 +375,12 @@ TEST(CliHostile, NoSubcommandEndsByASignal) {
                             (dir / "bad.jsonl").string());
             cases.push_back("predict --model " + d + " hello");
         });
+    each("trainer_state", [&](const fs::path& p) {
+        const fs::path d = dir / ("s" + std::to_string(n++));
+        fs::create_directories(d);
+        fs::copy_file(p, d / "trainer_state.json");
+        cases.push_back("plot " + d.string());
+    });
     for (const auto& args : cases) {
         int rc = 0;
         const std::string log = test::run_cli(args, &rc);
