@@ -128,13 +128,13 @@ std::vector<std::string> read_vocab_lines(const fs::path& path) {
 
 // Names the file in any error the constructor raises (a special token missing, ...).
 template <class F>
-BertTokenizer with_file_context(const fs::path& file, F&& make) {
+BertTokenizer with_file_context(const std::string& file, F&& make) {
     try {
         return make();
     } catch (const Error& e) {
         const std::string what = e.what();
-        if (what.rfind(file.string(), 0) == 0) throw;
-        throw Error(file.string() + ": " + what);
+        if (what.rfind(file, 0) == 0) throw;
+        throw Error(file + ": " + what);
     }
 }
 
@@ -144,24 +144,33 @@ BertTokenizer BertTokenizer::from_vocab_file(const fs::path& vocab_txt,
                                              BertNormalizerOptions normalizer,
                                              SpecialTokens special, int64_t model_max_length) {
     std::vector<std::string> vocab = read_vocab_lines(vocab_txt);
-    return with_file_context(vocab_txt, [&] {
+    return with_file_context(vocab_txt.string(), [&] {
         return BertTokenizer(std::move(vocab), normalizer, std::move(special), model_max_length);
     });
 }
 
 BertTokenizer BertTokenizer::from_tokenizer_json(const fs::path& path) {
+    return from_tokenizer_json_text(read_text_file(path), path.string());
+}
+
+BertTokenizer BertTokenizer::from_tokenizer_json_text(const std::string& text,
+                                                      const std::string& source) {
     try {
-        return tokenizer_json_body(path);
+        return tokenizer_json_body(text, source);
     } catch (const json::exception& e) {  // a field of the wrong type or shape
-        throw Error(path.string() + ": malformed tokenizer.json: " + e.what());
+        throw Error(source + ": malformed tokenizer.json: " + e.what());
     }
 }
 
-BertTokenizer BertTokenizer::tokenizer_json_body(const fs::path& path) {
-    const json j = parse_json_file(path);
-    auto fail = [&](const std::string& what) -> Error {
-        return Error(path.string() + ": " + what);
-    };
+BertTokenizer BertTokenizer::tokenizer_json_body(const std::string& text,
+                                                 const std::string& source) {
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::exception& e) {
+        throw Error(source + ": invalid JSON: " + e.what());
+    }
+    auto fail = [&](const std::string& what) -> Error { return Error(source + ": " + what); };
     if (!j.is_object()) throw fail("expected a JSON object");
 
     // model: WordPiece. The original serialisation has no "type"; the newer one says WordPiece.
@@ -251,7 +260,7 @@ BertTokenizer BertTokenizer::tokenizer_json_body(const fs::path& path) {
             if (t.value("special", false) && !is_named) special.additional.push_back(content);
         }
     }
-    return with_file_context(path, [&] {
+    return with_file_context(source, [&] {
         return BertTokenizer(std::move(vocab), normalizer, std::move(special), kNoMaxLength,
                              max_chars, prefix);
     });
@@ -266,7 +275,7 @@ BertTokenizer BertTokenizer::from_pretrained(const fs::path& dir) {
         // and special tokens override what tokenizer.json says.
         SpecialTokens special = c.special;
         if (special.additional.empty()) special.additional = fast.special_.additional;
-        return with_file_context(dir / "tokenizer.json", [&] {
+        return with_file_context((dir / "tokenizer.json").string(), [&] {
             return BertTokenizer(fast.vocab_, c.normalizer, std::move(special), c.model_max_length,
                                  fast.max_input_chars_per_word_, fast.continuing_prefix_);
         });
