@@ -1,6 +1,8 @@
 // The tokenizer's files: vocab.txt with tokenizer_config.json and special_tokens_map.json (the
 // slow tokenizer's), tokenizer.json (the fast one's, both the original serialisation whose model
 // has no "type" and the newer one), and save_pretrained writing all of them.
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "finetune/core.h"
@@ -201,8 +203,11 @@ BertTokenizer BertTokenizer::tokenizer_json_body(const std::string& text,
         prefix = p->get<std::string>();
     int max_chars = 100;
     if (auto m = model.find("max_input_chars_per_word"); m != model.end()) {
-        if (!m->is_number_integer())
-            throw fail("model.max_input_chars_per_word must be an integer");
+        // Checked against int's range before narrowing: 2^40 must not wrap to 0.
+        if (!m->is_number_integer() || m->get<int64_t>() < 0 ||
+            m->get<int64_t>() > std::numeric_limits<int>::max())
+            throw fail("model.max_input_chars_per_word must be an integer in 0.." +
+                       std::to_string(std::numeric_limits<int>::max()) + ", got " + m->dump());
         max_chars = m->get<int>();
     }
 
@@ -247,6 +252,11 @@ BertTokenizer BertTokenizer::tokenizer_json_body(const std::string& text,
     if (auto added = j.find("added_tokens"); added != j.end() && added->is_array()) {
         for (const json& t : *added) {
             const std::string content = t.at("content").get<std::string>();
+            // As for model.vocab: get<int64_t>() would cast a float id unchecked (undefined past
+            // int64).
+            if (!t.at("id").is_number_integer())
+                throw fail("added token '" + content + "' has id " + t.at("id").dump() +
+                           ", which is not an integer");
             const int64_t id = t.at("id").get<int64_t>();
             if (id == int64_t(vocab.size())) {
                 vocab.push_back(content);
