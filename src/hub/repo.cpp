@@ -84,15 +84,29 @@ RepoInfo parse_repo_info(const std::string& body, const std::string& url) {
 std::vector<TreeEntry> parse_tree_page(const std::string& body, const std::string& url) {
     const json j = parse_json(body, url);
     if (!j.is_array()) throw Error(url + ": expected a JSON list of tree entries");
+    // Each field is type-checked before it is read: value() throws nlohmann's type_error on a
+    // mismatch, and casts a float size to int64 unchecked (undefined past int64).
+    auto text = [&](const json& obj, const char* key) -> std::string {
+        auto it = obj.find(key);
+        if (it == obj.end()) return "";
+        if (!it->is_string())
+            throw Error(url + ": a tree entry's \"" + key + "\" is not a string: " + it->dump());
+        return it->get<std::string>();
+    };
     std::vector<TreeEntry> out;
     for (const auto& e : j) {
-        if (!e.is_object() || e.value("type", "") != "file") continue;
+        if (!e.is_object() || text(e, "type") != "file") continue;
         TreeEntry t;
-        t.path = e.value("path", "");
+        t.path = text(e, "path");
         validate_repo_filename(t.path);
-        t.size = e.value("size", int64_t{0});
-        t.oid = e.value("oid", "");
-        if (e.contains("lfs") && e["lfs"].is_object()) t.lfs_sha256 = e["lfs"].value("oid", "");
+        if (auto size = e.find("size"); size != e.end()) {
+            if (!size->is_number_integer() || size->get<int64_t>() < 0)
+                throw Error(url + ": tree entry " + t.path + " has size " + size->dump() +
+                            ", not a byte count");
+            t.size = size->get<int64_t>();
+        }
+        t.oid = text(e, "oid");
+        if (e.contains("lfs") && e["lfs"].is_object()) t.lfs_sha256 = text(e["lfs"], "oid");
         out.push_back(std::move(t));
     }
     return out;
