@@ -100,7 +100,8 @@ for fuzzer in "${fuzzers[@]}"; do
     echo "corpus over ${corpus_max_kb} KB: minimising it from scratch"
     min="$scratch/$name-min"
     mkdir -p "$min"
-    if "$fuzzer" "${common[@]}" -merge=1 "$min" "$corpus" >>"$log" 2>&1; then
+    if "$fuzzer" "${common[@]}" -merge=1 "$min" "$corpus" >>"$log" 2>&1 &&
+      [ "$(corpus_files "$min")" -gt 0 ]; then
       rm -rf "${corpus:?}"/*
       cp "$min"/* "$corpus"/
     else
