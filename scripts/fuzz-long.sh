@@ -4,12 +4,13 @@
 # inputs that add coverage are then merged into fuzz/corpus/<name>/ with -merge=1, so the corpus
 # keeps its named seeds and grows only by what libFuzzer could not reach before.
 # Usage: scripts/fuzz-long.sh BUILD_DIR SECONDS REPORT [NAME...]   (NAME: e.g. config; default all)
+# SECONDS 0 fuzzes nothing and only brings each corpus back under its size budget.
 # Prints a table (fuzzer, seconds, executions, edges, features, corpus) to stdout and REPORT.
 # A crash, leak, sanitizer report, timeout or out-of-memory input fails the script; its reproducer
 # is kept under BUILD_DIR/fuzz-long-artifacts/. Logs: BUILD_DIR/fuzz-long-logs/<name>.log.
 # Tunables (environment): FUZZ_MAX_LEN (bytes per input, 65536), FUZZ_RSS_MB (2048),
 # FUZZ_MALLOC_MB (one allocation, 1024), FUZZ_TIMEOUT (seconds per input, 60),
-# FUZZ_CORPUS_MAX_KB (1024: past this the corpus is re-minimised from scratch).
+# FUZZ_CORPUS_MAX_KB (1024: past this the generated part of the corpus is re-minimised).
 set -uo pipefail
 
 if [ $# -lt 3 ]; then
@@ -68,10 +69,15 @@ for fuzzer in "${fuzzers[@]}"; do
   log="$logs/$name.log"
   echo "=== $name: ${seconds}s on fuzz/corpus/$name ($(corpus_files "$corpus") files)"
   # The first folder receives the new inputs; the committed corpus is only read until the merge.
+  # SECONDS 0 only re-checks the corpus budget (libFuzzer would read 0 as "no time limit").
   start=$SECONDS
-  "$fuzzer" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 \
-    -artifact_prefix="$artifacts/$name-" "$new" "$corpus" >"$log" 2>&1
-  rc=$?
+  rc=0
+  : >"$log"
+  if [ "$seconds" -gt 0 ]; then
+    "$fuzzer" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+      -artifact_prefix="$artifacts/$name-" "$new" "$corpus" >"$log" 2>&1
+    rc=$?
+  fi
   ran=$((SECONDS - start))
   status=ok
   if [ $rc -ne 0 ]; then
@@ -95,20 +101,30 @@ for fuzzer in "${fuzzers[@]}"; do
     fi
     echo "merged: $((  $(corpus_files "$corpus") - before )) of $added new inputs kept"
   fi
-  # Past the size budget, the whole corpus is minimised afresh (named seeds that add nothing go).
-  if [ "$(corpus_kb "$corpus")" -gt "$corpus_max_kb" ]; then
-    echo "corpus over ${corpus_max_kb} KB: minimising it from scratch"
-    min="$scratch/$name-min"
-    mkdir -p "$min"
-    if "$fuzzer" "${common[@]}" -merge=1 "$min" "$corpus" >>"$log" 2>&1 &&
-      [ "$(corpus_files "$min")" -gt 0 ]; then
+  # Past the size budget, the generated inputs (named by their SHA-1) are minimised afresh against
+  # the hand-made seeds, which always stay: first keeping every feature (edges and their hit
+  # counts), then, if still too big, only the edges (-use_counters=0), which keeps far fewer
+  # inputs for formats like Parquet.
+  for counters in 1 0; do
+    [ "$(corpus_kb "$corpus")" -gt "$corpus_max_kb" ] || break
+    echo "corpus over ${corpus_max_kb} KB: minimising it (use_counters=$counters)"
+    min="$scratch/$name-min-$counters"
+    generated="$scratch/$name-generated-$counters"
+    mkdir -p "$min" "$generated"
+    for f in "$corpus"/*; do
+      if [[ $(basename "$f") =~ ^[0-9a-f]{40}$ ]]; then cp "$f" "$generated/"; else cp "$f" "$min/"; fi
+    done
+    if "$fuzzer" "${common[@]}" -use_counters=$counters -merge=1 "$min" "$generated" \
+      >>"$log" 2>&1 && [ "$(corpus_files "$min")" -gt 0 ]; then
       rm -rf "${corpus:?}"/*
       cp "$min"/* "$corpus"/
     else
       status="$status, minimise failed"
       failed+=("$name")
+      break
     fi
-  fi
+  done
+  [ "$(corpus_kb "$corpus")" -le "$corpus_max_kb" ] || status="$status, corpus over ${corpus_max_kb} KB"
   files=$(corpus_files "$corpus")
   kb=$(corpus_kb "$corpus")
   echo "$name: ${ran}s, ${execs:-?} executions, ${edges:-?} edges, ${features:-?} features, $files files (${kb} KB): $status"
