@@ -10,7 +10,8 @@
 # is kept under BUILD_DIR/fuzz-long-artifacts/. Logs: BUILD_DIR/fuzz-long-logs/<name>.log.
 # Tunables (environment): FUZZ_MAX_LEN (bytes per input, 65536), FUZZ_RSS_MB (2048),
 # FUZZ_MALLOC_MB (one allocation, 1024), FUZZ_TIMEOUT (seconds per input, 60),
-# FUZZ_CORPUS_MAX_KB (1024: past this the generated part of the corpus is re-minimised).
+# FUZZ_CORPUS_MAX_KB (1024) and FUZZ_CORPUS_MAX_FILES (1000): past either, the generated part of
+# the corpus is re-minimised.
 set -uo pipefail
 
 if [ $# -lt 3 ]; then
@@ -27,6 +28,7 @@ rss_mb=${FUZZ_RSS_MB:-2048}
 malloc_mb=${FUZZ_MALLOC_MB:-1024}
 timeout=${FUZZ_TIMEOUT:-60}
 corpus_max_kb=${FUZZ_CORPUS_MAX_KB:-1024}
+corpus_max_files=${FUZZ_CORPUS_MAX_FILES:-1000}
 
 artifacts="$build_dir/fuzz-long-artifacts"
 logs="$build_dir/fuzz-long-logs"
@@ -47,6 +49,7 @@ common=(-max_len="$max_len" -rss_limit_mb="$rss_mb" -malloc_limit_mb="$malloc_mb
 
 corpus_kb() { du -sb "$1" | awk '{print int($1 / 1024)}'; }  # bytes, not disk blocks
 corpus_files() { find "$1" -type f | wc -l; }
+over_budget() { [ "$(corpus_kb "$1")" -gt "$corpus_max_kb" ] || [ "$(corpus_files "$1")" -gt "$corpus_max_files" ]; }
 
 rows=()
 failed=()
@@ -101,13 +104,13 @@ for fuzzer in "${fuzzers[@]}"; do
     fi
     echo "merged: $((  $(corpus_files "$corpus") - before )) of $added new inputs kept"
   fi
-  # Past the size budget, the generated inputs (named by their SHA-1) are minimised afresh against
+  # Past the budget, the generated inputs (named by their SHA-1) are minimised afresh against
   # the hand-made seeds, which always stay: first keeping every feature (edges and their hit
   # counts), then, if still too big, only the edges (-use_counters=0), which keeps far fewer
   # inputs for formats like Parquet.
   for counters in 1 0; do
-    [ "$(corpus_kb "$corpus")" -gt "$corpus_max_kb" ] || break
-    echo "corpus over ${corpus_max_kb} KB: minimising it (use_counters=$counters)"
+    over_budget "$corpus" || break
+    echo "corpus over ${corpus_max_kb} KB or ${corpus_max_files} files: minimising it (use_counters=$counters)"
     min="$scratch/$name-min-$counters"
     generated="$scratch/$name-generated-$counters"
     mkdir -p "$min" "$generated"
@@ -124,7 +127,7 @@ for fuzzer in "${fuzzers[@]}"; do
       break
     fi
   done
-  [ "$(corpus_kb "$corpus")" -le "$corpus_max_kb" ] || status="$status, corpus over ${corpus_max_kb} KB"
+  over_budget "$corpus" && status="$status, corpus over budget"
   files=$(corpus_files "$corpus")
   kb=$(corpus_kb "$corpus")
   echo "$name: ${ran}s, ${execs:-?} executions, ${edges:-?} edges, ${features:-?} features, $files files (${kb} KB): $status"
