@@ -70,6 +70,7 @@ for fuzzer in "${fuzzers[@]}"; do
   new="$scratch/$name-new"
   mkdir -p "$new"
   log="$logs/$name.log"
+  [ "$seconds" -gt 0 ] || log="$logs/$name-budget.log"  # keeps the last real run's log
   echo "=== $name: ${seconds}s on fuzz/corpus/$name ($(corpus_files "$corpus") files)"
   # The first folder receives the new inputs; the committed corpus is only read until the merge.
   # SECONDS 0 only re-checks the corpus budget (libFuzzer would read 0 as "no time limit").
