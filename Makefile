@@ -53,6 +53,19 @@ fuzz: deps
 	cmake --build build-fuzz -j $(JOBS)
 	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
+# Long runs that grow the committed corpora: each fuzzer (all, or the names in FUZZ_LONG_FUZZERS,
+# e.g. "config tokenizer_json") runs FUZZ_LONG_SECONDS on fuzz/corpus/<name>/, and the new inputs
+# that add coverage are merged into it (-merge=1). The table of executions, edges and corpus sizes
+# goes to stdout and FUZZ_LONG_REPORT; a crash fails the target and its reproducer stays in
+# build-fuzz/fuzz-long-artifacts/. Commit the grown corpora afterwards.
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_LONG_REPORT ?= build-fuzz/fuzz-long-report.md
+FUZZ_LONG_FUZZERS ?=
+fuzz-long: deps
+	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFT_FUZZ=ON -DFT_BUILD_TESTS=OFF -DFT_BUILD_BENCH=OFF
+	cmake --build build-fuzz -j $(JOBS)
+	scripts/fuzz-long.sh build-fuzz $(FUZZ_LONG_SECONDS) $(FUZZ_LONG_REPORT) $(FUZZ_LONG_FUZZERS)
+
 # Tests left out of the sanitizer run (they run in `make test`): numeric sweeps and end-to-end
 # parity runs that take minutes under ASan and exercise no memory handling that the rest of the
 # suite (TrainerLoop, TrainerResume, TrainerCheckpoint, CliTrain ...) does not.

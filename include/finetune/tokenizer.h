@@ -83,6 +83,9 @@ class BertTokenizer {
                                          SpecialTokens special = {},
                                          int64_t model_max_length = kNoMaxLength);
     static BertTokenizer from_tokenizer_json(const std::filesystem::path& tokenizer_json);
+    // The same from the file's text; `source` names it in errors (the fuzzer's entry point).
+    static BertTokenizer from_tokenizer_json_text(const std::string& text,
+                                                  const std::string& source);
 
     // Writes vocab.txt, tokenizer_config.json, special_tokens_map.json and tokenizer.json, each
     // atomically, so that both HF's slow and fast tokenizers load the directory.
@@ -122,7 +125,7 @@ class BertTokenizer {
     int num_special_tokens_to_add(bool pair) const { return pair ? 3 : 2; }
 
   private:
-    static BertTokenizer tokenizer_json_body(const std::filesystem::path& tokenizer_json);
+    static BertTokenizer tokenizer_json_body(const std::string& text, const std::string& source);
     struct StringHash {
         using is_transparent = void;
         size_t operator()(std::string_view s) const noexcept;

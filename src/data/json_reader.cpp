@@ -155,6 +155,8 @@ Dataset parse_json(std::string_view text, const std::string& source) {
             const size_t at = e.byte > 0 ? e.byte - 1 : 0;
             throw Error(source + ":" + std::to_string(data_internal::line_of(text, at)) +
                         ": invalid JSON: " + e.what());
+        } catch (const json::exception& e) {  // out_of_range: a number past double (1e999)
+            throw Error(source + ": invalid JSON: " + e.what());
         }
         for (size_t k = 0; k < doc.size(); ++k)
             table.add(doc[k], source + ": element " + std::to_string(k));
@@ -172,7 +174,7 @@ Dataset parse_json(std::string_view text, const std::string& source) {
             json row;
             try {
                 row = json::parse(l);
-            } catch (const json::parse_error& e) {
+            } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
                 throw Error(where + ": invalid JSON: " + e.what());
             }
             table.add(row, where);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,15 @@ HttpResponse hub_request(const HubOptions& options, const std::string& method,
 // revision's snapshot is cached (the caller uses it), else the full retries.
 
 std::optional<RepoInfo> repo_info_unless_cached(const RepoRef& repo, const HubOptions& options);
+
+// The Hub's JSON answers and the Link header, parsed apart from the requests so that the fuzzer
+// (fuzz/hub_json_fuzz.cpp) can feed them; `url` names the answer in errors.
+RepoInfo parse_repo_info(const std::string& body, const std::string& url);  // /revision
+std::vector<TreeEntry> parse_tree_page(const std::string& body, const std::string& url);  // /tree
+// The next page's URL from a Link header (`<url>; rel="next"`), or "" on the last page.
+std::string next_page_url(const std::string& link, const std::string& url);
+// The shard files a model.safetensors.index.json's weight_map names.
+std::set<std::string> parse_shard_index(const std::string& text, const std::string& source);
 
 // ---------------------------------------------------------------------------------------------
 // The Hub's error answers (errors.cpp): throws a clear ft::Error for any status >= 400.

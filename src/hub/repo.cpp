@@ -19,9 +19,9 @@ std::string api_url(const HubOptions& o, const RepoRef& repo, const std::string&
            url_encode_component(repo.revision);
 }
 
-json parse_json(const HttpResponse& r, const std::string& source) {
+json parse_json(const std::string& body, const std::string& source) {
     try {
-        return json::parse(r.body);
+        return json::parse(body);
     } catch (const json::exception& e) {
         throw Error(source + ": the Hub's answer is not JSON: " + e.what());
     }
@@ -56,7 +56,13 @@ RepoInfo fetch_repo_info(const RepoRef& repo, const HubOptions& o, int retries) 
     if (retries == 0 && is_retryable_status(r.status))
         throw TransportError(url + ": HTTP " + std::to_string(r.status), false);
     raise_for_status(r, repo, "", !o.token.empty());
-    const json j = parse_json(r, url);
+    return parse_repo_info(r.body, url);
+}
+
+}  // namespace
+
+RepoInfo parse_repo_info(const std::string& body, const std::string& url) {
+    const json j = parse_json(body, url);
     RepoInfo info;
     if (!j.is_object() || !j.contains("sha") || !j["sha"].is_string() ||
         !is_commit_hash(j["sha"].get<std::string>()))
@@ -74,6 +80,8 @@ RepoInfo fetch_repo_info(const RepoRef& repo, const HubOptions& o, int retries) 
     check_listing(info.files, url);
     return info;
 }
+
+namespace {
 
 // A tree entry's byte count: a JSON integer in [0, MAX_FILE_BYTES].
 int64_t entry_size(const json& e, const std::string& where) {
@@ -114,6 +122,47 @@ TreeEntry parse_tree_entry(const json& e, const std::string& url) {
 
 }  // namespace
 
+std::vector<TreeEntry> parse_tree_page(const std::string& body, const std::string& url) {
+    const json j = parse_json(body, url);
+    if (!j.is_array()) throw Error(url + ": expected a JSON list of tree entries");
+    std::vector<TreeEntry> out;
+    for (const auto& e : j) {
+        if (!e.is_object() || !e.contains("type") || !e["type"].is_string())
+            throw Error(url +
+                        ": a tree entry without a \"type\" string: " + e.dump().substr(0, 200));
+        if (e["type"] != "file") continue;  // directories
+        out.push_back(parse_tree_entry(e, url));
+    }
+    return out;
+}
+
+std::string next_page_url(const std::string& link, const std::string& url) {
+    const size_t next = link.find("rel=\"next\"");
+    if (next == std::string::npos) return "";
+    const size_t open = link.rfind('<', next);
+    const size_t close = link.find('>', open);
+    if (open == std::string::npos || close == std::string::npos) return "";
+    return resolve_location(url, link.substr(open + 1, close - open - 1));
+}
+
+std::set<std::string> parse_shard_index(const std::string& text, const std::string& source) {
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::exception& e) {
+        throw Error(source + ": not JSON: " + e.what());
+    }
+    if (!j.contains("weight_map") || !j["weight_map"].is_object())
+        throw Error(source + ": no \"weight_map\" object");
+    std::set<std::string> shards;
+    for (const auto& [name, file] : j["weight_map"].items()) {
+        if (!file.is_string())
+            throw Error(source + ": weight_map[" + name + "] is not a file name");
+        shards.insert(file.get<std::string>());
+    }
+    return shards;
+}
+
 // One quick try, then the cache, then the full retries: when the Hub is down and the revision is
 // cached, the answer comes at once, as in Python.
 std::optional<RepoInfo> repo_info_unless_cached(const RepoRef& repo, const HubOptions& o) {
@@ -141,25 +190,8 @@ std::vector<TreeEntry> list_repo_tree(const RepoRef& repo, const std::string& pa
     for (int page = 0; !url.empty() && page < 1000; ++page) {
         const HttpResponse r = hub_request(o, "GET", url, true, o.max_retries);
         raise_for_status(r, repo, path, !o.token.empty());
-        const json j = parse_json(r, url);
-        if (!j.is_array()) throw Error(url + ": expected a JSON list of tree entries");
-        for (const auto& e : j) {
-            if (!e.is_object() || !e.contains("type") || !e["type"].is_string())
-                throw Error(url +
-                            ": a tree entry without a \"type\" string: " + e.dump().substr(0, 200));
-            if (e["type"] != "file") continue;  // directories
-            out.push_back(parse_tree_entry(e, url));
-        }
-        // Pagination: Link: <url>; rel="next".
-        url.clear();
-        const std::string link = r.header("link");
-        const size_t next = link.find("rel=\"next\"");
-        if (next != std::string::npos) {
-            const size_t open = link.rfind('<', next);
-            const size_t close = link.find('>', open);
-            if (open != std::string::npos && close != std::string::npos)
-                url = resolve_location(r.url, link.substr(open + 1, close - open - 1));
-        }
+        for (TreeEntry& t : parse_tree_page(r.body, url)) out.push_back(std::move(t));
+        url = next_page_url(r.header("link"), r.url);
     }
     std::vector<std::string> names;
     for (const auto& t : out) names.push_back(t.path);
@@ -243,21 +275,8 @@ fs::path resolve_pretrained(const std::string& name_or_path, const HubOptions& o
         hub_download(pinned, "model.safetensors", o);
     } else if (files.count("model.safetensors.index.json")) {
         const fs::path index = hub_download(pinned, "model.safetensors.index.json", o);
-        json j;
-        try {
-            j = json::parse(read_text_file(index));
-        } catch (const json::exception& e) {
-            throw Error(index.string() + ": not JSON: " + e.what());
-        }
-        if (!j.contains("weight_map") || !j["weight_map"].is_object())
-            throw Error(index.string() + ": no \"weight_map\" object");
-        std::set<std::string> shards;
-        for (const auto& [name, file] : j["weight_map"].items()) {
-            if (!file.is_string())
-                throw Error(index.string() + ": weight_map[" + name + "] is not a file name");
-            shards.insert(file.get<std::string>());
-        }
-        for (const auto& s : shards) hub_download(pinned, s, o);
+        for (const auto& s : parse_shard_index(read_text_file(index), index.string()))
+            hub_download(pinned, s, o);
     } else if (files.count("pytorch_model.bin")) {
         hub_download(pinned, "pytorch_model.bin", o);
     } else {

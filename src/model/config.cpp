@@ -124,8 +124,15 @@ std::string_view problem_type_name(ProblemType p) {
     return "";
 }
 
+// A bound on num_labels, far past any real label set, so that a corrupt config.json (num_labels
+// 1e11) is an error rather than an attempt to allocate LABEL_0..LABEL_{N-1} until memory runs out.
+constexpr int64_t MAX_NUM_LABELS = int64_t(1) << 20;
+
 void ModelConfig::set_num_labels(int64_t n) {
     if (n <= 0) throw Error("num_labels must be positive, got " + std::to_string(n));
+    if (n > MAX_NUM_LABELS)
+        throw Error("num_labels " + std::to_string(n) + " is more than the " +
+                    std::to_string(MAX_NUM_LABELS) + " labels a classifier may have");
     if (n == num_labels()) return;
     id2label.clear();
     for (int64_t i = 0; i < n; ++i) id2label.push_back("LABEL_" + std::to_string(i));
@@ -175,7 +182,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     json obj;
     try {
         obj = json::parse(json_text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number past double
         throw Error(source + ": invalid JSON: " + e.what());
     }
     if (!obj.is_object()) throw Error(source + ": config must be a JSON object");
@@ -284,7 +291,11 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
         if (n) {
             if (!n->is_number_integer()) r.fail("num_labels", "an integer", *n);
             c.id2label.clear();
-            c.set_num_labels(n->get<int64_t>());
+            try {
+                c.set_num_labels(n->get<int64_t>());
+            } catch (const Error& e) {
+                throw Error(source + ": " + e.what());
+            }
         }
     }
     if (json* p = r.take("problem_type"); p && !p->is_null()) {

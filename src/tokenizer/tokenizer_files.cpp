@@ -1,6 +1,8 @@
 // The tokenizer's files: vocab.txt with tokenizer_config.json and special_tokens_map.json (the
 // slow tokenizer's), tokenizer.json (the fast one's, both the original serialisation whose model
 // has no "type" and the newer one), and save_pretrained writing all of them.
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "finetune/core.h"
@@ -128,13 +130,13 @@ std::vector<std::string> read_vocab_lines(const fs::path& path) {
 
 // Names the file in any error the constructor raises (a special token missing, ...).
 template <class F>
-BertTokenizer with_file_context(const fs::path& file, F&& make) {
+BertTokenizer with_file_context(const std::string& file, F&& make) {
     try {
         return make();
     } catch (const Error& e) {
         const std::string what = e.what();
-        if (what.rfind(file.string(), 0) == 0) throw;
-        throw Error(file.string() + ": " + what);
+        if (what.rfind(file, 0) == 0) throw;
+        throw Error(file + ": " + what);
     }
 }
 
@@ -144,24 +146,33 @@ BertTokenizer BertTokenizer::from_vocab_file(const fs::path& vocab_txt,
                                              BertNormalizerOptions normalizer,
                                              SpecialTokens special, int64_t model_max_length) {
     std::vector<std::string> vocab = read_vocab_lines(vocab_txt);
-    return with_file_context(vocab_txt, [&] {
+    return with_file_context(vocab_txt.string(), [&] {
         return BertTokenizer(std::move(vocab), normalizer, std::move(special), model_max_length);
     });
 }
 
 BertTokenizer BertTokenizer::from_tokenizer_json(const fs::path& path) {
+    return from_tokenizer_json_text(read_text_file(path), path.string());
+}
+
+BertTokenizer BertTokenizer::from_tokenizer_json_text(const std::string& text,
+                                                      const std::string& source) {
     try {
-        return tokenizer_json_body(path);
+        return tokenizer_json_body(text, source);
     } catch (const json::exception& e) {  // a field of the wrong type or shape
-        throw Error(path.string() + ": malformed tokenizer.json: " + e.what());
+        throw Error(source + ": malformed tokenizer.json: " + e.what());
     }
 }
 
-BertTokenizer BertTokenizer::tokenizer_json_body(const fs::path& path) {
-    const json j = parse_json_file(path);
-    auto fail = [&](const std::string& what) -> Error {
-        return Error(path.string() + ": " + what);
-    };
+BertTokenizer BertTokenizer::tokenizer_json_body(const std::string& text,
+                                                 const std::string& source) {
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::exception& e) {
+        throw Error(source + ": invalid JSON: " + e.what());
+    }
+    auto fail = [&](const std::string& what) -> Error { return Error(source + ": " + what); };
     if (!j.is_object()) throw fail("expected a JSON object");
 
     // model: WordPiece. The original serialisation has no "type"; the newer one says WordPiece.
@@ -192,8 +203,11 @@ BertTokenizer BertTokenizer::tokenizer_json_body(const fs::path& path) {
         prefix = p->get<std::string>();
     int max_chars = 100;
     if (auto m = model.find("max_input_chars_per_word"); m != model.end()) {
-        if (!m->is_number_integer())
-            throw fail("model.max_input_chars_per_word must be an integer");
+        // Checked against int's range before narrowing: 2^40 must not wrap to 0.
+        if (!m->is_number_integer() || m->get<int64_t>() < 0 ||
+            m->get<int64_t>() > std::numeric_limits<int>::max())
+            throw fail("model.max_input_chars_per_word must be an integer in 0.." +
+                       std::to_string(std::numeric_limits<int>::max()) + ", got " + m->dump());
         max_chars = m->get<int>();
     }
 
@@ -238,6 +252,11 @@ BertTokenizer BertTokenizer::tokenizer_json_body(const fs::path& path) {
     if (auto added = j.find("added_tokens"); added != j.end() && added->is_array()) {
         for (const json& t : *added) {
             const std::string content = t.at("content").get<std::string>();
+            // As for model.vocab: get<int64_t>() would cast a float id unchecked (undefined past
+            // int64).
+            if (!t.at("id").is_number_integer())
+                throw fail("added token '" + content + "' has id " + t.at("id").dump() +
+                           ", which is not an integer");
             const int64_t id = t.at("id").get<int64_t>();
             if (id == int64_t(vocab.size())) {
                 vocab.push_back(content);
@@ -251,7 +270,7 @@ BertTokenizer BertTokenizer::tokenizer_json_body(const fs::path& path) {
             if (t.value("special", false) && !is_named) special.additional.push_back(content);
         }
     }
-    return with_file_context(path, [&] {
+    return with_file_context(source, [&] {
         return BertTokenizer(std::move(vocab), normalizer, std::move(special), kNoMaxLength,
                              max_chars, prefix);
     });
@@ -266,7 +285,7 @@ BertTokenizer BertTokenizer::from_pretrained(const fs::path& dir) {
         // and special tokens override what tokenizer.json says.
         SpecialTokens special = c.special;
         if (special.additional.empty()) special.additional = fast.special_.additional;
-        return with_file_context(dir / "tokenizer.json", [&] {
+        return with_file_context((dir / "tokenizer.json").string(), [&] {
             return BertTokenizer(fast.vocab_, c.normalizer, std::move(special), c.model_max_length,
                                  fast.max_input_chars_per_word_, fast.continuing_prefix_);
         });

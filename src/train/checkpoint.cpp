@@ -197,6 +197,14 @@ LoopPosition position_from_json(const std::string& text, const std::string& sour
         const auto j = nlohmann::json::parse(text);
         if (j.value("format", "") != "finetune-loop-v1")
             throw Error(source + ": not a finetune_state.json (format finetune-loop-v1)");
+        // get<int64_t>() casts a float unchecked (undefined past int64): the counters must be
+        // JSON integers, as position_to_json writes them.
+        for (const char* key : {"epoch", "batch_in_epoch", "micro_steps", "tr_loss_f32_bits",
+                                "globalstep_last_logged", "seed", "data_seed", "train_rows",
+                                "train_batch_size", "gradient_accumulation_steps"})
+            if (j.contains(key) && !j.at(key).is_number_integer())
+                throw Error(source + ": field '" + key + "' must be an integer, got " +
+                            j.at(key).dump());
         p.epoch = j.at("epoch").get<int64_t>();
         p.batch_in_epoch = j.at("batch_in_epoch").get<int64_t>();
         p.micro_steps = j.at("micro_steps").get<int64_t>();

@@ -2,6 +2,7 @@
 // log_history entries, and run_glue's metric files (save_metrics, log_metrics).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -42,10 +43,27 @@ bool is_integer_key(const std::string& key) {
            key == "predict_samples" || key == "test_samples";
 }
 
+// Only a value inside int64's range is cast (a cast past it is undefined); a read file may hold
+// any number under an integer key.
 json number(const std::string& key, std::optional<double> v) {
     if (!v) return nullptr;
-    if (is_integer_key(key) && std::isfinite(*v)) return static_cast<int64_t>(*v);
+    if (is_integer_key(key) && *v >= -0x1p63 && *v < 0x1p63) return static_cast<int64_t>(*v);
     return *v;
+}
+
+// An integer field: a JSON integer, or a whole float inside int64's range (as Python's int()
+// reads it). nlohmann's get<int64_t>() would cast any float unchecked, which is undefined past
+// int64.
+int64_t integer(const json& v, const std::string& key, const std::string& source) {
+    if (v.is_number_unsigned()) {
+        if (v.get<uint64_t>() <= uint64_t(INT64_MAX)) return v.get<int64_t>();
+    } else if (v.is_number_integer()) {
+        return v.get<int64_t>();
+    } else if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (d >= -0x1p63 && d < 0x1p63 && d == std::trunc(d)) return static_cast<int64_t>(d);
+    }
+    throw Error(source + ": field '" + key + "' must be an integer, got " + v.dump());
 }
 
 json optional_json(const std::optional<double>& v) {
@@ -113,24 +131,24 @@ TrainerState TrainerState::from_json(const std::string& text, const std::string&
         if (!j.contains(key)) throw Error(source + ": missing field '" + key + "'");
         return j.at(key);
     };
+    auto int_field = [&](const char* key) { return integer(j.at(key), key, source); };
     try {
         s.epoch = need("epoch").is_null() ? 0.0 : need("epoch").get<double>();
-        s.global_step = need("global_step").get<int64_t>();
-        s.max_steps = need("max_steps").get<int64_t>();
-        if (j.contains("logging_steps")) s.logging_steps = j["logging_steps"].get<int64_t>();
-        if (j.contains("eval_steps")) s.eval_steps = j["eval_steps"].get<int64_t>();
-        if (j.contains("save_steps")) s.save_steps = j["save_steps"].get<int64_t>();
+        s.global_step = integer(need("global_step"), "global_step", source);
+        s.max_steps = integer(need("max_steps"), "max_steps", source);
+        if (j.contains("logging_steps")) s.logging_steps = int_field("logging_steps");
+        if (j.contains("eval_steps")) s.eval_steps = int_field("eval_steps");
+        if (j.contains("save_steps")) s.save_steps = int_field("save_steps");
         if (j.contains("train_batch_size") && !j["train_batch_size"].is_null())
-            s.train_batch_size = j["train_batch_size"].get<int64_t>();
-        if (j.contains("num_train_epochs"))
-            s.num_train_epochs = j["num_train_epochs"].get<int64_t>();
+            s.train_batch_size = int_field("train_batch_size");
+        if (j.contains("num_train_epochs")) s.num_train_epochs = int_field("num_train_epochs");
         if (j.contains("num_input_tokens_seen"))
-            s.num_input_tokens_seen = j["num_input_tokens_seen"].get<int64_t>();
+            s.num_input_tokens_seen = int_field("num_input_tokens_seen");
         if (j.contains("total_flos")) s.total_flos = j["total_flos"].get<double>();
         if (j.contains("best_metric") && !j["best_metric"].is_null())
             s.best_metric = j["best_metric"].get<double>();
         if (j.contains("best_global_step") && !j["best_global_step"].is_null())
-            s.best_global_step = j["best_global_step"].get<int64_t>();
+            s.best_global_step = int_field("best_global_step");
         if (j.contains("best_model_checkpoint") && !j["best_model_checkpoint"].is_null())
             s.best_model_checkpoint = j["best_model_checkpoint"].get<std::string>();
         for (const auto& e : need("log_history")) {
@@ -141,10 +159,12 @@ TrainerState TrainerState::from_json(const std::string& text, const std::string&
                     k, v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
             s.log_history.push_back(std::move(entry));
         }
+        // at() rather than operator[] below: on a const json, operator[] of a missing key is
+        // undefined behaviour (a read past the map), where at() throws.
         if (j.contains("stateful_callbacks")) {
             const json& cb = j["stateful_callbacks"];
             if (cb.contains("TrainerControl")) {
-                const json& a = cb["TrainerControl"]["args"];
+                const json& a = cb.at("TrainerControl").at("args");
                 s.control.should_training_stop = a.value("should_training_stop", false);
                 s.control.should_epoch_stop = a.value("should_epoch_stop", false);
                 s.control.should_save = a.value("should_save", false);
@@ -152,15 +172,18 @@ TrainerState TrainerState::from_json(const std::string& text, const std::string&
                 s.control.should_log = a.value("should_log", false);
             }
             if (cb.contains("EarlyStoppingCallback")) {
-                const json& e = cb["EarlyStoppingCallback"];
-                s.early_stopping_patience = e["args"]["early_stopping_patience"].get<int64_t>();
-                s.early_stopping_threshold = e["args"]["early_stopping_threshold"].get<double>();
+                const json& args = cb.at("EarlyStoppingCallback").at("args");
+                const json& attributes = cb.at("EarlyStoppingCallback").at("attributes");
+                s.early_stopping_patience =
+                    integer(args.at("early_stopping_patience"), "early_stopping_patience", source);
+                s.early_stopping_threshold = args.at("early_stopping_threshold").get<double>();
                 s.early_stopping_patience_counter =
-                    e["attributes"]["early_stopping_patience_counter"].get<int64_t>();
+                    integer(attributes.at("early_stopping_patience_counter"),
+                            "early_stopping_patience_counter", source);
             }
         }
     } catch (const json::exception& e) {
-        throw Error(source + ": a field has the wrong type: " + e.what());
+        throw Error(source + ": a field is missing or has the wrong type: " + e.what());
     }
     return s;
 }

@@ -745,7 +745,7 @@ TrainingArguments training_arguments_from_json(const std::string& json_text,
     nlohmann::ordered_json j;
     try {
         j = nlohmann::ordered_json::parse(json_text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
         throw Error(source + ": not valid JSON: " + e.what());
     }
     if (!j.is_object())

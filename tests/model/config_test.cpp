@@ -101,4 +101,26 @@ TEST(ModelConfig, UnsupportedSettingsAreClearErrors) {
     EXPECT_NE(error_of("{not json").find("cfg.json: invalid JSON"), std::string::npos);
 }
 
+// Found by fuzz/config_fuzz.cpp: a number past double's range is valid JSON syntax, but nlohmann
+// reports it as out_of_range, not parse_error; it escaped as a foreign exception.
+// Found by fuzz/config_fuzz.cpp (out-of-memory): num_labels 1e11 made LABEL_0..LABEL_{N-1}
+// until malloc failed.
+TEST(ModelConfig, AbsurdNumLabelsIsAClearError) {
+    EXPECT_NE(error_of(R"({"model_type":"bert","num_labels":100000000000})")
+                  .find("cfg.json: num_labels 100000000000 is more than"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"model_type":"distilbert","_num_labels":2097152})").find("num_labels"),
+              std::string::npos);
+    EXPECT_EQ(parse_model_config(R"({"model_type":"bert","num_labels":1000})", "x").num_labels(),
+              1000);
+}
+
+TEST(ModelConfig, NumberPastDoubleRangeIsAClearError) {
+    EXPECT_NE(error_of(R"({"model_type":"bert","layer_norm_eps":2e502949863})")
+                  .find("cfg.json: invalid JSON"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"model_type":"distilbert","dim":-1e400})").find("cfg.json"),
+              std::string::npos);
+}
+
 }  // namespace ft

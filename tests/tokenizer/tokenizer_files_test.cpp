@@ -103,5 +103,51 @@ TEST(TokenizerFiles, SpecialTokensMapRenamesTokens) {
     fs::remove_all(dir);
 }
 
+// A minimal tokenizer.json in the newer serialisation, `model_extra` and `added` spliced in.
+std::string small_tokenizer_json(const std::string& model_extra, const std::string& added) {
+    return R"({"added_tokens": [)" + added + R"(],
+        "normalizer": {"type": "BertNormalizer", "lowercase": true},
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]")" +
+           model_extra + R"(, "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3,
+                                      "[MASK]": 4, "hello": 5}}})";
+}
+
+// An added token's id was read with get<int64_t>(), which casts a float unchecked (UBSan:
+// float-cast-overflow; found by fuzz/tokenizer_json_fuzz.cpp's harness).
+TEST(TokenizerFiles, AddedTokenWithAFloatIdIsAClearError) {
+    const BertTokenizer ok = BertTokenizer::from_tokenizer_json_text(
+        small_tokenizer_json("", R"({"id": 6, "content": "<x>", "special": true})"), "t.json");
+    EXPECT_EQ(ok.vocab_size(), 7);
+    for (const char* id : {"6.5", "1e300"}) {
+        const std::string error = test::error_of([&] {
+            BertTokenizer::from_tokenizer_json_text(
+                small_tokenizer_json(
+                    "", std::string(R"({"id": )") + id + R"(, "content": "<x>", "special": true})"),
+                "t.json");
+        });
+        EXPECT_NE(error.find("t.json: added token '<x>'"), std::string::npos)
+            << id << ": " << error;
+        EXPECT_NE(error.find("not an integer"), std::string::npos) << id << ": " << error;
+    }
+}
+
+// max_input_chars_per_word was narrowed to int unchecked: 2^40 became 0, making every word [UNK].
+TEST(TokenizerFiles, MaxInputCharsPerWordOutsideIntIsAClearError) {
+    const BertTokenizer ok = BertTokenizer::from_tokenizer_json_text(
+        small_tokenizer_json(R"(, "max_input_chars_per_word": 7)", ""), "t.json");
+    EXPECT_EQ(ok.encode_ids("hello"), std::vector<int32_t>{5});
+    for (const char* bad : {"1099511627776", "-1", "18446744073709551615"}) {
+        const std::string error = test::error_of([&] {
+            BertTokenizer::from_tokenizer_json_text(
+                small_tokenizer_json(std::string(R"(, "max_input_chars_per_word": )") + bad, ""),
+                "t.json");
+        });
+        EXPECT_NE(error.find("max_input_chars_per_word"), std::string::npos)
+            << bad << ": " << error;
+    }
+}
+
 }  // namespace
 }  // namespace ft

@@ -678,6 +678,8 @@ TEST(TrainingArgumentsJson, ErrorsNameTheKeyAndTheFile) {
               "cfg.json: --eval_strategy: 'sometimes' is not one of no, steps, epoch");
     EXPECT_EQ(error("[1, 2]"), "cfg.json: expected a JSON object of training arguments, got array");
     EXPECT_EQ(error("{\"seed\": ").rfind("cfg.json: not valid JSON: ", 0), 0u);
+    // nlohmann throws out_of_range, not parse_error, for a number past double's range.
+    EXPECT_EQ(error(R"({"learning_rate": 1e999})").rfind("cfg.json: not valid JSON: ", 0), 0u);
 }
 
 }  // namespace
