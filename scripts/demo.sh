@@ -22,6 +22,10 @@ model reaches about 0.5 (and the GLUE paper's from-scratch BiLSTM 0.116).
 Data: GLUE CoLA, embedded in the binary (8551 train, 1043 dev sentences).
 EOF
 
+# Passive OpenMP waits: with the default spinning, any other busy process on a 2-core machine
+# stalls every barrier (the demo measured 743 s instead of ~60 s beside one niced fuzzer; 100 s
+# with passive waits).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 start=$(date +%s)
 HF_HUB_OFFLINE=1 "$finetune" train --model_name_or_path "$repo/data/demo/distilbert-small" --random_init \
   --task_name cola --num_train_epochs 7 --learning_rate 3e-4 --warmup_ratio 0.06 \
