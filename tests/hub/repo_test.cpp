@@ -36,8 +36,8 @@ TEST(HubTree, ParsesFilesAndSkipsFolders) {
 // float size to int64 unchecked (UBSan: float-cast-overflow).
 TEST(HubTree, FieldsOfTheWrongTypeAreClearErrors) {
     for (const char* body : {R"([{"type": "file", "path": 5}])", R"([{"type": 1, "path": "a"}])",
-                             R"([{"type": "file", "path": "a", "oid": null}])",
-                             R"([{"type": "file", "path": "a", "lfs": {"oid": 7}}])"}) {
+                             R"([{"type": "file", "path": "a", "size": 1, "oid": null}])",
+                             R"([{"type": "file", "path": "a", "size": 1, "lfs": {"oid": 7}}])"}) {
         const std::string error = tree_error(body);
         EXPECT_NE(error.find(URL), std::string::npos) << body << ": " << error;
         EXPECT_NE(error.find("string"), std::string::npos) << body << ": " << error;
