@@ -14,7 +14,6 @@ Usage: VENV/bin/python tools/make_minilm_goldens.py --model DIR --out tests/gold
 """
 
 import argparse
-import hashlib
 import json
 import platform
 import sys
@@ -27,6 +26,8 @@ import torch
 import transformers
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
+from get_minilm import sha256_of  # tools/ is on sys.path: the script's own folder
+
 SEED = 1234
 EXPECTED_SAFETENSORS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
@@ -36,14 +37,6 @@ INPUTS = [
     ["Colorless green ideas sleep furiously, didn't they?"],
     ["A man is playing a guitar on stage.", "Someone performs music for an audience."],
 ]
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def floats(t: torch.Tensor) -> list:
