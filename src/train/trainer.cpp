@@ -454,9 +454,11 @@ struct Trainer::Impl {
             const int64_t steps = state().global_step - pos.globalstep_last_logged;
             const double tr = static_cast<double>(pos.tr_loss);
             LogEntry e;
-            e.set("loss", round_to(tr / static_cast<double>(steps), 4));
+            // Current HF (v5): the loss unrounded, and the lr the last step used (4.8.2 rounded
+            // the loss to 4 decimals and logged the next step's lr).
+            e.set("loss", tr / static_cast<double>(steps));
             e.set("grad_norm", last_grad_norm);
-            e.set("learning_rate", current_lr(state().global_step));
+            e.set("learning_rate", current_lr(state().global_step - 1));
             pos.total_loss += tr;
             pos.tr_loss = 0.0f;
             pos.globalstep_last_logged = state().global_step;
