@@ -15,6 +15,7 @@
 #include "finetune/model.h"
 #include "finetune/tokenizer.h"
 #include "model/golden_model.h"
+#include "model/minilm_fixture.h"
 #include "test_env.h"
 #include "tolerances.h"
 
@@ -22,36 +23,10 @@ namespace ft {
 
 namespace {
 
-// $FT_MINILM_DIR, else tools/get_minilm.py's default folder.
-fs::path minilm_dir() {
-    if (const char* d = std::getenv("FT_MINILM_DIR"); d && *d) return d;
-    const char* home = std::getenv("HOME");
-    return fs::path(home ? home : "") / ".cache/finetune/all-MiniLM-L6-v2";
-}
-
-// Why the model cannot be used, or "" when it can. The size is a cheap check that the file is
-// the pinned one (get_minilm.py checks its sha256).
-std::string unavailable() {
-    const fs::path d = minilm_dir();
-    std::error_code ec;
-    if (!fs::exists(d / "config.json", ec) || !fs::exists(d / "model.safetensors", ec))
-        return d.string() +
-               " has no all-MiniLM-L6-v2 (run tools/get_minilm.py, or set FT_MINILM_DIR)";
-    if (fs::file_size(d / "model.safetensors", ec) != 90868376u)
-        return (d / "model.safetensors").string() +
-               " is not the pinned file (run tools/get_minilm.py --force)";
-    return "";
-}
-
-#define REQUIRE_MINILM()                                           \
-    do {                                                           \
-        if (const std::string why = unavailable(); !why.empty()) { \
-            GTEST_SKIP() << why;                                   \
-        }                                                          \
-    } while (0)
+using test::minilm_dir;
 
 fs::path golden_dir() {
-    return test::goldens_dir() / "minilm";
+    return test::minilm_golden_dir();
 }
 
 nlohmann::json golden() {
@@ -189,17 +164,8 @@ TEST(MiniLM, EvalLogitsAreHuggingFaces) {
     REQUIRE_MINILM();
     const auto g = golden();
     auto m = load_pretrained(minilm_dir(), {.num_labels = 2});
-    const auto head = read_safetensors(golden_dir() / "classifier_head.safetensors");
-    int copied = 0;
-    for (size_t i = 0; i < m.weights.specs().size(); ++i) {
-        const Tensor* src = head.tensors.find(m.weights.specs()[i].name);
-        if (!src) continue;
-        ASSERT_EQ(src->shape, m.weights.specs()[i].shape);
-        const Tensor c = src->contiguous_copy();
-        std::copy_n(c.ptr<const float>(), c.numel(), m.weights.tensor(i).ptr<float>());
-        ++copied;
-    }
-    ASSERT_EQ(copied, 2);  // classifier.weight, classifier.bias
+    test::load_golden_head(m.weights);
+    if (HasFatalFailure()) return;
     SequenceClassifier model(m.config, m.weights);
     const PackedBatch batch = golden_batch(g);
     model.forward(batch, /*train=*/false);
