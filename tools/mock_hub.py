@@ -18,7 +18,10 @@ Endpoints (as huggingface.co):
 Control (tests): GET /_mock/faults?match=SUBSTR&cut_after=N&corrupt=1&delay=S&status=503&times=K
   arms faults for file bodies whose URL path contains SUBSTR (the first K requests when times is
   given; cut_after hits once without times). More faults for those bodies: ignore_range=1 (a full
-  200 whatever the Range), range_from_zero=1 (a 206 that starts at byte 0 whatever the Range).
+  200 whatever the Range), range_from_zero=1 (a 206 that starts at byte 0 whatever the Range),
+  hold_heads=N (the body waits until N HEAD requests have come: orders concurrent callers
+  without timers), hold_retry=1 (the body stalls until another GET of the same path comes, i.e.
+  until the client timed out and retried, however long that takes; 60 s at most).
   Faults that need no match: lfs_host=ORIGIN (the LFS redirect goes to ORIGIN/_lfs/<sha256>
   instead of http://localhost:<port>); linked_size=TEXT (its X-Linked-Size); redirect=ORIGIN (a GET of a non-LFS resolve URL that came to
   the first port under the Host 127.0.0.1:<port> answers 302 to ORIGIN + the same path).
@@ -304,6 +307,23 @@ class Handler(BaseHTTPRequestHandler):
                 armed = times > 0
         if armed and "delay" in f:
             time.sleep(float(f["delay"]))
+        if armed and ("hold_heads" in f or "hold_retry" in f):
+            path_only = urllib.parse.urlsplit(url_path).path
+
+            def released():
+                if "hold_heads" in f:
+                    return sum(r["method"] == "HEAD" for r in hub.log) >= int(f["hold_heads"])
+                return sum(r["method"] == "GET" and r["path"] == path_only for r in hub.log) >= 2
+
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                with hub.lock:
+                    if released():
+                        break
+                time.sleep(0.005)
+            if "hold_retry" in f:  # the client gave up on this one; its retry gets the body
+                self.close_connection = True
+                return
         if armed and "status" in f:
             return self.error(int(f["status"]), None, "injected failure")
         if armed and "corrupt" in f and len(data) > 0:

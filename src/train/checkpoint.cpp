@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/crash_point.h"
 #include "finetune/io.h"
 
 namespace ft::checkpoint {
@@ -55,9 +56,12 @@ void commit_directory(const fs::path& final_dir, const std::function<void(const 
     fs::create_directories(tmp);
     try {
         fill(tmp);
-        for (const auto& e : fs::directory_iterator(tmp))
+        for (const auto& e : fs::directory_iterator(tmp)) {
+            crash_point("checkpoint-file");  // some files synced, others not
             if (e.is_regular_file()) fsync_path(e.path(), false);
+        }
         fsync_path(tmp, true);
+        crash_point("checkpoint-filled");  // whole in tmp-, not yet renamed
     } catch (...) {
         std::error_code ec;
         fs::remove_all(tmp, ec);
@@ -67,6 +71,7 @@ void commit_directory(const fs::path& final_dir, const std::function<void(const 
     if (fs::exists(final_dir, ec)) {
         fs::remove_all(old, ec);
         fs::rename(final_dir, old);
+        crash_point("checkpoint-replacing");  // the old one moved aside, the new one not in place
         fs::rename(tmp, final_dir);
         fsync_path(parent, true);
         fs::remove_all(old, ec);
@@ -74,6 +79,7 @@ void commit_directory(const fs::path& final_dir, const std::function<void(const 
         fs::rename(tmp, final_dir);
         fsync_path(parent, true);
     }
+    crash_point("checkpoint-committed");
 }
 
 void remove_stale_temporaries(const fs::path& run_dir) {

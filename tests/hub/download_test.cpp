@@ -221,7 +221,9 @@ TEST(HubDownload, AStalledBodyTimesOutAndIsRetried) {
     test::MockHub mock;
     auto o = test::mock_options(mock, "timeout");
     o.download_timeout_s = 1;  // HF_HUB_DOWNLOAD_TIMEOUT
-    mock.set_faults("match=_lfs&delay=3&times=1");
+    // The first body stalls until the client has timed out and retried, however long that
+    // takes on this machine; the retry gets the body.
+    mock.set_faults("match=_lfs&hold_retry=1&times=1");
     const fs::path p = hub::hub_download(model(), "model.safetensors", o);
     EXPECT_EQ(test::read_file_bytes(p), served(C_MAIN, "model.safetensors"));
     EXPECT_EQ(mock.requests("GET", "/_lfs/").size(), 2u);
@@ -230,8 +232,9 @@ TEST(HubDownload, AStalledBodyTimesOutAndIsRetried) {
 TEST(HubDownload, TwoConcurrentDownloadsOfOneBlobFetchItOnce) {
     test::MockHub mock;
     const auto o = test::mock_options(mock, "concurrent");
-    // Slow the body so the second caller arrives while the first holds the blob's lock.
-    mock.set_faults("match=_lfs&delay=0.5");
+    // The body is held until both callers have asked (2 HEADs): the second arrives while the
+    // first holds the blob's lock, whatever the threads' timing.
+    mock.set_faults("match=_lfs&hold_heads=2");
     fs::path a, b;
     std::string err_a, err_b;
     const auto fetch = [&](fs::path* out, std::string* err) {
