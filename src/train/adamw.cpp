@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "finetune/train.h"
@@ -183,7 +184,11 @@ double global_grad_norm(const float* g, int64_t n) {
 }
 
 float clip_coefficient(double norm, double max_norm) {
+    // torch: clamp(max_norm / (norm + 1e-6), max=1). clamp keeps a NaN, so a NaN norm makes
+    // every gradient NaN, and an infinite one scales by 0 (inf * 0 = NaN where a gradient is
+    // inf). The Trainer stops before that; a caller of clip_grad_norm gets torch's result.
     const double coef = max_norm / (norm + 1e-6);
+    if (std::isnan(coef)) return std::numeric_limits<float>::quiet_NaN();
     return coef < 1.0 ? static_cast<float>(coef) : 1.0f;
 }
 

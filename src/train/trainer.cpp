@@ -245,6 +245,18 @@ struct Trainer::Impl {
         }
         return sequential_sampler(n);
     }
+    Error nonfinite_gradients(double norm, int64_t epoch, int64_t batch) const {
+        char buf[512];
+        std::snprintf(
+            buf, sizeof buf,
+            "the gradient norm became %s at optimizer step %lld (epoch %lld, batch "
+            "%lld) although the loss was finite: the backward pass overflowed. The "
+            "weights are left as they were before this step. Try a lower "
+            "--learning_rate (now %g) or check the labels for extreme values",
+            std::isnan(norm) ? "NaN" : "inf", static_cast<long long>(state().global_step + 1),
+            static_cast<long long>(epoch + 1), static_cast<long long>(batch), args().learning_rate);
+        return Error(buf);
+    }
     Error diverged(double loss, int64_t epoch, int64_t batch) const {
         const auto& a = args();
         char buf[512];
@@ -776,6 +788,9 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
             last_grad_norm = std::nullopt;
             if (a.max_grad_norm > 0) {
                 last_grad_norm = global_grad_norm(grads->flat(), grads->flat_size());
+                // torch would write NaN into every weight here; stop while they are intact.
+                if (!std::isfinite(*last_grad_norm))
+                    throw nonfinite_gradients(*last_grad_norm, epoch, step);
                 grad_scale = clip_coefficient(*last_grad_norm, a.max_grad_norm);
             }
             optimizer->step_and_zero_grads(model.weights, *grads, current_lr(s.global_step),

@@ -180,15 +180,20 @@ TEST(CliHostile, HugeIntegerLabelIsOneClassAsInRunGlue) {
 TEST(CliHostile, DivergingLossSaysWhereAndWhatToTry) {
     const fs::path out = test::make_temp_dir("hostile_nan") / "run";
     int rc = 0;
-    const std::string log = test::run_cli(
-        "train" + job_flags(test::tiny_distilbert_model_dir(), out) +
-            " --learning_rate 1e30 --max_steps 4 --eval_strategy no --save_strategy no"
-            " --load_best_model_at_end false",
-        &rc);
-    expect_clean_failure("--learning_rate 1e30", log, rc);
+    const std::string flags = "train" + job_flags(test::tiny_distilbert_model_dir(), out) +
+                              " --learning_rate 1e30 --max_steps 4 --eval_strategy no "
+                              "--save_strategy no --load_best_model_at_end false";
+    // Without clipping nothing looks at the gradients: the weights go NaN and so does the loss.
+    std::string log = test::run_cli(flags + " --max_grad_norm 0", &rc);
+    expect_clean_failure("--learning_rate 1e30 --max_grad_norm 0", log, rc);
     EXPECT_NE(log.find("the training loss became NaN at optimizer step"), std::string::npos) << log;
     EXPECT_NE(log.find("--learning_rate"), std::string::npos) << log;
     EXPECT_EQ(log.find("backward needs"), std::string::npos) << log;
+    // With clipping (the default) the NaN gradient norm of step 2 stops it before the update.
+    log = test::run_cli(flags, &rc);
+    expect_clean_failure("--learning_rate 1e30", log, rc);
+    EXPECT_NE(log.find("the gradient norm became NaN at optimizer step 2"), std::string::npos)
+        << log;
 }
 
 // Defect 7: invalid hyperparameters were accepted with exit 0.

@@ -122,7 +122,22 @@ TEST(AdamW, FusedStepEqualsClipThenStepThenZeroBitForBit) {
 TEST(ClipGradNorm, CoefficientIsTorchsClampedFactor) {
     EXPECT_EQ(clip_coefficient(5.0, 10.0), 1.0f);  // under the limit: no scaling
     EXPECT_EQ(clip_coefficient(5.0, 1.0), static_cast<float>(1.0 / (5.0 + 1e-6)));
-    EXPECT_EQ(clip_coefficient(std::nan(""), 1.0), 1.0f);  // as clip_grad_norm: left alone
+    // torch's clamp(max=1) keeps a NaN: a NaN norm gives a NaN coefficient, an infinite one 0.
+    EXPECT_TRUE(std::isnan(clip_coefficient(std::nan(""), 1.0)));
+    EXPECT_EQ(clip_coefficient(INFINITY, 1.0), 0.0f);
+}
+
+TEST(ClipGradNorm, NonFiniteNormsDoWhatTorchDoes) {
+    // torch.nn.utils.clip_grad_norm_(max_norm=1): a NaN anywhere makes every gradient NaN; an
+    // inf makes the finite ones 0 and the inf one NaN (inf * 0).
+    std::vector<float> g = {1.0f, std::nanf(""), -2.0f};
+    EXPECT_TRUE(std::isnan(clip_grad_norm(g.data(), 3, 1.0)));
+    for (float x : g) EXPECT_TRUE(std::isnan(x));
+    g = {3.0f, INFINITY, -4.0f};
+    EXPECT_EQ(clip_grad_norm(g.data(), 3, 1.0), INFINITY);
+    EXPECT_EQ(g[0], 0.0f);
+    EXPECT_TRUE(std::isnan(g[1]));
+    EXPECT_EQ(g[2], 0.0f);
 }
 
 }  // namespace ft

@@ -188,6 +188,99 @@ TEST(TrainerLoop, GradientAccumulationAveragesMicroBatches) {
     EXPECT_TRUE(same_weights(job.model->weights, m->weights));
 }
 
+// Our own replay of a dropout run with accumulation: each micro-batch's masks come from
+// (seed, micro-batch counter); each window's losses are divided by its own size. 14 rows in
+// batches of 2 with GA 2: windows of 2, 2, 2 and 1 batches, 4 steps an epoch, 2 epochs. HF's
+// masks come from torch's RNG, so this is checked against the engine, not HF.
+struct DropoutReplay {
+    std::vector<double> losses, grad_norms;
+    std::unique_ptr<PretrainedModel> model;
+};
+DropoutReplay replay_dropout_accumulation(const test::TinyJob& job, const TrainingArguments& a) {
+    DropoutReplay r;
+    r.model = std::make_unique<PretrainedModel>(
+        load_pretrained(test::shared_dir() / "reference" / "tiny_distilbert" / "init"));
+    r.model->config = job.model->config;
+    SequenceClassifier engine(r.model->config, r.model->weights);
+    ModelWeights grads(r.model->config);
+    AdamWSettings s;
+    s.weight_decay = a.weight_decay;
+    AdamW opt(r.model->weights, s);
+    const int64_t batches = 7, gas = 2, steps = 8;
+    uint64_t micro = 0;
+    for (int64_t u = 0; u < steps; ++u) {
+        const int64_t first = (u % 4) * gas, window = std::min(gas, batches - first);
+        float tr = 0.0f;
+        for (int64_t k = 0; k < window; ++k) {
+            const int64_t b = first + k;
+            const std::vector<int64_t> idx = {2 * b, 2 * b + 1};
+            const PackedBatch batch = collate_packed(job.train, idx);
+            const double loss = engine.forward(batch, true, static_cast<uint64_t>(a.seed), micro++);
+            engine.backward(grads, 1.0f / static_cast<float>(window));
+            tr += static_cast<float>(loss) / static_cast<float>(window);
+        }
+        const double norm = global_grad_norm(grads.flat(), grads.flat_size());
+        const float scale = clip_coefficient(norm, a.max_grad_norm);
+        const double lr = a.learning_rate * (steps - static_cast<double>(u)) / steps;
+        opt.step_and_zero_grads(r.model->weights, grads, lr, scale);
+        r.losses.push_back(tr);
+        r.grad_norms.push_back(norm);
+    }
+    return r;
+}
+
+TEST(TrainerLoop, DropoutWithAccumulationAndARemainderEqualsTheReplay) {
+    auto job = make_tiny_job(14, 8, /*dropout=*/true);
+    TrainingArguments a = tiny_args(test::make_temp_dir("trainer_dropout_gas"));
+    a.per_device_train_batch_size = 2;
+    a.gradient_accumulation_steps = 2;
+    a.max_grad_norm = 1.0;
+    Trainer trainer(*job.model, a, &job.train, nullptr, nullptr);
+    trainer.train();
+    const DropoutReplay r = replay_dropout_accumulation(job, trainer.args());
+    const auto logs = training_logs(trainer.state());
+    ASSERT_EQ(logs.size(), 8u);
+    for (size_t u = 0; u < 8; ++u) {
+        EXPECT_EQ(*logs[u]->get("loss"), r.losses[u]) << "update " << u;
+        EXPECT_EQ(*logs[u]->get("grad_norm"), r.grad_norms[u]) << "update " << u;
+    }
+    EXPECT_TRUE(same_weights(job.model->weights, r.model->weights));
+}
+
+TEST(TrainerResume, DropoutAccumulationResumeMidEpochEqualsTheReplay) {
+    // Saved after every step; stopped after step 3, then resumed from checkpoint-2, in the
+    // middle of epoch 1: the micro-batch counter (the dropout stream) must resume at 4, not 2.
+    const fs::path out = test::make_temp_dir("trainer_dropout_gas_resume");
+    TrainingArguments a = tiny_args(out);
+    a.per_device_train_batch_size = 2;
+    a.gradient_accumulation_steps = 2;
+    a.max_grad_norm = 1.0;
+    a.save_strategy = SaveStrategy::STEPS;
+    a.save_steps = 1;
+    struct StopAt3 : TrainerCallback {
+        void on_step_end(const TrainingArguments&, TrainerState& s, TrainerControl& c) override {
+            if (s.global_step == 3) c.should_training_stop = true;
+        }
+    };
+    {
+        auto first = make_tiny_job(14, 8, true);
+        Trainer t(*first.model, a, &first.train, nullptr, nullptr);
+        t.add_callback(std::make_shared<StopAt3>());
+        t.train();
+    }
+    auto job = make_tiny_job(14, 8, true);
+    Trainer trainer(*job.model, a, &job.train, nullptr, nullptr);
+    trainer.train((out / "checkpoint-2").string());
+    const DropoutReplay r = replay_dropout_accumulation(job, trainer.args());
+    const auto logs = training_logs(trainer.state());
+    ASSERT_EQ(logs.size(), 8u);  // steps 1-2 from the checkpoint's history, 3-8 run again
+    for (size_t u = 2; u < 8; ++u) {
+        EXPECT_EQ(*logs[u]->get("loss"), r.losses[u]) << "update " << u;
+        EXPECT_EQ(*logs[u]->get("grad_norm"), r.grad_norms[u]) << "update " << u;
+    }
+    EXPECT_TRUE(same_weights(job.model->weights, r.model->weights));
+}
+
 TEST(TrainerLoop, MaxStepsOverridesEpochsAndRatioStepsResolve) {
     const fs::path out = test::make_temp_dir("trainer_max_steps");
     auto job = make_tiny_job(16, 8);
@@ -444,6 +537,44 @@ TEST(TrainerResume, SigtermThenResumeIsBitIdenticalToAnUninterruptedRun) {
             EXPECT_TRUE(same_weights(x.weights, y.weights)) << name;
         }
     }
+}
+
+TEST(TrainerErrors, NonFiniteGradientNormStopsBeforeTheUpdate) {
+    // A regression label of -3.4e38 (float32's edge) with a batch of 1: the MSE loss is finite
+    // (computed in double) but its gradient, 2 (pred - label), overflows float to -inf, and inf -
+    // inf downstream gives NaN. torch
+    // would make every weight NaN; the Trainer stops with the step named and the weights intact.
+    const fs::path init = test::testdata_dir() / "trainer_bert_stsb";
+    PretrainedModel model = load_pretrained(init);
+    const PretrainedModel before = load_pretrained(init);
+    const BertTokenizer tok = BertTokenizer::from_pretrained(test::shared_dir() / "data" /
+                                                             "tokenizers" / "bert-base-uncased");
+    const DatasetDict stsb =
+        load_glue_from_dir(glue_task("stsb"), test::shared_dir() / "data" / "glue" / "stsb");
+    TokenizeColumns spec;
+    spec.text_column = "sentence1";
+    spec.pair_column = "sentence2";
+    MapOptions mo;
+    mo.batched = true;
+    Dataset train = stsb["train"].select_range(0, 2).map(
+        [&](const Dataset& b) { return tokenize_columns(tok, b, spec); }, mo);
+    train = train.remove_columns({"label"}).add_column(
+        "label", Column::float64s({-3.4e38, -3.4e38}, Feature::value("float32")));
+    TrainingArguments a = tiny_args(test::make_temp_dir("trainer_inf_grad"));
+    a.per_device_train_batch_size = 1;
+    a.max_grad_norm = 1.0;
+    Trainer trainer(model, a, &train, nullptr, nullptr);
+    try {
+        trainer.train();
+        FAIL() << "training went on with an infinite gradient norm";
+    } catch (const Error& e) {
+        const std::string m = e.what();
+        EXPECT_NE(m.find("the gradient norm became NaN at optimizer step 1 (epoch 1, batch 1)"),
+                  std::string::npos)
+            << m;
+        EXPECT_NE(m.find("--learning_rate"), std::string::npos) << m;
+    }
+    EXPECT_TRUE(same_weights(model.weights, before.weights));
 }
 
 TEST(TrainerErrors, HfMessagesForMisuse) {
