@@ -1,0 +1,124 @@
+// What the Trainer parity tests share: the goldens' rows tokenised by us (ids checked against
+// HF's), the logged loss rebuilt from the goldens' full-precision micro-batch losses, and the
+// comparison of final parameters and dev logits with the goldens' statistics.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "finetune/data.h"
+#include "finetune/model.h"
+#include "finetune/tokenizer.h"
+#include "test_env.h"
+
+namespace ft::test {
+
+inline nlohmann::json read_golden(const std::string& folder, const std::string& name) {
+    std::ifstream in(tools_dir() / ".." / "tests" / "goldens" / folder / (name + ".json"));
+    return in ? nlohmann::json::parse(in) : nlohmann::json();
+}
+
+// The golden's rows, read and tokenised by us; the ids must be the ones HF's tokenizer gave.
+inline Dataset tokenised_golden_rows(const nlohmann::json& g, const BertTokenizer& tok,
+                                     const std::string& split, const nlohmann::json& rows,
+                                     bool token_types) {
+    const std::string task_name = g["task"].get<std::string>();
+    const GlueTask& task = glue_task(task_name);
+    const DatasetDict dd = load_glue_from_dir(task, shared_dir() / "data" / "glue" / task_name);
+    Dataset ds = dd[split].select_range(0, static_cast<int64_t>(rows.size()));
+    TokenizeColumns spec;
+    spec.text_column = task.text_features.at(0).first;
+    if (task.text_features.size() > 1) spec.pair_column = task.text_features[1].first;
+    spec.options.truncation = Truncation::LongestFirst;
+    spec.options.max_length = g["max_seq_length"].get<int64_t>();
+    spec.token_type_ids = token_types;
+    MapOptions mo;
+    mo.batched = true;
+    ds = ds.map([&](const Dataset& b) { return tokenize_columns(tok, b, spec); }, mo);
+    const Column& ids = ds.column("input_ids");
+    const auto& off = ids.list_offsets();
+    const auto& values = ids.list_values();
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const std::vector<int32_t> ours(values.begin() + off[i], values.begin() + off[i + 1]);
+        EXPECT_EQ(ours, rows[i]["input_ids"].get<std::vector<int32_t>>()) << split << " row " << i;
+    }
+    return ds;
+}
+
+// HF's logged loss for steps (first, last]: the float32 running sum of each micro-batch loss
+// divided by its window's size, over the steps since the last log. `steps` maps global_step to
+// the golden's step entry (micro_batch_losses).
+template <class StepLookup>
+double golden_window_loss(const StepLookup& steps, int64_t first, int64_t last) {
+    float tr = 0.0f;
+    for (int64_t s = first + 1; s <= last; ++s) {
+        const auto& mb = steps(s)["micro_batch_losses"];
+        for (const auto& l : mb)
+            tr += static_cast<float>(l.template get<double>()) / static_cast<float>(mb.size());
+    }
+    return static_cast<double>(tr) / static_cast<double>(last - first);
+}
+
+// Largest difference of every parameter's sum of squares, relative to max(1, sum_sq), and of its
+// sum, relative to max(1, sqrt(n * sum_sq)) (a bound on the sum of |x|, so a near-zero sum is not
+// divided by itself), and of its max |x|. Parameters whose gradient is 0 in exact arithmetic
+// (attention's key bias, which softmax cancels) hold only rounding noise, |x| < 1e-5 on both
+// sides: they are counted in `noise` and their largest |x| is `noise_max_abs`, not compared.
+struct ParamStatsDiff {
+    double sum_sq_rel = 0, sum_rel = 0, max_abs = 0;
+    int noise = 0;
+    double noise_max_abs = 0;
+};
+inline ParamStatsDiff param_stats_diff(const ModelWeights& w, const nlohmann::json& stats) {
+    ParamStatsDiff d;
+    for (size_t i = 0; i < w.specs().size(); ++i) {
+        const auto& spec = w.specs()[i];
+        const nlohmann::json& st = stats.at(spec.name);
+        const Tensor& t = w.tensors()[i];
+        double sum = 0, sum_sq = 0, mx = 0;
+        for (int64_t j = 0; j < t.numel(); ++j) {
+            const double x = t.ptr<const float>()[j];
+            sum += x;
+            sum_sq += x * x;
+            mx = std::max(mx, std::fabs(x));
+        }
+        const double ref_sq = st["sum_sq"].get<double>();
+        if (st["max_abs"].get<double>() < 1e-5) {
+            ++d.noise;
+            d.noise_max_abs = std::max({d.noise_max_abs, mx, st["max_abs"].get<double>()});
+            continue;
+        }
+        d.sum_sq_rel = std::max(d.sum_sq_rel, std::fabs(sum_sq - ref_sq) / std::max(1.0, ref_sq));
+        d.sum_rel = std::max(d.sum_rel,
+                             std::fabs(sum - st["sum"].get<double>()) /
+                                 std::max(1.0, std::sqrt(static_cast<double>(t.numel()) * ref_sq)));
+        d.max_abs = std::max(d.max_abs, std::fabs(mx - st["max_abs"].get<double>()));
+    }
+    return d;
+}
+
+// The largest |ours - golden| over the eval rows' logits, computed by a forward pass in eval mode.
+inline double max_logit_diff(const ModelConfig& config, const ModelWeights& weights,
+                             const Dataset& eval, const nlohmann::json& ref_logits) {
+    SequenceClassifier engine(config, weights);
+    std::vector<int64_t> all(ref_logits.size());
+    std::iota(all.begin(), all.end(), 0);
+    engine.forward(collate_packed(eval, all), false);
+    const int64_t K = config.num_labels();
+    double worst = 0;
+    for (size_t i = 0; i < ref_logits.size(); ++i)
+        for (int64_t k = 0; k < K; ++k)
+            worst = std::max(worst, std::fabs(engine.logits()[i * K + k] -
+                                              ref_logits[i][k].template get<double>()));
+    return worst;
+}
+
+}  // namespace ft::test
