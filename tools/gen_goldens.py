@@ -1,4 +1,4 @@
-"""Writes the PyTorch goldens the C++ op, model and schedule tests compare against.
+"""Writes the PyTorch goldens the C++ op and model tests compare against.
 
     /usr/bin/python3 tools/gen_goldens.py --out tests/goldens
     /usr/bin/python3 tools/gen_goldens.py --check-reference ../shared/reference   # optional
@@ -9,7 +9,6 @@ Outputs (committed, KB-sized; see tests/goldens/README.md for names and layouts)
     distilbert_cls.safetensors   tiny models with HF init: parameters, a packed + padded batch,
     bert_cls.safetensors         eval logits/loss, every parameter gradient, and a 5-step AdamW
     bert_reg.safetensors         trajectory (losses, grad norms, lrs, final parameters)
-    schedules.json               HF's LR multipliers and warmup-ratio rule
 
 --check-reference runs tools/hf_modules.py's forward against the real HF transformers outputs in
 shared/reference/tiny_distilbert (eval logits, four 5-step training trajectories, final weights)
@@ -40,41 +39,15 @@ TRAIN = {"lr": 1e-3, "weight_decay": 0.01, "betas": (0.9, 0.999), "eps": 1e-8,
          "warmup_steps": 2, "steps": 5, "max_grad_norm": 1.0}
 
 # ----------------------------------------------------------------------------------------------
-# HF's LR schedules (multiplier of the base lr after s scheduler steps), written from the
-# definitions in transformers.optimization (checked against its lambdas: tests/goldens/README.md).
+# HF's linear LR schedule (multiplier of the base lr after s scheduler steps) for the model
+# goldens' trajectories, written from transformers.optimization's definition. schedules.json
+# (every schedule) comes from current HF itself: tools/make_schedule_goldens.py.
 
 
 def sched_linear(s, warmup, total):
     if s < warmup:
         return float(s) / float(max(1, warmup))
     return max(0.0, float(total - s) / float(max(1, total - warmup)))
-
-
-def sched_cosine(s, warmup, total, num_cycles=0.5):
-    if s < warmup:
-        return float(s) / float(max(1, warmup))
-    progress = float(s - warmup) / float(max(1, total - warmup))
-    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress)))
-
-
-def sched_constant(s, warmup, total):
-    return 1.0
-
-
-def sched_constant_with_warmup(s, warmup, total):
-    if s < warmup:
-        return float(s) / float(max(1.0, warmup))
-    return 1.0
-
-
-SCHEDULES = OrderedDict([("linear", sched_linear), ("cosine", sched_cosine),
-                         ("constant", sched_constant),
-                         ("constant_with_warmup", sched_constant_with_warmup)])
-
-
-def warmup_steps_from_ratio(total, ratio, warmup_steps=0):
-    """TrainingArguments.get_warmup_steps: warmup_steps if > 0, else ceil(total * ratio)."""
-    return warmup_steps if warmup_steps > 0 else math.ceil(total * ratio)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -549,43 +522,6 @@ def model_golden(kind, num_labels, seed):
     return out, meta
 
 
-def schedules_json():
-    """HF LR multipliers via LambdaLR (lr 1.0), steps 0..total, plus warmup-ratio examples."""
-    cases = []
-    for total, warmup in ((10, 3), (7, 0)):
-        for name, fn in SCHEDULES.items():
-            opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-            sched = LambdaLR(opt, lambda s, fn=fn: fn(s, warmup, total))
-            mult = []
-            for _ in range(total + 1):
-                mult.append(opt.param_groups[0]["lr"])
-                opt.step()
-                sched.step()
-            case = {"name": name, "num_training_steps": total, "num_warmup_steps": warmup,
-                    "multipliers": mult}
-            if name == "cosine":
-                case["num_cycles"] = 0.5
-            cases.append(case)
-    ratios = []
-    for total, ratio in ((10, 0.1), (7, 0.1), (29, 0.1), (3, 0.5), (2675, 0.06), (100, 0.06),
-                         (100, 0.07), (10, 0.0)):
-        ratios.append({"num_training_steps": total, "warmup_ratio": ratio,
-                       "warmup_steps": warmup_steps_from_ratio(total, ratio)})
-    return {
-        "about": ("multipliers[s] is the factor on the base lr after s scheduler steps, i.e. the "
-                  "lr "
-                  "of optimizer step s+1 (LambdaLR). Formulas of transformers.optimization "
-                  "(get_linear_schedule_with_warmup, get_cosine_schedule_with_warmup, "
-                  "get_constant_schedule, get_constant_schedule_with_warmup); cosine uses "
-                  "num_cycles 0.5. warmup_from_ratio: TrainingArguments.get_warmup_steps with "
-                  "warmup_steps 0, i.e. ceil(num_training_steps * warmup_ratio) in double "
-                  "precision (100 * 0.07 = 7.000000000000001 -> 8)."),
-        "torch_version": torch.__version__,
-        "schedules": cases,
-        "warmup_from_ratio": ratios,
-    }
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", help="folder for the goldens (tests/goldens)")
@@ -609,9 +545,6 @@ def main():
                                      ("bert_cls", ("bert", 3)), ("bert_reg", ("bert", 1))):
         tensors, meta = model_golden(kind, num_labels, MODEL_SEEDS[name])
         safetensors_plain.save(tensors, os.path.join(args.out, f"{name}.safetensors"), meta)
-    with open(os.path.join(args.out, "schedules.json"), "w") as f:
-        json.dump(schedules_json(), f, indent=1)
-        f.write("\n")
     for fn in sorted(os.listdir(args.out)):
         print(f"  {fn}: {os.path.getsize(os.path.join(args.out, fn))} bytes")
 

@@ -1,9 +1,14 @@
-// Learning-rate schedules against hand-worked values of transformers' formulas.
+// Learning-rate schedules against hand-worked values of transformers' formulas, and against
+// current HF's own schedulers (tests/goldens/schedules.json, tools/make_schedule_goldens.py).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "finetune/train.h"
+#include "test_env.h"
 
 namespace ft {
 
@@ -36,6 +41,42 @@ TEST(Schedule, WarmupStepsFromRatioRoundUp) {
     EXPECT_EQ(warmup_steps_for(7, 0.5, 100), 7);  // explicit steps win
     EXPECT_EQ(warmup_steps_for(0, 0.0, 100), 0);
     EXPECT_THROW(scheduler_from_name("polynomial_x"), Error);
+}
+
+namespace {
+nlohmann::json schedules_golden() {
+    std::ifstream in(test::tools_dir() / ".." / "tests" / "goldens" / "schedules.json");
+    return nlohmann::json::parse(in);
+}
+}  // namespace
+
+TEST(Schedule, EveryMultiplierIsHfsGetScheduler) {
+    // Every scheduler step from 0 to total + 1 (one past the end, where training never goes),
+    // for warmup 0, 3 of 10, equal to the total and past it.
+    const auto g = schedules_golden();
+    int cases = 0, past_total = 0;
+    for (const auto& c : g["schedules"]) {
+        const auto kind = scheduler_from_name(c["name"].get<std::string>());
+        const int64_t total = c["num_training_steps"], warmup = c["num_warmup_steps"];
+        past_total += warmup >= total;
+        const auto& mult = c["multipliers"];
+        for (int64_t s = 0; s < static_cast<int64_t>(mult.size()); ++s)
+            EXPECT_NEAR(lr_multiplier(kind, s, warmup, total), mult[s].get<double>(), 1e-15)
+                << c["name"] << " total " << total << " warmup " << warmup << " step " << s;
+        ++cases;
+    }
+    EXPECT_EQ(cases, 20);
+    EXPECT_EQ(past_total, 8);  // warmup == total and warmup > total, for each schedule
+}
+
+TEST(Schedule, WarmupFromRatioIsHfsGetWarmupSteps) {
+    const auto g = schedules_golden();
+    for (const auto& r : g["warmup_from_ratio"]) {
+        const int64_t total = r["num_training_steps"];
+        const double ratio = r["warmup_ratio"];
+        EXPECT_EQ(warmup_steps_for(0, ratio, total), r["warmup_steps"].get<int64_t>())
+            << total << " x " << ratio;  // 100 x 0.07 = 7.000000000000001 -> 8
+    }
 }
 
 }  // namespace ft
