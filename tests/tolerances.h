@@ -1,12 +1,19 @@
 // The one tolerance table of the numeric tests, per dtype (DESIGN.md: not tuned per tensor).
+// Each bound sits about 5x above the largest difference measured over the whole suite (AMD EPYC
+// Zen 5, AVX-512, 2026-12-05), measured with
+//   FT_MEASURE_TOLERANCES=1 ./finetune_tests 2>&1 | grep '^\[tolerance\]'
+// (each comparison prints its tolerance and the largest difference in its units).
 #pragma once
 
 namespace ft::test {
 
 struct Tolerances {
-    double logits_rel;    // logits and losses, relative to max(1, |reference|)
-    double grad_rel_max;  // gradients, relative to the tensor's max |reference|
-    double param_abs;     // parameters after a few optimizer steps, absolute
+    // Logits, losses and grad norms, relative to max(1, |reference|). Measured 4.1e-7.
+    double logits_rel;
+    // Gradients, relative to the tensor's max |reference|. Measured 6.0e-7.
+    double grad_rel_max;
+    // Parameters after a few optimizer steps, absolute. Measured 1.8e-7.
+    double param_abs;
     // Eval-mode forward of a real pretrained checkpoint against HF, absolute: pooler outputs
     // (in [-1, 1]) and the logits of a freshly initialised head, whose small weights shrink
     // encoder errors (a wrong layer_norm_eps moves all-MiniLM-L6-v2's logits by only 6e-6 but
@@ -14,6 +21,7 @@ struct Tolerances {
     double pretrained_forward_abs;
 };
 
-inline constexpr Tolerances F32 = {1e-5, 1e-4, 1e-5, 1e-6};
+// Until 2026-12-05: {1e-5, 1e-4, 1e-5, 1e-6}, 24x to 170x above the measured differences.
+inline constexpr Tolerances F32 = {2e-6, 3e-6, 1e-6, 1e-6};
 
 }  // namespace ft::test

@@ -130,6 +130,12 @@ FT_INLINE double exp_t(double x) {
     return std::exp(x);
 }
 
+// The scores' scale, 1/sqrt(head size), as HF divides q by sqrt(d_head).
+template <class T>
+FT_INLINE T score_scale(int64_t HS) {
+    return static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
+}
+
 // row = softmax(s * scale) over len scores, with the max subtracted (no overflow) and the sum in
 // double.
 template <class T>
@@ -166,7 +172,7 @@ FT_SIMD_CLONES void head_forward(T* ctx, T* P, const T* q, const T* k, const T* 
                                  int64_t C, int64_t HS, double p, const Philox* rng,
                                  uint64_t mask_first, T* work) {
     const int64_t lp = padded<T>(len);
-    const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
+    const T scale = score_scale<T>(HS);
     T* kt = work;                // (HS, lp): K^T, zero-padded
     T* s = kt + HS * lp;         // (len, lp): Q K^T
     T* pd = s + len * lp;        // (len, len): dropout(P)
@@ -192,7 +198,7 @@ FT_SIMD_CLONES void head_backward(T* dq, T* dk, T* dv, const T* dctx, const T* q
                                   const T* v, const T* P, int64_t len, int64_t C, int64_t HS,
                                   double p, const Philox* rng, uint64_t mask_first, T* work) {
     const int64_t lp = padded<T>(len);
-    const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
+    const T scale = score_scale<T>(HS);
     T* vt = work;                 // (HS, lp): V^T, zero-padded
     T* dpd = vt + HS * lp;        // (len, lp): dctx V^T, the gradient of dropout(P)
     T* pdt = dpd + len * lp;      // (len, len): dropout(P)^T
@@ -294,7 +300,7 @@ template <class T>
 FT_SIMD_CLONES void first_row_forward(T* ctx0, T* P0, const T* q0, const T* k, const T* v,
                                       int64_t len, int64_t C, int64_t HS, double p,
                                       const Philox* rng, uint64_t mask_first, T* work) {
-    const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
+    const T scale = score_scale<T>(HS);
     T* s = work;
     T* factor = s + len;
     if (rng) dropout_factors(factor, len, p, *rng, mask_first);
@@ -316,7 +322,7 @@ FT_SIMD_CLONES void first_row_backward(T* dq0, T* dk, T* dv, const T* dctx0, con
                                        const T* k, const T* v, const T* P0, int64_t len, int64_t C,
                                        int64_t HS, double p, const Philox* rng, uint64_t mask_first,
                                        T* work) {
-    const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(HS)));
+    const T scale = score_scale<T>(HS);
     T* dp = work;          // gradient of the pre-dropout P row
     T* factor = dp + len;  // (len)
     if (rng) dropout_factors(factor, len, p, *rng, mask_first);

@@ -2,6 +2,8 @@
 #include "model/golden_model.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "test_env.h"
@@ -75,12 +77,20 @@ PackedBatch pack_padded(const std::vector<std::vector<int64_t>>& input_ids,
     return b;
 }
 
+// With FT_MEASURE_TOLERANCES set, every comparison prints its tolerance and the largest
+// difference in the tolerance's units, for measuring the agreement the table in tolerances.h
+// quotes: FT_MEASURE_TOLERANCES=1 ./finetune_tests 2>&1 | grep '^\[tolerance\]'.
+void report_measure(double tol, double worst) {
+    static const bool on = std::getenv("FT_MEASURE_TOLERANCES") != nullptr;
+    if (on) std::fprintf(stderr, "[tolerance] tol %g used %g\n", tol, worst);
+}
+
 ::testing::AssertionResult all_close(const float* got, const float* want, int64_t n, double tol,
                                      Scale scale) {
     double max_ref = 0.0;
     for (int64_t i = 0; i < n; ++i)
         max_ref = std::max(max_ref, std::fabs(static_cast<double>(want[i])));
-    double max_diff = 0.0;
+    double max_diff = 0.0, worst = 0.0;
     int64_t bad = 0;
     std::ostringstream first;
     for (int64_t i = 0; i < n; ++i) {
@@ -90,11 +100,13 @@ PackedBatch pack_padded(const std::vector<std::vector<int64_t>>& input_ids,
                              ? std::max(1.0, std::fabs(static_cast<double>(want[i])))
                              : std::max(max_ref, 1e-30);
         max_diff = std::max(max_diff, d);
+        worst = std::max(worst, d / s);
         if (!(d <= tol * s)) {
             if (bad < 5) first << "  [" << i << "] got " << got[i] << " want " << want[i] << "\n";
             ++bad;
         }
     }
+    report_measure(tol, worst);
     if (bad == 0) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure()
            << bad << " of " << n << " elements differ (max diff " << max_diff << ", max |ref| "
@@ -104,6 +116,7 @@ PackedBatch pack_padded(const std::vector<std::vector<int64_t>>& input_ids,
 
 ::testing::AssertionResult close(double got, double want, double rel_tol) {
     const double d = std::fabs(got - want);
+    report_measure(rel_tol, d / std::max(1.0, std::fabs(want)));
     if (d <= rel_tol * std::max(1.0, std::fabs(want))) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure()
            << "got " << got << " want " << want << " (diff " << d << ")";
