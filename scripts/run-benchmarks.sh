@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs the benchmarks side by side with the PyTorch peer on the same files and batches, and
-# prints medians. Usage: scripts/run-benchmarks.sh BUILD_DIR [load|train|ops|tokenizer|all]
+# prints medians. Usage: scripts/run-benchmarks.sh BUILD_DIR [load|train|trainer|ops|tokenizer|all]
+# `trainer` (not in `all`: ~20 min) runs the seed recipe's epoch side by side with current HF's
+# Trainer on PyPI's torch; it needs the tools/make_hf_venv.sh venv ($FT_HF_PYTHON, default
+# /work/.venv-hf/bin/python) and tools/get_minilm.py's model ($FT_MINILM_DIR).
 set -euo pipefail
 build=${1:-build}
 what=${2:-all}
@@ -50,4 +53,41 @@ if [ "$what" = tokenizer ] || [ "$what" = all ]; then
     --benchmark_report_aggregates_only=true 2>&1 | grep -E 'median|Benchmark' || true
   FT_SHARED_DIR=$shared "$build/map_bench" --benchmark_repetitions=5 \
     --benchmark_report_aggregates_only=true 2>&1 | grep -E 'median|Benchmark' || true
+fi
+
+if [ "$what" = trainer ]; then
+  # One epoch of the seed recipe (batch 16, lr 2e-5, weight decay 0.01, eval and save at the
+  # epoch's end, dropout on, shuffled) by `finetune train` and by current HF's Trainer
+  # (tools/hf_run_glue.py), on the same init: full-size DistilBERT (random weights, speed only)
+  # and the pretrained all-MiniLM-L6-v2. Each runs alone; GNU time gives the peak RSS.
+  hf_py=${FT_HF_PYTHON:-/work/.venv-hf/bin/python}
+  minilm=${FT_MINILM_DIR:-$HOME/.cache/finetune/all-MiniLM-L6-v2}
+  results=${FT_BENCH_RESULTS:-$build/bench_results/trainer}
+  tok=$shared/data/tokenizers/bert-base-uncased
+  distil=$build/bench_data/distilbert_base_trainer
+  mkdir -p "$distil"
+  # The checkpoint as HF saves it (pytorch_model.bin) for both, with the tokenizer files beside it.
+  cp "$data/bin/config.json" "$data/bin/pytorch_model.bin" "$tok/vocab.txt" "$tok/tokenizer.json" \
+    "$tok/tokenizer_config.json" "$distil/"
+  rm -rf "$results" && mkdir -p "$results"
+  unset LD_LIBRARY_PATH  # PyPI's torch brings its own MKL
+  export OMP_WAIT_POLICY=passive HF_HUB_OFFLINE=1
+  grep -m1 'model name' /proc/cpuinfo
+  echo "cores: $(nproc); flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_bf16)$' | tr '\n' ' ')"
+  for job in distilbert minilm; do
+    model=$distil; [ $job = minilm ] && model=$minilm
+    d=$results/$job && mkdir -p "$d"
+    echo "== trainer, $job: finetune.cpp"
+    /usr/bin/time -o "$d/ours.rss_kb" -f %M "$build/finetune" train --model_name_or_path "$model" \
+      --task_name cola --data_dir "$shared/data/glue/cola" --num_train_epochs 1 --disable_tqdm true \
+      --output_dir "$d/ours" --overwrite_output_dir > "$d/ours.stdout" 2>&1
+    grep -E 'step time|train_runtime|eval_runtime' "$d/ours.stdout"
+    echo "== trainer, $job: HF Trainer (current transformers on PyPI's torch)"
+    /usr/bin/time -o "$d/hf.rss_kb" -f %M "$hf_py" "$here/tools/hf_run_glue.py" --model_name_or_path "$model" \
+      --task_name cola --shared "$shared" --num_train_epochs 1 --output_dir "$d/hf" \
+      --report "$d/hf.json" > "$d/hf.stdout" 2>&1
+    tail -1 "$d/hf.stdout"
+    rm -rf "$d/ours"/checkpoint-* "$d/hf"
+  done
+  python3 "$here/tools/compare_trainer_peer.py" "$results" distilbert minilm
 fi

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/glue_job.h"
+#include "cli/step_timer.h"
 #include "finetune/trainer.h"
 
 namespace ft::cli {
@@ -70,6 +71,8 @@ int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
     if (c.job.early_stopping_patience)
         trainer.add_callback(std::make_shared<EarlyStoppingCallback>(
             *c.job.early_stopping_patience, c.job.early_stopping_threshold));
+    const auto step_timer = std::make_shared<StepTimer>();
+    trainer.add_callback(step_timer);
     const fs::path out = c.args.output_dir;
     if (c.args.do_train) {
         TrainOutput result;
@@ -83,6 +86,7 @@ int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
         auto metrics = result.metrics;
         metrics["train_samples"] = static_cast<double>(prep.train.num_rows());
         print_metrics("train", metrics);
+        step_timer->print();
         save_metrics(out, "train", metrics);
         trainer.save_state();
         std::printf("model saved to %s\n", out.string().c_str());
