@@ -93,8 +93,10 @@ SchedulerKind scheduler_from_name(const std::string& name);
 
 double lr_multiplier(SchedulerKind kind, int64_t step, int64_t warmup_steps, int64_t total_steps,
                      double num_cycles = 0.5);
-// TrainingArguments.get_warmup_steps: warmup_steps when > 0, else ceil(total * warmup_ratio).
-int64_t warmup_steps_for(int64_t warmup_steps, double warmup_ratio, int64_t total_steps);
+// TrainingArguments.get_warmup_steps: warmup_steps when >= 1 (truncated, as int() does); a
+// warmup_steps in (0, 1) is a ratio (current HF), ceil(total * warmup_steps); else
+// ceil(total * warmup_ratio) (4.x's argument, still accepted).
+int64_t warmup_steps_for(double warmup_steps, double warmup_ratio, int64_t total_steps);
 
 }  // namespace ft
 
@@ -132,7 +134,7 @@ struct TrainingArguments {
     std::string optim = "adamw_torch";  // or "adamw_hf"
     double max_grad_norm = 1.0;
     std::string lr_scheduler_type = "linear";  // linear, cosine, constant, constant_with_warmup
-    int64_t warmup_steps = 0;
+    double warmup_steps = 0;                   // >= 1: steps; (0, 1): a ratio of all steps (HF 5.x)
     double warmup_ratio = 0.0;
     IntervalStrategy eval_strategy = IntervalStrategy::NO;  // alias evaluation_strategy
     std::optional<double> eval_steps{};  // an integer, or a ratio of max_steps when < 1

@@ -37,8 +37,9 @@ double lr_multiplier(SchedulerKind kind, int64_t step, int64_t warmup, int64_t t
     return 1.0;
 }
 
-int64_t warmup_steps_for(int64_t warmup_steps, double warmup_ratio, int64_t total_steps) {
-    if (warmup_steps > 0) return warmup_steps;
+int64_t warmup_steps_for(double warmup_steps, double warmup_ratio, int64_t total_steps) {
+    if (warmup_steps >= 1) return static_cast<int64_t>(warmup_steps);
+    if (warmup_steps > 0) warmup_ratio = warmup_steps;
     return static_cast<int64_t>(std::ceil(static_cast<double>(total_steps) * warmup_ratio));
 }
 

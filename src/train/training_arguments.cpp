@@ -367,9 +367,10 @@ std::vector<ArgumentSpec> make_specs() {
         };
         specs.push_back(std::move(s));
     }
-    specs.push_back(int_arg("warmup_steps", &Args::warmup_steps,
-                            "Optimizer steps of linear warmup from 0 to learning_rate; when "
-                            "positive it takes precedence over warmup_ratio."));
+    specs.push_back(steps_arg("warmup_steps", &Args::warmup_steps,
+                              "Optimizer steps of linear warmup from 0 to learning_rate; a value "
+                              "below 1 is a fraction of all steps, rounded up (current HF). When "
+                              "positive it takes precedence over warmup_ratio."));
     specs.push_back(float_arg("warmup_ratio", &Args::warmup_ratio,
                               "Warmup as a fraction (0 to 1) of all optimizer steps, rounded "
                               "up."));
@@ -690,11 +691,11 @@ std::vector<std::string> TrainingArguments::finalize() {
         throw Error("--weight_decay: Invalid weight_decay value: " + format_double(weight_decay) +
                     " (must be >= 0)");
     if (warmup_ratio < 0 || warmup_ratio > 1) throw Error("warmup_ratio must lie in range [0,1]");
-    if (warmup_steps < 0)
-        throw Error("--warmup_steps must not be negative: " + std::to_string(warmup_steps));
+    if (!(warmup_steps >= 0))
+        throw Error("--warmup_steps must not be negative: " + format_steps(warmup_steps));
     if (warmup_ratio > 0 && warmup_steps > 0)
         warnings.push_back("both warmup_ratio and warmup_steps are set: warmup_steps (" +
-                           std::to_string(warmup_steps) +
+                           format_steps(warmup_steps) +
                            ") wins and warmup_ratio is ignored during training");
 
     // What finetune.cpp implements of the rest.

@@ -38,7 +38,9 @@ TEST(Schedule, CosineConstantAndConstantWithWarmup) {
 TEST(Schedule, WarmupStepsFromRatioRoundUp) {
     EXPECT_EQ(warmup_steps_for(0, 0.1, 2675), 268);  // ceil(267.5)
     EXPECT_EQ(warmup_steps_for(0, 0.06, 100), 6);
-    EXPECT_EQ(warmup_steps_for(7, 0.5, 100), 7);  // explicit steps win
+    EXPECT_EQ(warmup_steps_for(7, 0.5, 100), 7);    // explicit steps win
+    EXPECT_EQ(warmup_steps_for(7.9, 0.0, 100), 7);  // int(): truncated, as HF 5.x
+    EXPECT_EQ(warmup_steps_for(1, 0.5, 100), 1);    // 1 is a step count, not a ratio
     EXPECT_EQ(warmup_steps_for(0, 0.0, 100), 0);
     EXPECT_THROW(scheduler_from_name("polynomial_x"), Error);
 }
@@ -74,8 +76,12 @@ TEST(Schedule, WarmupFromRatioIsHfsGetWarmupSteps) {
     for (const auto& r : g["warmup_from_ratio"]) {
         const int64_t total = r["num_training_steps"];
         const double ratio = r["warmup_ratio"];
+        // 4.x's warmup_ratio, and 5.x's warmup_steps below 1.
         EXPECT_EQ(warmup_steps_for(0, ratio, total), r["warmup_steps"].get<int64_t>())
             << total << " x " << ratio;  // 100 x 0.07 = 7.000000000000001 -> 8
+        if (ratio > 0)
+            EXPECT_EQ(warmup_steps_for(ratio, 0.0, total), r["warmup_steps"].get<int64_t>())
+                << total << " x " << ratio;
     }
 }
 
