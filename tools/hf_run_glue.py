@@ -118,13 +118,14 @@ def gemm_backend():
 
 def main():
     argv = sys.argv[1:]
-    for k, v in RECIPE.items():  # recipe defaults, overridden by any flag given
+    task = argv[argv.index("--task_name") + 1] if "--task_name" in argv else JobArguments.task_name
+    # The task's metric ranks checkpoints, as `finetune train` does; left unset, TrainingArguments
+    # would rank them by eval loss.
+    metric = {"cola": "matthews_correlation", "stsb": "pearson"}.get(task, "accuracy")
+    for k, v in dict(RECIPE, metric_for_best_model=metric).items():  # flags given win
         if f"--{k}" not in argv:
             argv += [f"--{k}", str(v)]
     job, args = HfArgumentParser((JobArguments, TrainingArguments)).parse_args_into_dataclasses(argv)
-    if args.metric_for_best_model is None:
-        args.metric_for_best_model = {"cola": "matthews_correlation", "stsb": "pearson"}.get(job.task_name, "accuracy")
-        args.greater_is_better = True
     if job.threads > 0:
         torch.set_num_threads(job.threads)
     set_seed(args.seed)

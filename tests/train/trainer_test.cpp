@@ -229,6 +229,19 @@ DropoutReplay replay_dropout_accumulation(const test::TinyJob& job, const Traini
     return r;
 }
 
+// The Trainer's 8 logged steps from `from` on, and its final weights, equal the replay's bit
+// for bit.
+void expect_equals_dropout_replay(const test::TinyJob& job, const Trainer& trainer, size_t from) {
+    const DropoutReplay r = replay_dropout_accumulation(job, trainer.args());
+    const auto logs = training_logs(trainer.state());
+    ASSERT_EQ(logs.size(), 8u);
+    for (size_t u = from; u < 8; ++u) {
+        EXPECT_EQ(*logs[u]->get("loss"), r.losses[u]) << "update " << u;
+        EXPECT_EQ(*logs[u]->get("grad_norm"), r.grad_norms[u]) << "update " << u;
+    }
+    EXPECT_TRUE(same_weights(job.model->weights, r.model->weights));
+}
+
 TEST(TrainerLoop, DropoutWithAccumulationAndARemainderEqualsTheReplay) {
     auto job = make_tiny_job(14, 8, /*dropout=*/true);
     TrainingArguments a = tiny_args(test::make_temp_dir("trainer_dropout_gas"));
@@ -237,14 +250,7 @@ TEST(TrainerLoop, DropoutWithAccumulationAndARemainderEqualsTheReplay) {
     a.max_grad_norm = 1.0;
     Trainer trainer(*job.model, a, &job.train, nullptr, nullptr);
     trainer.train();
-    const DropoutReplay r = replay_dropout_accumulation(job, trainer.args());
-    const auto logs = training_logs(trainer.state());
-    ASSERT_EQ(logs.size(), 8u);
-    for (size_t u = 0; u < 8; ++u) {
-        EXPECT_EQ(*logs[u]->get("loss"), r.losses[u]) << "update " << u;
-        EXPECT_EQ(*logs[u]->get("grad_norm"), r.grad_norms[u]) << "update " << u;
-    }
-    EXPECT_TRUE(same_weights(job.model->weights, r.model->weights));
+    expect_equals_dropout_replay(job, trainer, 0);
 }
 
 TEST(TrainerResume, DropoutAccumulationResumeMidEpochEqualsTheReplay) {
@@ -271,14 +277,8 @@ TEST(TrainerResume, DropoutAccumulationResumeMidEpochEqualsTheReplay) {
     auto job = make_tiny_job(14, 8, true);
     Trainer trainer(*job.model, a, &job.train, nullptr, nullptr);
     trainer.train((out / "checkpoint-2").string());
-    const DropoutReplay r = replay_dropout_accumulation(job, trainer.args());
-    const auto logs = training_logs(trainer.state());
-    ASSERT_EQ(logs.size(), 8u);  // steps 1-2 from the checkpoint's history, 3-8 run again
-    for (size_t u = 2; u < 8; ++u) {
-        EXPECT_EQ(*logs[u]->get("loss"), r.losses[u]) << "update " << u;
-        EXPECT_EQ(*logs[u]->get("grad_norm"), r.grad_norms[u]) << "update " << u;
-    }
-    EXPECT_TRUE(same_weights(job.model->weights, r.model->weights));
+    // Steps 1-2 come from the checkpoint's history; 3-8 were run again.
+    expect_equals_dropout_replay(job, trainer, 2);
 }
 
 TEST(TrainerLoop, MaxStepsOverridesEpochsAndRatioStepsResolve) {
