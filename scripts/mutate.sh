@@ -11,8 +11,21 @@ work=${MUTATE_DIR:-/tmp/finetune-mutate}
 list=$repo/scripts/mutations.tsv
 mkdir -p "$work/tree"
 # The tracked files (and the untracked ones git does not ignore) as they are in the working tree.
-# tar keeps the mtimes, so unchanged files are not rebuilt.
-(cd "$repo" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -xf - -C "$work/tree"
+# Only files whose bytes differ are written (with a new mtime, so the build sees them); the
+# others keep theirs and are not rebuilt.
+(cd "$repo" && git ls-files -co --exclude-standard -z) | python3 -c '
+import os, shutil, sys
+src, dst = sys.argv[1], sys.argv[2]
+for rel in sys.stdin.buffer.read().decode().split("\0"):
+    if not rel or not os.path.isfile(os.path.join(src, rel)):
+        continue
+    a, b = os.path.join(src, rel), os.path.join(dst, rel)
+    if os.path.exists(b) and open(a, "rb").read() == open(b, "rb").read():
+        continue
+    os.makedirs(os.path.dirname(b), exist_ok=True)
+    shutil.copyfile(a, b)
+    shutil.copymode(a, b)
+' "$repo" "$work/tree"
 ln -sfn "$(cd "$repo/.." && pwd)/shared" "$work/shared"
 tree=$work/tree build=$work/build
 if [ ! -f "$build/build.ninja" ]; then
@@ -31,7 +44,7 @@ while IFS=$'\t' read -r name file original replacement filter; do
   case $name in '#'*|'') continue ;; esac
   if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then continue; fi
   cp "$tree/$file" "$work/original"
-  python3 - "$tree/$file" "$original" "$replacement" <<'PY'
+  if ! python3 - "$tree/$file" "$original" "$replacement" <<'PY'
 import sys
 path, old, new = sys.argv[1:]
 text = open(path).read()
@@ -39,6 +52,10 @@ if text.count(old) != 1:
     sys.exit(f"{path}: the mutation's original text occurs {text.count(old)} times, not once: {old}")
 open(path, "w").write(text.replace(old, new))
 PY
+  then
+    printf '%s\t%s\t%s\t%s\n' "$name" "$file" "not applied" "-" | tee -a "$results"
+    continue
+  fi
   verdict=""
   if ! cmake --build "$build" -j "$(nproc)" --target finetune_tests > "$work/build.log" 2>&1; then
     verdict="build failed"
@@ -53,8 +70,7 @@ PY
       failed=$(grep -E '^\[  FAILED  \] [A-Za-z]' "$log" | grep -v ' tests\?, listed' | sed 's/\[  FAILED  \] //; s/ (.*//' | sort -u | tr '\n' ' ')
     fi
   fi
-  cp -p "$work/original" "$tree/$file"
-  touch "$tree/$file"  # the next build must see the file change back
+  cp "$work/original" "$tree/$file"  # a new mtime: the next build sees the file change back
   printf '%s\t%s\t%s\t%s\n' "$name" "$file" "$verdict" "$failed" | tee -a "$results"
 done < "$list"
 cmake --build "$build" -j "$(nproc)" --target finetune_tests > "$work/build.log" 2>&1
