@@ -9,10 +9,12 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <numeric>
 
 #include <nlohmann/json.hpp>
 
 #include "finetune/data.h"
+#include "finetune/train.h"
 #include "finetune/trainer.h"
 #include "hub/hub_internal.h"
 #include "model/minilm_fixture.h"
@@ -180,6 +182,84 @@ TEST(MiniLMTrainerParity, ColaThreeHundredStepsMatchCurrentHuggingFace) {
         "max |loss diff|: %.3g (steps 1-20), %.3g (21-300); max grad-norm rel diff %.3g; "
         "max |MCC diff| %.3g; max |eval_loss diff| %.3g\n",
         worst_early, worst_late, worst_norm, worst_mcc, worst_eval_loss);
+}
+
+namespace {
+
+struct Spread {
+    double mean = 0, std = 0;
+};
+Spread spread(const std::vector<double>& v) {
+    Spread s;
+    s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    for (double x : v) s.std += (x - s.mean) * (x - s.mean);
+    s.std = std::sqrt(s.std / static_cast<double>(v.size() - 1));
+    return s;
+}
+
+}  // namespace
+
+// Dropout's masks come from torch's RNG in HF and from Philox here, so no one training step can
+// be compared; their spread can (tests/goldens/minilm/dropout_stats.json, made by
+// tools/make_minilm_dropout_stats.py). One batch, the first 16 CoLA train sentences: the mean
+// and the standard deviation of the train-mode loss and gradient norm over 400 dropout draws
+// must agree within 4 standard errors. A dropout site left out, or a wrong rate or scale,
+// moves them by more.
+TEST(MiniLMDropout, TrainModeLossAndGradNormSpreadAreHuggingFaces) {
+    REQUIRE_MINILM();
+    std::ifstream in(test::minilm_golden_dir() / "dropout_stats.json");
+    const json g = json::parse(in);
+    auto m = load_pretrained(test::minilm_dir(), {.num_labels = 2});
+    test::load_golden_head(m.weights);
+    if (HasFatalFailure()) return;
+
+    // HF's ids for the 16 rows are ours (checked), packed.
+    const BertTokenizer tok = BertTokenizer::from_pretrained(test::minilm_dir());
+    const DatasetDict cola =
+        load_glue_from_dir(glue_task("cola"), test::shared_dir() / "data" / "glue" / "cola");
+    const Column& sentences = cola["train"].column("sentence");
+    PackedBatch batch;
+    batch.offsets = {0};
+    for (size_t i = 0; i < g["input_ids"].size(); ++i) {
+        const auto ids = g["input_ids"][i].get<std::vector<int32_t>>();
+        EXPECT_EQ(tok.encode(sentences.as_strings()[i]).input_ids, ids) << "row " << i;
+        batch.input_ids.insert(batch.input_ids.end(), ids.begin(), ids.end());
+        batch.offsets.push_back(static_cast<int32_t>(batch.input_ids.size()));
+        batch.labels.push_back(g["labels"][i].get<int64_t>());
+    }
+    SequenceClassifier model(m.config, m.weights);
+    ModelWeights grads(m.config);
+    const auto loss_and_norm = [&](bool train, uint64_t step) {
+        grads.zero();
+        const double loss = model.forward(batch, train, 1234, step);
+        model.backward(grads);
+        return std::pair{loss, global_grad_norm(grads.flat(), grads.flat_size())};
+    };
+    // No dropout: the same numbers as HF.
+    const auto [eval_loss, eval_norm] = loss_and_norm(false, 0);
+    EXPECT_NEAR(eval_loss, g["eval_loss"].get<double>(), 1e-6);
+    EXPECT_NEAR(eval_norm, g["eval_grad_norm"].get<double>(), 1e-5 * eval_norm);
+
+    const int64_t n = g["seeds"].get<int64_t>();
+    std::vector<double> losses, norms;
+    for (int64_t k = 0; k < n; ++k) {
+        const auto [l, gn] = loss_and_norm(true, static_cast<uint64_t>(k));
+        losses.push_back(l);
+        norms.push_back(gn);
+    }
+    for (const auto& [name, values] : {std::pair{"loss", losses}, std::pair{"grad_norm", norms}}) {
+        const Spread ours = spread(values);
+        const double hf_mean = g[name]["mean"].get<double>(), hf_std = g[name]["std"].get<double>();
+        const double se_mean = std::sqrt((ours.std * ours.std + hf_std * hf_std) / n);
+        const double se_std_ratio = std::sqrt(2.0 / static_cast<double>(n - 1));
+        std::printf(
+            "%s: mean ours %.5f, HF %.5f (%.2f standard errors); std ours %.5f, HF %.5f "
+            "(ratio %.3f, standard error %.3f)\n",
+            name, ours.mean, hf_mean, (ours.mean - hf_mean) / se_mean, ours.std, hf_std,
+            ours.std / hf_std, se_std_ratio);
+        EXPECT_LE(std::fabs(ours.mean - hf_mean), 4 * se_mean) << name;
+        EXPECT_LE(std::fabs(ours.std / hf_std - 1), 4 * se_std_ratio) << name;
+    }
 }
 
 }  // namespace ft
