@@ -161,7 +161,9 @@ void expect_run_dir(const fs::path& out, int whole, const std::string& leftover)
         }
     }
     EXPECT_EQ(found, whole) << out;
-    if (!leftover.empty()) EXPECT_TRUE(fs::exists(out / leftover)) << leftover;
+    if (!leftover.empty()) {
+        EXPECT_TRUE(fs::exists(out / leftover)) << leftover;
+    }
 }
 
 TEST(CliTrainCrash, KillDuringCheckpointWritesNeverLeavesACorruptCheckpoint) {

@@ -79,9 +79,10 @@ TEST(Schedule, WarmupFromRatioIsHfsGetWarmupSteps) {
         // 4.x's warmup_ratio, and 5.x's warmup_steps below 1.
         EXPECT_EQ(warmup_steps_for(0, ratio, total), r["warmup_steps"].get<int64_t>())
             << total << " x " << ratio;  // 100 x 0.07 = 7.000000000000001 -> 8
-        if (ratio > 0)
+        if (ratio > 0) {
             EXPECT_EQ(warmup_steps_for(ratio, 0.0, total), r["warmup_steps"].get<int64_t>())
                 << total << " x " << ratio;
+        }
     }
 }
 
