@@ -35,17 +35,33 @@ struct Replay {
     std::vector<double> losses, grad_norms, lrs;
     std::unique_ptr<PretrainedModel> model;
 };
-Replay replay(const test::TinyJob& job, const TrainingArguments& a, int64_t steps) {
-    Replay r;
-    r.model = std::make_unique<PretrainedModel>(
+// A replay's own copy of the tiny job's init, its engine, gradients and optimizer (a's).
+struct ReplayParts {
+    std::unique_ptr<PretrainedModel> model;
+    std::unique_ptr<SequenceClassifier> engine;
+    std::unique_ptr<ModelWeights> grads;
+    std::unique_ptr<AdamW> opt;
+};
+ReplayParts replay_parts(const test::TinyJob& job, const TrainingArguments& a) {
+    ReplayParts p;
+    p.model = std::make_unique<PretrainedModel>(
         load_pretrained(test::shared_dir() / "reference" / "tiny_distilbert" / "init"));
-    r.model->config = job.model->config;
-    SequenceClassifier engine(r.model->config, r.model->weights);
-    ModelWeights grads(r.model->config);
+    p.model->config = job.model->config;
+    p.engine = std::make_unique<SequenceClassifier>(p.model->config, p.model->weights);
+    p.grads = std::make_unique<ModelWeights>(p.model->config);
     AdamWSettings s;
     s.weight_decay = a.weight_decay;
     s.kind = optimizer_from_name(a.optim);
-    AdamW opt(r.model->weights, s);
+    p.opt = std::make_unique<AdamW>(p.model->weights, s);
+    return p;
+}
+
+Replay replay(const test::TinyJob& job, const TrainingArguments& a, int64_t steps) {
+    Replay r;
+    ReplayParts p = replay_parts(job, a);
+    SequenceClassifier& engine = *p.engine;
+    ModelWeights& grads = *p.grads;
+    AdamW& opt = *p.opt;
     const int64_t n = job.train.num_rows(), bs = a.per_device_train_batch_size;
     const int64_t batches = (n + bs - 1) / bs;
     const int64_t warmup = warmup_steps_for(a.warmup_steps, a.warmup_ratio, steps);
@@ -57,12 +73,13 @@ Replay replay(const test::TinyJob& job, const TrainingArguments& a, int64_t step
         const double lr = a.learning_rate *
                           lr_multiplier(scheduler_from_name(a.lr_scheduler_type), k, warmup, steps);
         const StepStats st =
-            train_step(engine, r.model->weights, grads, opt, batch, lr, a.max_grad_norm,
+            train_step(engine, p.model->weights, grads, opt, batch, lr, a.max_grad_norm,
                        static_cast<uint64_t>(a.seed), static_cast<uint64_t>(k));
         r.losses.push_back(static_cast<float>(st.loss));
         r.grad_norms.push_back(st.grad_norm);
         r.lrs.push_back(lr);
     }
+    r.model = std::move(p.model);
     return r;
 }
 
@@ -198,14 +215,9 @@ struct DropoutReplay {
 };
 DropoutReplay replay_dropout_accumulation(const test::TinyJob& job, const TrainingArguments& a) {
     DropoutReplay r;
-    r.model = std::make_unique<PretrainedModel>(
-        load_pretrained(test::shared_dir() / "reference" / "tiny_distilbert" / "init"));
-    r.model->config = job.model->config;
-    SequenceClassifier engine(r.model->config, r.model->weights);
-    ModelWeights grads(r.model->config);
-    AdamWSettings s;
-    s.weight_decay = a.weight_decay;
-    AdamW opt(r.model->weights, s);
+    ReplayParts p = replay_parts(job, a);
+    SequenceClassifier& engine = *p.engine;
+    ModelWeights& grads = *p.grads;
     const int64_t batches = 7, gas = 2, steps = 8;
     uint64_t micro = 0;
     for (int64_t u = 0; u < steps; ++u) {
@@ -222,10 +234,11 @@ DropoutReplay replay_dropout_accumulation(const test::TinyJob& job, const Traini
         const double norm = global_grad_norm(grads.flat(), grads.flat_size());
         const float scale = clip_coefficient(norm, a.max_grad_norm);
         const double lr = a.learning_rate * (steps - static_cast<double>(u)) / steps;
-        opt.step_and_zero_grads(r.model->weights, grads, lr, scale);
+        p.opt->step_and_zero_grads(p.model->weights, grads, lr, scale);
         r.losses.push_back(tr);
         r.grad_norms.push_back(norm);
     }
+    r.model = std::move(p.model);
     return r;
 }
 
