@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <vector>
 
 namespace ft::test {
 
@@ -38,6 +40,24 @@ std::string cli() {
     return FT_CLI;
 }
 
+namespace {
+// The folders make_temp_dir made, removed when the test process exits (a suite run used to leave
+// gigabytes of checkpoints in /tmp). FT_KEEP_TEST_DIRS=1 keeps them for a post-mortem.
+struct TempDirs {
+    std::mutex mu;
+    std::vector<std::filesystem::path> dirs;
+    ~TempDirs() {
+        if (std::getenv("FT_KEEP_TEST_DIRS")) return;
+        std::error_code ec;
+        for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+};
+TempDirs& temp_dirs() {
+    static TempDirs t;
+    return t;
+}
+}  // namespace
+
 std::filesystem::path make_temp_dir(const std::string& tag) {
     static std::atomic<int> counter{0};
     auto dir =
@@ -45,6 +65,11 @@ std::filesystem::path make_temp_dir(const std::string& tag) {
         ("ft_test_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
+    {
+        TempDirs& t = temp_dirs();
+        std::lock_guard<std::mutex> lock(t.mu);
+        t.dirs.push_back(dir);
+    }
     return dir;
 }
 
