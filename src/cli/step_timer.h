@@ -14,6 +14,11 @@ namespace ft::cli {
 
 class StepTimer : public TrainerCallback {
   public:
+    // Room for every step up front: the hooks run inside the training loop, which must not
+    // allocate.
+    void on_train_begin(const TrainingArguments&, TrainerState& state, TrainerControl&) override {
+        seconds_.reserve(static_cast<size_t>(std::max<int64_t>(state.max_steps, 0)));
+    }
     void on_step_begin(const TrainingArguments&, TrainerState&, TrainerControl&) override {
         start_ = std::chrono::steady_clock::now();
     }

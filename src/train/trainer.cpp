@@ -245,31 +245,41 @@ struct Trainer::Impl {
         }
         return sequential_sampler(n);
     }
-    Error nonfinite_gradients(double norm, int64_t epoch, int64_t batch) const {
-        char buf[512];
-        std::snprintf(
-            buf, sizeof buf,
-            "the gradient norm became %s at optimizer step %lld (epoch %lld, batch "
-            "%lld) although the loss was finite: the backward pass overflowed. The "
-            "weights are left as they were before this step. Try a lower "
-            "--learning_rate (now %g) or check the labels for extreme values",
-            std::isnan(norm) ? "NaN" : "inf", static_cast<long long>(state().global_step + 1),
-            static_cast<long long>(epoch + 1), static_cast<long long>(batch), args().learning_rate);
-        return Error(buf);
+    // Training stopped on a non-finite value: what became NaN or inf, where (1-based step, epoch
+    // and batch), and what to try.
+    Error stopped_at(const char* what, double value, int64_t epoch, int64_t batch_1based,
+                     const std::string& why_and_advice) const {
+        char buf[256];
+        std::snprintf(buf, sizeof buf,
+                      "the %s became %s at optimizer step %lld (epoch %lld, batch %lld)", what,
+                      std::isnan(value) ? "NaN" : "inf",
+                      static_cast<long long>(state().global_step + 1),
+                      static_cast<long long>(epoch + 1), static_cast<long long>(batch_1based));
+        return Error(buf + why_and_advice);
     }
+    // `batch`: the window's last batch, already counted past (0-based index + 1).
+    Error nonfinite_gradients(double norm, int64_t epoch, int64_t batch) const {
+        return stopped_at("gradient norm", norm, epoch, batch,
+                          " although the loss was finite: the backward pass overflowed. The "
+                          "weights are left as they were before this step. Try a lower "
+                          "--learning_rate (now " +
+                              format_g(args().learning_rate) +
+                              ") or check the labels for extreme values");
+    }
+    // `batch`: the 0-based index of the batch whose loss it was.
     Error diverged(double loss, int64_t epoch, int64_t batch) const {
-        const auto& a = args();
-        char buf[512];
-        std::snprintf(
-            buf, sizeof buf,
-            "the training loss became %s at optimizer step %lld (epoch %lld, batch %lld): "
-            "the weights or the optimizer state hold NaN or inf. Try a lower "
-            "--learning_rate (now %g), a larger --adam_epsilon (now %g), gradient "
-            "clipping (--max_grad_norm 1.0), or check the checkpoint resumed from",
-            std::isnan(loss) ? "NaN" : "inf", static_cast<long long>(state().global_step + 1),
-            static_cast<long long>(epoch + 1), static_cast<long long>(batch + 1), a.learning_rate,
-            a.adam_epsilon);
-        return Error(buf);
+        return stopped_at("training loss", loss, epoch, batch + 1,
+                          ": the weights or the optimizer state hold NaN or inf. Try a lower "
+                          "--learning_rate (now " +
+                              format_g(args().learning_rate) + "), a larger --adam_epsilon (now " +
+                              format_g(args().adam_epsilon) +
+                              "), gradient clipping (--max_grad_norm 1.0), or check the "
+                              "checkpoint resumed from");
+    }
+    static std::string format_g(double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", v);
+        return buf;
     }
 
     // Sized from the largest batch the data can make, not the argument: a batch size of 1e9 on

@@ -67,6 +67,22 @@ double max_abs_diff(const float* got, const std::vector<float>& want) {
     return m;
 }
 
+// Runs the golden rows through `m` in eval mode; its logits must equal each row's `key` values.
+void expect_eval_logits_are(const PretrainedModel& m, const nlohmann::json& g,
+                            const std::string& key) {
+    SequenceClassifier model(m.config, m.weights);
+    const PackedBatch batch = golden_batch(g);
+    model.forward(batch, /*train=*/false);
+    std::vector<float> want;
+    for (const auto& row : g["rows"])
+        for (double x : row[key]) want.push_back(static_cast<float>(x));
+    ASSERT_EQ(static_cast<int64_t>(want.size()), batch.num_sequences() * m.config.num_labels());
+    EXPECT_TRUE(test::all_close(model.logits(), want.data(), static_cast<int64_t>(want.size()),
+                                test::F32.pretrained_forward_abs, test::Scale::ABSOLUTE));
+    std::printf("%s: max |ours - HF| = %.3g over %zu values\n", key.c_str(),
+                max_abs_diff(model.logits(), want), want.size());
+}
+
 }  // namespace
 
 TEST(MiniLM, ParameterCountIsHuggingFaces) {
@@ -166,17 +182,7 @@ TEST(MiniLM, EvalLogitsAreHuggingFaces) {
     auto m = load_pretrained(minilm_dir(), {.num_labels = 2});
     test::load_golden_head(m.weights);
     if (HasFatalFailure()) return;
-    SequenceClassifier model(m.config, m.weights);
-    const PackedBatch batch = golden_batch(g);
-    model.forward(batch, /*train=*/false);
-    std::vector<float> want;
-    for (const auto& row : g["rows"])
-        for (double x : row["logits"]) want.push_back(static_cast<float>(x));
-    ASSERT_EQ(static_cast<int64_t>(want.size()), batch.num_sequences() * 2);
-    EXPECT_TRUE(test::all_close(model.logits(), want.data(), static_cast<int64_t>(want.size()),
-                                test::F32.pretrained_forward_abs, test::Scale::ABSOLUTE));
-    std::printf("logits: max |ours - HF| = %.3g over %zu values\n",
-                max_abs_diff(model.logits(), want), want.size());
+    expect_eval_logits_are(m, g, "logits");
 }
 
 TEST(MiniLM, PoolerOutputIsHuggingFaces) {
@@ -193,17 +199,7 @@ TEST(MiniLM, PoolerOutputIsHuggingFaces) {
         if (s.kind == ParamKind::LINEAR_WEIGHT)
             for (int64_t j = 0; j < 384; ++j) t.ptr<float>()[j * 384 + j] = 1.0f;
     }
-    SequenceClassifier model(m.config, m.weights);
-    const PackedBatch batch = golden_batch(g);
-    model.forward(batch, /*train=*/false);
-    std::vector<float> want;
-    for (const auto& row : g["rows"])
-        for (double x : row["pooler_output"]) want.push_back(static_cast<float>(x));
-    ASSERT_EQ(static_cast<int64_t>(want.size()), batch.num_sequences() * 384);
-    EXPECT_TRUE(test::all_close(model.logits(), want.data(), static_cast<int64_t>(want.size()),
-                                test::F32.pretrained_forward_abs, test::Scale::ABSOLUTE));
-    std::printf("pooler output: max |ours - HF| = %.3g over %zu values\n",
-                max_abs_diff(model.logits(), want), want.size());
+    expect_eval_logits_are(m, g, "pooler_output");
 }
 
 TEST(MiniLM, TrainOnColaLoadsItAndIgnoresTheSentenceTransformersFiles) {

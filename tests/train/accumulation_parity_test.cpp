@@ -15,6 +15,7 @@
 #include "hub/hub_internal.h"
 #include "test_env.h"
 #include "train/parity_helpers.h"
+#include "train/trainer_fixture.h"
 
 namespace ft {
 namespace {
@@ -55,16 +56,6 @@ TrainingArguments args_for(const json& g, const fs::path& out) {
     a["disable_tqdm"] = true;
     return training_arguments_from_json(a.dump(), std::string(CASE) + " arguments");
 }
-
-// Stops training after `step` (the callback's flag, as a kill would, but after the
-// checkpoint at `step - 2` is on disk and before the next one).
-struct StopAfter : TrainerCallback {
-    int64_t step;
-    explicit StopAfter(int64_t s) : step(s) {}
-    void on_step_end(const TrainingArguments&, TrainerState& s, TrainerControl& c) override {
-        if (s.global_step == step) c.should_training_stop = true;
-    }
-};
 
 // Steps after `from`: logged loss vs the golden's micro-batch losses at 1e-6, grad norm at 1e-5
 // relative, the lr exactly; then the dev logits and the parameters after training at 1e-6.
@@ -147,7 +138,7 @@ TEST(AccumulationParity, ResumeAfterAStopMidEpochEqualsTheWholeRun) {
         Job first = make_job();
         Trainer t(*first.model, args_for(j.g, out), &first.train, &first.eval, first.tok.get(),
                   MetricSpec{"cola", {}});
-        t.add_callback(std::make_shared<StopAfter>(from + 2));
+        t.add_callback(std::make_shared<test::StopAfterStep>(from + 2));
         t.train();
         ASSERT_EQ(t.state().global_step, from + 2);
     }

@@ -62,4 +62,14 @@ inline TrainingArguments tiny_args(const std::filesystem::path& out) {
     return a;
 }
 
+// Stops training after optimizer step `step` (the flag a callback sets), as a kill between
+// checkpoints would: what came after the last checkpoint is lost.
+struct StopAfterStep : TrainerCallback {
+    int64_t step;
+    explicit StopAfterStep(int64_t s) : step(s) {}
+    void on_step_end(const TrainingArguments&, TrainerState& s, TrainerControl& c) override {
+        if (s.global_step == step) c.should_training_stop = true;
+    }
+};
+
 }  // namespace ft::test

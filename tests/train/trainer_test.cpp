@@ -276,15 +276,10 @@ TEST(TrainerResume, DropoutAccumulationResumeMidEpochEqualsTheReplay) {
     a.max_grad_norm = 1.0;
     a.save_strategy = SaveStrategy::STEPS;
     a.save_steps = 1;
-    struct StopAt3 : TrainerCallback {
-        void on_step_end(const TrainingArguments&, TrainerState& s, TrainerControl& c) override {
-            if (s.global_step == 3) c.should_training_stop = true;
-        }
-    };
     {
         auto first = make_tiny_job(14, 8, true);
         Trainer t(*first.model, a, &first.train, nullptr, nullptr);
-        t.add_callback(std::make_shared<StopAt3>());
+        t.add_callback(std::make_shared<test::StopAfterStep>(3));
         t.train();
     }
     auto job = make_tiny_job(14, 8, true);
