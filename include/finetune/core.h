@@ -69,12 +69,29 @@ struct Shape {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Devices. Every Buffer, Arena and Tensor says where its bytes live. CUDA is known to every build;
+// one built without it throws "built without CUDA" when asked to allocate or run there.
+
+enum class Device : uint8_t { CPU, CUDA };
+std::string_view device_name(Device d);  // "cpu", "cuda", as torch spells them
+
+// Where a device's memory comes from; allocate() returns 64-byte aligned, zero-filled bytes.
+class Allocator {
+  public:
+    virtual ~Allocator() = default;
+    virtual void* allocate(size_t bytes) = 0;
+    virtual void deallocate(void* p) = 0;
+};
+// The allocator of a device (throws ft::Error when this build or machine cannot use it).
+Allocator& allocator_for(Device d);
+
+// ---------------------------------------------------------------------------------------------
 // Owned memory, 64-byte aligned (cache lines and AVX-512 loads). Zero-initialised.
 
 class Buffer {
   public:
     Buffer() = default;
-    explicit Buffer(size_t bytes);
+    explicit Buffer(size_t bytes, Device device = Device::CPU);
     ~Buffer();
     Buffer(Buffer&& o) noexcept;
     Buffer& operator=(Buffer&& o) noexcept;
@@ -84,10 +101,13 @@ class Buffer {
     void* data() { return data_; }
     const void* data() const { return data_; }
     size_t size() const { return size_; }
+    Device device() const { return device_; }
 
   private:
+    void release();
     void* data_ = nullptr;
     size_t size_ = 0;
+    Device device_ = Device::CPU;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -98,6 +118,7 @@ class Buffer {
 struct Tensor {
     void* data = nullptr;
     DType dtype = DType::F32;
+    Device device = Device::CPU;
     Shape shape;
     Shape strides;
     std::shared_ptr<const void> owner;
@@ -130,7 +151,8 @@ bool bit_equal(const Tensor& a, const Tensor& b);
 
 class Arena {
   public:
-    explicit Arena(size_t capacity_bytes = 0);
+    explicit Arena(size_t capacity_bytes = 0, Device device = Device::CPU);
+    Device device() const { return buffer_.device(); }
     void* alloc(size_t bytes);  // 64-byte aligned; throws ft::Error when the arena is full
     Tensor alloc_tensor(DType dtype, const Shape& shape);
     void reset() { used_ = 0; }

@@ -3,7 +3,7 @@
 
 namespace ft {
 
-Arena::Arena(size_t capacity_bytes) : buffer_(capacity_bytes) {}
+Arena::Arena(size_t capacity_bytes, Device device) : buffer_(capacity_bytes, device) {}
 
 void* Arena::alloc(size_t bytes) {
     const size_t start = (used_ + 63) / 64 * 64;
@@ -18,7 +18,9 @@ void* Arena::alloc(size_t bytes) {
 
 Tensor Arena::alloc_tensor(DType dtype, const Shape& shape) {
     void* p = alloc(static_cast<size_t>(shape.numel()) * dtype_size(dtype));
-    return Tensor::view(p, dtype, shape);
+    Tensor t = Tensor::view(p, dtype, shape);
+    t.device = device();
+    return t;
 }
 
 }  // namespace ft

@@ -53,28 +53,32 @@ Shape contiguous_strides(const Shape& shape) {
     return s;
 }
 
-Buffer::Buffer(size_t bytes) : size_(bytes) {
+Buffer::Buffer(size_t bytes, Device device) : size_(bytes), device_(device) {
     if (bytes == 0) return;
-    const size_t rounded = (bytes + 63) / 64 * 64;
-    data_ = std::aligned_alloc(64, rounded);
-    if (!data_) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
-    std::memset(data_, 0, rounded);
+    data_ = allocator_for(device).allocate(bytes);
+}
+
+void Buffer::release() {
+    if (data_) allocator_for(device_).deallocate(data_);
+    data_ = nullptr;
+    size_ = 0;
 }
 
 Buffer::~Buffer() {
-    std::free(data_);
+    release();
 }
 
-Buffer::Buffer(Buffer&& o) noexcept : data_(o.data_), size_(o.size_) {
+Buffer::Buffer(Buffer&& o) noexcept : data_(o.data_), size_(o.size_), device_(o.device_) {
     o.data_ = nullptr;
     o.size_ = 0;
 }
 
 Buffer& Buffer::operator=(Buffer&& o) noexcept {
     if (this != &o) {
-        std::free(data_);
+        release();
         data_ = o.data_;
         size_ = o.size_;
+        device_ = o.device_;
         o.data_ = nullptr;
         o.size_ = 0;
     }
