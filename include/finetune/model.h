@@ -18,7 +18,7 @@
 namespace ft {
 
 enum class ModelFamily { DISTILBERT, BERT };
-enum class Activation { GELU, RELU };  // GELU is the exact (erf) form, HF's "gelu"
+enum class Activation { GELU, RELU, TANH };  // GELU is the exact (erf) form, HF's "gelu"
 // HF's problem_type; NONE means "infer from num_labels and the label dtype" as HF does.
 enum class ProblemType {
     NONE,
@@ -94,6 +94,9 @@ struct ModelConfig {
     double initializer_range() const;
     Activation activation() const;
     std::string classifier_architecture() const;  // "DistilBertForSequenceClassification", ...
+    // Whether the model reads token_type_ids (BERT) or has no token-type embeddings (DistilBERT),
+    // which is also whether its tokenizer returns them.
+    bool uses_token_types() const;
 };
 
 // Parses config.json text; `source` names it in errors. Unsupported settings (sinusoidal
@@ -108,12 +111,47 @@ std::string model_config_to_json(const ModelConfig& config);
 
 enum class ParamKind { LINEAR_WEIGHT, BIAS, EMBEDDING, LAYER_NORM_WEIGHT, LAYER_NORM_BIAS };
 
+// What a tensor is to the engine, whatever the family calls it: the engine binds parameters by
+// role (and layer), never by their position in the table. Each weight is followed by its bias.
+enum class ParamRole : uint8_t {
+    WORD_EMBEDDINGS,
+    POSITION_EMBEDDINGS,
+    TOKEN_TYPE_EMBEDDINGS,
+    EMBEDDING_NORM_WEIGHT,
+    EMBEDDING_NORM_BIAS,
+    // Per encoder layer: attention Q, K, V and output projections, LayerNorm, FFN in/out,
+    // LayerNorm.
+    Q_WEIGHT,
+    Q_BIAS,
+    K_WEIGHT,
+    K_BIAS,
+    V_WEIGHT,
+    V_BIAS,
+    O_WEIGHT,
+    O_BIAS,
+    NORM1_WEIGHT,
+    NORM1_BIAS,
+    FFN1_WEIGHT,
+    FFN1_BIAS,
+    FFN2_WEIGHT,
+    FFN2_BIAS,
+    NORM2_WEIGHT,
+    NORM2_BIAS,
+    // The sequence-classification head: dense (pre_classifier / pooler), then the output layer.
+    HEAD_DENSE_WEIGHT,
+    HEAD_DENSE_BIAS,
+    HEAD_OUT_WEIGHT,
+    HEAD_OUT_BIAS,
+};
+
 struct ParamSpec {
     std::string name;  // HF state-dict name, e.g. "distilbert.embeddings.word_embeddings.weight"
     Shape shape;
     ParamKind kind;
     std::string group;         // "embeddings", "layer.0", ..., "pooler", "classifier"
     int64_t padding_idx = -1;  // embeddings whose row is zeroed at init (word embeddings)
+    ParamRole role = ParamRole::WORD_EMBEDDINGS;
+    int32_t layer = -1;  // the encoder layer of a per-layer role, else -1
     // HF's Trainer puts biases and LayerNorm weights in the group without weight decay.
     bool no_weight_decay() const;
 };

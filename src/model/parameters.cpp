@@ -1,77 +1,54 @@
-// The parameter tables of DistilBertForSequenceClassification and BertForSequenceClassification
-// (HF names, shapes, named_parameters() order), the flat weight allocation, and HF's init.
+// The parameter table of a model (its family descriptor writes it), the flat weight allocation,
+// and HF's init.
 #include <cmath>
 
 #include "finetune/model.h"
+#include "model/family.h"
 
 namespace ft {
 
 namespace {
 
+// Appends parameters in HF's named_parameters() order, each with its role.
 class TableBuilder {
   public:
     explicit TableBuilder(std::vector<ParamSpec>& out) : out_(out) {}
-    void linear(const std::string& prefix, int64_t in, int64_t out, const std::string& group) {
-        out_.push_back({prefix + ".weight", {out, in}, ParamKind::LINEAR_WEIGHT, group});
-        out_.push_back({prefix + ".bias", {out}, ParamKind::BIAS, group});
+    void linear(const std::string& prefix, int64_t in, int64_t out, const std::string& group,
+                ParamRole weight_role, int32_t layer = -1) {
+        out_.push_back({prefix + ".weight",
+                        {out, in},
+                        ParamKind::LINEAR_WEIGHT,
+                        group,
+                        -1,
+                        weight_role,
+                        layer});
+        out_.push_back(
+            {prefix + ".bias", {out}, ParamKind::BIAS, group, -1, bias_of(weight_role), layer});
     }
-    void layer_norm(const std::string& prefix, int64_t c, const std::string& group) {
-        out_.push_back({prefix + ".weight", {c}, ParamKind::LAYER_NORM_WEIGHT, group});
-        out_.push_back({prefix + ".bias", {c}, ParamKind::LAYER_NORM_BIAS, group});
+    void layer_norm(const std::string& prefix, int64_t c, const std::string& group,
+                    ParamRole weight_role, int32_t layer = -1) {
+        out_.push_back(
+            {prefix + ".weight", {c}, ParamKind::LAYER_NORM_WEIGHT, group, -1, weight_role, layer});
+        out_.push_back({prefix + ".bias",
+                        {c},
+                        ParamKind::LAYER_NORM_BIAS,
+                        group,
+                        -1,
+                        bias_of(weight_role),
+                        layer});
     }
-    void embedding(const std::string& name, int64_t rows, int64_t c, const std::string& group,
+    void embedding(const std::string& name, int64_t rows, int64_t c, ParamRole role,
                    int64_t padding_idx = -1) {
-        out_.push_back({name, {rows, c}, ParamKind::EMBEDDING, group, padding_idx});
+        out_.push_back({name, {rows, c}, ParamKind::EMBEDDING, "embeddings", padding_idx, role});
     }
 
   private:
+    // Each weight role is followed by its bias role in ParamRole.
+    static ParamRole bias_of(ParamRole weight_role) {
+        return static_cast<ParamRole>(static_cast<int>(weight_role) + 1);
+    }
     std::vector<ParamSpec>& out_;
 };
-
-void distilbert_table(const ModelConfig& cfg, TableBuilder& t) {
-    const auto& d = cfg.distilbert;
-    const int64_t C = d.dim, F = d.hidden_dim;
-    const std::string e = "distilbert.embeddings.";
-    t.embedding(e + "word_embeddings.weight", d.vocab_size, C, "embeddings", d.pad_token_id);
-    t.embedding(e + "position_embeddings.weight", d.max_position_embeddings, C, "embeddings");
-    t.layer_norm(e + "LayerNorm", C, "embeddings");
-    for (int64_t l = 0; l < d.n_layers; ++l) {
-        const std::string g = "layer." + std::to_string(l);
-        const std::string p = "distilbert.transformer." + g + ".";
-        for (const char* lin : {"q_lin", "k_lin", "v_lin", "out_lin"})
-            t.linear(p + "attention." + lin, C, C, g);
-        t.layer_norm(p + "sa_layer_norm", C, g);
-        t.linear(p + "ffn.lin1", C, F, g);
-        t.linear(p + "ffn.lin2", F, C, g);
-        t.layer_norm(p + "output_layer_norm", C, g);
-    }
-    t.linear("pre_classifier", C, C, "classifier");
-    t.linear("classifier", C, cfg.num_labels(), "classifier");
-}
-
-void bert_table(const ModelConfig& cfg, TableBuilder& t) {
-    const auto& b = cfg.bert;
-    const int64_t C = b.hidden_size, F = b.intermediate_size;
-    const std::string e = "bert.embeddings.";
-    t.embedding(e + "word_embeddings.weight", b.vocab_size, C, "embeddings", b.pad_token_id);
-    t.embedding(e + "position_embeddings.weight", b.max_position_embeddings, C, "embeddings");
-    t.embedding(e + "token_type_embeddings.weight", b.type_vocab_size, C, "embeddings");
-    t.layer_norm(e + "LayerNorm", C, "embeddings");
-    for (int64_t l = 0; l < b.num_hidden_layers; ++l) {
-        const std::string g = "layer." + std::to_string(l);
-        const std::string p = "bert.encoder." + g + ".";
-        t.linear(p + "attention.self.query", C, C, g);
-        t.linear(p + "attention.self.key", C, C, g);
-        t.linear(p + "attention.self.value", C, C, g);
-        t.linear(p + "attention.output.dense", C, C, g);
-        t.layer_norm(p + "attention.output.LayerNorm", C, g);
-        t.linear(p + "intermediate.dense", C, F, g);
-        t.linear(p + "output.dense", F, C, g);
-        t.layer_norm(p + "output.LayerNorm", C, g);
-    }
-    t.linear("bert.pooler.dense", C, C, "pooler");
-    t.linear("classifier", C, cfg.num_labels(), "classifier");
-}
 
 }  // namespace
 
@@ -81,13 +58,36 @@ bool ParamSpec::no_weight_decay() const {
 }
 
 std::vector<ParamSpec> parameter_table(const ModelConfig& config) {
+    const FamilyDescriptor& family = family_descriptor(config.family);
+    const EncoderSpec e = family.encoder(config);
+    const ParameterNames& n = family.names;
+    const std::string emb(n.embeddings);
     std::vector<ParamSpec> specs;
     TableBuilder t(specs);
-    if (config.family == ModelFamily::BERT) {
-        bert_table(config, t);
-    } else {
-        distilbert_table(config, t);
+    t.embedding(emb + "word_embeddings.weight", e.V, e.C, ParamRole::WORD_EMBEDDINGS,
+                e.padding_idx);
+    t.embedding(emb + "position_embeddings.weight", e.P, e.C, ParamRole::POSITION_EMBEDDINGS);
+    if (e.TT > 0)
+        t.embedding(emb + "token_type_embeddings.weight", e.TT, e.C,
+                    ParamRole::TOKEN_TYPE_EMBEDDINGS);
+    t.layer_norm(emb + "LayerNorm", e.C, "embeddings", ParamRole::EMBEDDING_NORM_WEIGHT);
+    for (int32_t l = 0; l < e.L; ++l) {
+        const std::string g = "layer." + std::to_string(l);
+        const std::string p = std::string(n.layers) + std::to_string(l) + ".";
+        auto name = [&](std::string_view part) { return p + std::string(part); };
+        t.linear(name(n.q), e.C, e.C, g, ParamRole::Q_WEIGHT, l);
+        t.linear(name(n.k), e.C, e.C, g, ParamRole::K_WEIGHT, l);
+        t.linear(name(n.v), e.C, e.C, g, ParamRole::V_WEIGHT, l);
+        t.linear(name(n.o), e.C, e.C, g, ParamRole::O_WEIGHT, l);
+        t.layer_norm(name(n.norm1), e.C, g, ParamRole::NORM1_WEIGHT, l);
+        t.linear(name(n.ffn1), e.C, e.F, g, ParamRole::FFN1_WEIGHT, l);
+        t.linear(name(n.ffn2), e.F, e.C, g, ParamRole::FFN2_WEIGHT, l);
+        t.layer_norm(name(n.norm2), e.C, g, ParamRole::NORM2_WEIGHT, l);
     }
+    t.linear(std::string(n.head_dense), e.C, e.C, std::string(n.head_dense_group),
+             ParamRole::HEAD_DENSE_WEIGHT);
+    t.linear(std::string(n.head_out), e.C, config.num_labels(), "classifier",
+             ParamRole::HEAD_OUT_WEIGHT);
     return specs;
 }
 

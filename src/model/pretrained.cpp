@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "finetune/model.h"
+#include "model/family.h"
 
 namespace ft {
 
@@ -135,7 +136,7 @@ PretrainedModel load_pretrained(const fs::path& dir, const LoadOptions& options)
     m.report.weight_files = files.files;
 
     // A base model saved bare (BertModel.save_pretrained) has no "bert." prefix: add it.
-    const std::string prefix = std::string(family_name(config.family)) + ".";
+    const std::string prefix = std::string(family_descriptor(config.family).base_prefix) + ".";
     bool has_prefix = false;
     for (const auto& [name, t] : files.tensors.entries()) {
         if (name.rfind(prefix, 0) == 0) has_prefix = true;

@@ -1,0 +1,72 @@
+// A model family in one place: its config.json keys and defaults, its parameter table under HF's
+// names (each tensor tagged with the role the engine binds it by), the shape of its encoder and
+// of its sequence-classification head, and HF's class names. Adding a family is one new
+// family_<name>.cpp with a descriptor, plus its row in family_table.cpp.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "finetune/model.h"
+#include "model/config_fields.h"
+
+namespace ft {
+
+// What the encoder needs to know, resolved from config.json (DESIGN.md's letters).
+struct EncoderSpec {
+    int64_t C = 0, L = 0, NH = 0, F = 0, V = 0;
+    int64_t P = 0;                // max_position_embeddings
+    int64_t TT = 0;               // token-type rows; 0: the family has no token-type embeddings
+    int64_t position_offset = 0;  // the first position id of a sequence (RoBERTa: pad id + 1)
+    int64_t padding_idx = -1;     // the word embedding row zeroed at init (pad_token_id)
+    double eps = 1e-12;
+    Activation ffn_activation = Activation::GELU;
+    double hidden_dropout = 0.1, attention_dropout = 0.1;
+    bool attention_output_dropout = false;  // dropout on the attention projection's output
+};
+
+// The sequence-classification head on the first token: dense -> activation -> dropout -> out.
+struct SequenceHeadSpec {
+    Activation activation = Activation::TANH;  // BERT's pooler: tanh; DistilBERT: ReLU
+    double dropout = 0.1;
+};
+
+// A family's HF parameter names; the table's structure (embeddings, L layers of Q, K, V, output,
+// LayerNorm, FFN in, FFN out, LayerNorm, then the head) is the same for every family.
+struct ParameterNames {
+    std::string_view embeddings;  // prefix of word/position/token-type tables and the LayerNorm
+    std::string_view layers;      // prefix of layer l, followed by "<l>."
+    std::string_view q, k, v, o, norm1, ffn1, ffn2, norm2;  // within a layer
+    std::string_view head_dense, head_dense_group;          // e.g. "bert.pooler.dense", "pooler"
+    std::string_view head_out;                              // "classifier"
+};
+
+struct FamilyDescriptor {
+    ModelFamily family;
+    std::string_view model_type;           // config.json's model_type, e.g. "bert"
+    std::string_view architecture_prefix;  // how HF's class names start, e.g. "Bert"
+    std::string_view sequence_classification_class;
+    std::string_view base_prefix;  // the base model's state-dict prefix, e.g. "bert"
+
+    // Reads and checks the family's keys (the rest of config.json is the caller's).
+    void (*read_config)(ConfigFields& fields, ModelConfig& config);
+    void (*write_config)(const ModelConfig& config, nlohmann::json& obj);
+    EncoderSpec (*encoder)(const ModelConfig& config);
+    SequenceHeadSpec (*sequence_head)(const ModelConfig& config);
+    double (*initializer_range)(const ModelConfig& config);
+    ParameterNames names;
+};
+
+const FamilyDescriptor& family_descriptor(ModelFamily family);
+// By config.json's model_type / by the start of an architecture name; null when none matches.
+const FamilyDescriptor* find_family_by_model_type(std::string_view model_type);
+const FamilyDescriptor* find_family_by_architecture(std::string_view architecture);
+// "distilbert, bert" and "DistilBert*, Bert*": what is supported, for error messages.
+std::string supported_model_types();
+std::string supported_architectures();
+
+// The descriptors, one per family_<name>.cpp.
+extern const FamilyDescriptor DISTILBERT_FAMILY;
+extern const FamilyDescriptor BERT_FAMILY;
+
+}  // namespace ft

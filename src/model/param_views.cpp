@@ -1,0 +1,111 @@
+// Binding a parameter table's tensors to the typed views of param_views.h by their roles.
+#include "model/param_views.h"
+
+namespace ft {
+
+namespace {
+
+template <class P>
+P** slot_of(ModelParams<P>& m, ParamRole role, int32_t layer) {
+    auto& e = m.encoder;
+    switch (role) {
+        case ParamRole::WORD_EMBEDDINGS:
+            return &e.wte;
+        case ParamRole::POSITION_EMBEDDINGS:
+            return &e.wpe;
+        case ParamRole::TOKEN_TYPE_EMBEDDINGS:
+            return &e.wtt;
+        case ParamRole::EMBEDDING_NORM_WEIGHT:
+            return &e.ln.w;
+        case ParamRole::EMBEDDING_NORM_BIAS:
+            return &e.ln.b;
+        case ParamRole::HEAD_DENSE_WEIGHT:
+            return &m.head.dense.w;
+        case ParamRole::HEAD_DENSE_BIAS:
+            return &m.head.dense.b;
+        case ParamRole::HEAD_OUT_WEIGHT:
+            return &m.head.out.w;
+        case ParamRole::HEAD_OUT_BIAS:
+            return &m.head.out.b;
+        default:
+            break;
+    }
+    FT_ASSERT(layer >= 0 && layer < static_cast<int32_t>(e.layers.size()),
+              "per-layer parameter without a valid layer");
+    LayerParams<P>& l = e.layers[static_cast<size_t>(layer)];
+    switch (role) {
+        case ParamRole::Q_WEIGHT:
+            return &l.q.w;
+        case ParamRole::Q_BIAS:
+            return &l.q.b;
+        case ParamRole::K_WEIGHT:
+            return &l.k.w;
+        case ParamRole::K_BIAS:
+            return &l.k.b;
+        case ParamRole::V_WEIGHT:
+            return &l.v.w;
+        case ParamRole::V_BIAS:
+            return &l.v.b;
+        case ParamRole::O_WEIGHT:
+            return &l.o.w;
+        case ParamRole::O_BIAS:
+            return &l.o.b;
+        case ParamRole::NORM1_WEIGHT:
+            return &l.ln1.w;
+        case ParamRole::NORM1_BIAS:
+            return &l.ln1.b;
+        case ParamRole::FFN1_WEIGHT:
+            return &l.ffn1.w;
+        case ParamRole::FFN1_BIAS:
+            return &l.ffn1.b;
+        case ParamRole::FFN2_WEIGHT:
+            return &l.ffn2.w;
+        case ParamRole::FFN2_BIAS:
+            return &l.ffn2.b;
+        case ParamRole::NORM2_WEIGHT:
+            return &l.ln2.w;
+        case ParamRole::NORM2_BIAS:
+            return &l.ln2.b;
+        default:
+            break;
+    }
+    FT_ASSERT(false, "parameter role the engine does not know");
+}
+
+template <class P, class W>
+ModelParams<P> bind(W& weights, int64_t layers) {
+    ModelParams<P> m;
+    m.encoder.layers.resize(static_cast<size_t>(layers));
+    for (size_t i = 0; i < weights.specs().size(); ++i) {
+        const ParamSpec& s = weights.specs()[i];
+        P** slot = slot_of(m, s.role, s.layer);
+        FT_ASSERT(*slot == nullptr, "parameter '" + s.name + "' binds a role already bound");
+        *slot = weights.tensors()[i].template ptr<P>();
+    }
+    auto need = [](const void* p, const char* what) {
+        FT_ASSERT(p != nullptr, std::string("the parameter table has no ") + what);
+    };
+    need(m.encoder.wte, "word embeddings");
+    need(m.encoder.wpe, "position embeddings");
+    need(m.encoder.ln.w, "embedding LayerNorm");
+    need(m.encoder.ln.b, "embedding LayerNorm bias");
+    for (const auto& l : m.encoder.layers)
+        for (const void* p : {l.q.w, l.q.b, l.k.w, l.k.b, l.v.w, l.v.b, l.o.w, l.o.b, l.ln1.w,
+                              l.ln1.b, l.ffn1.w, l.ffn1.b, l.ffn2.w, l.ffn2.b, l.ln2.w, l.ln2.b})
+            need(p, "complete encoder layer");
+    for (const void* p : {m.head.dense.w, m.head.dense.b, m.head.out.w, m.head.out.b})
+        need(p, "complete sequence-classification head");
+    return m;
+}
+
+}  // namespace
+
+ModelParams<const float> bind_params(const ModelWeights& weights, int64_t layers) {
+    return bind<const float>(weights, layers);
+}
+
+ModelParams<float> bind_params(ModelWeights& weights, int64_t layers) {
+    return bind<float>(weights, layers);
+}
+
+}  // namespace ft
