@@ -82,7 +82,9 @@ bool contains(const std::vector<std::string_view>& names, std::string_view name)
 
 const TokenizerKind& choose_kind(const fs::path& dir) {
     if (const fs::path f = dir / "tokenizer_config.json"; fs::exists(f)) {
-        if (auto c = string_field(parse_json_object(f), "tokenizer_class", f, "tokenizer_class")) {
+        auto c = string_field(parse_json_object(f), "tokenizer_class", f, "tokenizer_class");
+        // HF's generic class for a bare tokenizer.json says nothing of the kind: look further.
+        if (c && *c != "PreTrainedTokenizerFast") {
             std::string_view name = *c;
             if (name.ends_with("Fast")) name.remove_suffix(4);
             return find_kind(

@@ -63,6 +63,12 @@ TEST(AutoTokenizerChoice, TokenizerConfigClassComesFirst) {
                  {{"tokenizer_config.json", {{"tokenizer_class", "XLMRobertaTokenizer"}}},
                   {"config.json", {{"model_type", "bert"}}}});
     expect_refused(bad, "tokenizer_config.json", "XLMRobertaTokenizer");
+    // HF's generic class for a bare tokenizer.json leaves the choice to the next file.
+    const fs::path generic =
+        dir_with("auto_tok_generic",
+                 {{"tokenizer_config.json", {{"tokenizer_class", "PreTrainedTokenizerFast"}}},
+                  {"config.json", {{"model_type", "gpt2"}}}});
+    expect_refused(generic, "config.json", "gpt2");
     // "Fast" is a suffix to drop, not a name on its own.
     expect_refused(
         dir_with("auto_tok_fast", {{"tokenizer_config.json", {{"tokenizer_class", "Fast"}}}}),
