@@ -310,9 +310,9 @@ struct TokenizeColumns {
     std::string text_column = "sentence";
     std::string pair_column;  // empty: single texts
     EncodeOptions options;
-    bool token_type_ids = true;  // DistilBERT's tokenizer returns none
+    bool token_type_ids = true;  // false for DistilBERT; only where the tokenizer makes them
 };
-Dataset tokenize_columns(const BertTokenizer& tokenizer, const Dataset& batch,
+Dataset tokenize_columns(const Tokenizer& tokenizer, const Dataset& batch,
                          const TokenizeColumns& spec);
 
 // ---------------------------------------------------------------------------------------------
@@ -369,7 +369,7 @@ PackedBatch pack_padded_batch(const PaddedBatch& padded);
 // The Trainer computes the same batch packed (pack()): the same logits and loss, no padding.
 class DataCollatorWithPadding {
   public:
-    explicit DataCollatorWithPadding(const BertTokenizer& tokenizer, PaddingOptions options = {});
+    explicit DataCollatorWithPadding(const Tokenizer& tokenizer, PaddingOptions options = {});
     PaddedBatch operator()(const Dataset& ds, std::span<const int64_t> indices) const;
     PackedBatch pack(const Dataset& ds, std::span<const int64_t> indices) const;
     const PaddingOptions& options() const { return options_; }

@@ -15,6 +15,7 @@
 #include "finetune/io.h"
 #include "finetune/metrics.h"
 #include "finetune/model.h"
+#include "finetune/report.h"
 #include "finetune/tokenizer.h"
 #include "finetune/train.h"
 #include "finetune/trainer.h"
@@ -28,26 +29,29 @@ struct TokenizerCall {
     std::optional<int64_t> max_length{};
 };
 
-// AutoTokenizer.from_pretrained: a directory, a repo id in the HF cache, or a Hub download.
-// Calling it on a batch's text column (and optionally a pair column) returns the columns HF's
-// tokenizer returns: input_ids, attention_mask, and token_type_ids unless the checkpoint is a
+// AutoTokenizer.from_pretrained: a directory, a repo id in the HF cache, or a Hub download; the
+// kind of tokenizer is load_tokenizer's choice. Calling it on a batch's text column (and
+// optionally a pair column) returns the columns HF's tokenizer returns: input_ids,
+// attention_mask, and token_type_ids when the tokenizer makes them and the checkpoint is not a
 // DistilBERT (whose tokenizer has none), ready for Dataset::map.
 class AutoTokenizer {
   public:
     static AutoTokenizer from_pretrained(const std::string& name_or_path);
-    explicit AutoTokenizer(BertTokenizer tokenizer, bool token_type_ids = true);
+    // token_type_ids unset: as the tokenizer returns them.
+    explicit AutoTokenizer(std::shared_ptr<const Tokenizer> tokenizer,
+                           std::optional<bool> token_type_ids = std::nullopt);
 
     Dataset operator()(const Column& texts, const TokenizerCall& call = {}) const;
     Dataset operator()(const Column& texts, const Column& pairs,
                        const TokenizerCall& call = {}) const;
     Encoding operator()(std::string_view text, const TokenizerCall& call = {}) const;
 
-    const BertTokenizer& tokenizer() const { return *tokenizer_; }
-    operator const BertTokenizer&() const { return *tokenizer_; }
-    const BertTokenizer* operator->() const { return tokenizer_.get(); }
+    const Tokenizer& tokenizer() const { return *tokenizer_; }
+    operator const Tokenizer&() const { return *tokenizer_; }
+    const Tokenizer* operator->() const { return tokenizer_.get(); }
 
   private:
-    std::shared_ptr<BertTokenizer> tokenizer_;
+    std::shared_ptr<const Tokenizer> tokenizer_;
     bool token_type_ids_;
 };
 

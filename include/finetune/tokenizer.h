@@ -1,11 +1,13 @@
-// finetune/tokenizer.h — the BERT WordPiece tokenizer, id for id HuggingFace's BertTokenizer as
-// AutoTokenizer.from_pretrained loads it: BertNormalizer + BertPreTokenizer + WordPiece, special
-// tokens never split, the [CLS] A [SEP] (B [SEP]) templates, truncation, padding and decode.
-// Loads vocab.txt (+ tokenizer_config.json) or tokenizer.json; saves both.
+// finetune/tokenizer.h — the Tokenizer interface the library uses, load_tokenizer (AutoTokenizer's
+// choice of kind), and its first kind: the BERT WordPiece tokenizer, id for id HuggingFace's
+// BertTokenizer as AutoTokenizer.from_pretrained loads it: BertNormalizer + BertPreTokenizer +
+// WordPiece, special tokens never split, the [CLS] A [SEP] (B [SEP]) templates, truncation,
+// padding and decode. Loads vocab.txt (+ tokenizer_config.json) or tokenizer.json; saves both.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -59,17 +61,79 @@ struct EncodeOptions {
 // One encoded text or pair. `length` counts the real tokens (before padding).
 struct Encoding {
     std::vector<int32_t> input_ids;
-    std::vector<int32_t> token_type_ids;
+    std::vector<int32_t> token_type_ids;  // empty where the tokenizer returns none
     std::vector<int32_t> attention_mask;
     int64_t length = 0;
 };
 
-class BertTokenizer {
+// What the rest of the library needs from a tokenizer: HF's __call__ on a text or pair and on a
+// batch (truncation, padding), tokenize, decode, the vocabulary, the special ids a collator or a
+// model needs, and save_pretrained. One implementation per tokenizer kind (BertTokenizer below);
+// load_tokenizer picks the kind from a directory's files.
+class Tokenizer {
   public:
     // A model_max_length that means "no limit" (HF's VERY_LARGE_INTEGER), used when no config
     // gives one.
     static constexpr int64_t kNoMaxLength = int64_t(1) << 62;
 
+    virtual ~Tokenizer() = default;
+
+    // HF's tokenizer_config.json "tokenizer_class" of this kind, e.g. "BertTokenizer".
+    virtual std::string_view tokenizer_class() const = 0;
+
+    // Pieces of one text, without special tokens added (HF's tokenize()).
+    virtual std::vector<std::string> tokenize(std::string_view text) const = 0;
+    // Ids of one text without special tokens added. Throws ft::Error on invalid UTF-8.
+    virtual std::vector<int32_t> encode_ids(std::string_view text) const = 0;
+    // HF's __call__ on one text or pair: the kind's template, truncation, padding.
+    virtual Encoding encode(std::string_view text,
+                            std::optional<std::string_view> pair = std::nullopt,
+                            const EncodeOptions& options = {}) const = 0;
+    // HF's __call__ on a batch; `pairs` empty or as long as `texts`. Longest padding pads to the
+    // longest in the batch. Implementations may use all threads.
+    virtual std::vector<Encoding> encode_batch(std::span<const std::string> texts,
+                                               std::span<const std::string> pairs = {},
+                                               const EncodeOptions& options = {}) const = 0;
+    // HF's decode, optionally without the special tokens, with clean_up_tokenization_spaces.
+    virtual std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false,
+                               bool clean_up_tokenization_spaces = true) const = 0;
+
+    virtual int32_t token_to_id(std::string_view token) const = 0;  // the unknown id when absent
+    virtual const std::string& id_to_token(int32_t id) const = 0;   // ft::Error when out of range
+    virtual int64_t vocab_size() const = 0;
+    virtual int64_t model_max_length() const = 0;
+    // The special ids by HF's role names. cls opens and sep closes a sequence: [CLS]/[SEP] for
+    // BERT, <s>/</s> for RoBERTa (whose bos/eos are the same tokens).
+    virtual int32_t pad_token_id() const = 0;
+    virtual int32_t unk_token_id() const = 0;
+    virtual int32_t cls_token_id() const = 0;
+    virtual int32_t sep_token_id() const = 0;
+    virtual int32_t mask_token_id() const = 0;
+    // How many special tokens the template adds to one text or to a pair.
+    virtual int num_special_tokens_to_add(bool pair) const = 0;
+    // Whether encode fills token_type_ids (HF's model_input_names has them): BERT's do,
+    // RoBERTa's do not.
+    virtual bool returns_token_type_ids() const = 0;
+
+    // Writes the kind's files so that HF's AutoTokenizer (and load_tokenizer) load the directory.
+    virtual void save_pretrained(const std::filesystem::path& dir) const = 0;
+
+  protected:
+    Tokenizer() = default;
+    Tokenizer(const Tokenizer&) = default;
+    Tokenizer(Tokenizer&&) = default;
+    Tokenizer& operator=(const Tokenizer&) = default;
+    Tokenizer& operator=(Tokenizer&&) = default;
+};
+
+// AutoTokenizer's choice of kind for a directory, first match wins: tokenizer_config.json's
+// "tokenizer_class" (a "Fast" suffix ignored), tokenizer.json's model.type, config.json's
+// "model_type", then the slow tokenizer's vocabulary file (vocab.txt). An unknown class or type
+// is an ft::Error naming the file and the value; so is a directory with none of these files.
+std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& dir);
+
+class BertTokenizer final : public Tokenizer {
+  public:
     // `vocab` lists the tokens in id order. Throws ft::Error if a special token is not in it.
     BertTokenizer(std::vector<std::string> vocab, BertNormalizerOptions normalizer,
                   SpecialTokens special, int64_t model_max_length = kNoMaxLength,
@@ -89,40 +153,43 @@ class BertTokenizer {
 
     // Writes vocab.txt, tokenizer_config.json, special_tokens_map.json and tokenizer.json, each
     // atomically, so that both HF's slow and fast tokenizers load the directory.
-    void save_pretrained(const std::filesystem::path& dir) const;
+    void save_pretrained(const std::filesystem::path& dir) const override;
 
     // Word pieces of one text, without special tokens added (HF's tokenize()).
-    std::vector<std::string> tokenize(std::string_view text) const;
+    std::vector<std::string> tokenize(std::string_view text) const override;
     // Ids of one text without special tokens added. Throws ft::Error on invalid UTF-8.
-    std::vector<int32_t> encode_ids(std::string_view text) const;
+    std::vector<int32_t> encode_ids(std::string_view text) const override;
 
     // HF's __call__ on one text or pair.
     Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
-                    const EncodeOptions& options = {}) const;
+                    const EncodeOptions& options = {}) const override;
     // HF's __call__ on a batch, on all threads; `pairs` empty or as long as `texts`. Longest
     // padding pads to the longest in the batch.
     std::vector<Encoding> encode_batch(std::span<const std::string> texts,
                                        std::span<const std::string> pairs = {},
-                                       const EncodeOptions& options = {}) const;
+                                       const EncodeOptions& options = {}) const override;
 
     // HF's decode: pieces joined ("##" continuations glued on), optional removal of the special
     // tokens, and HF's clean_up_tokenization_spaces.
     std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false,
-                       bool clean_up_tokenization_spaces = true) const;
+                       bool clean_up_tokenization_spaces = true) const override;
 
-    int32_t token_to_id(std::string_view token) const;  // the [UNK] id when absent
-    const std::string& id_to_token(int32_t id) const;   // throws ft::Error when out of range
-    int64_t vocab_size() const { return int64_t(vocab_.size()); }
-    int64_t model_max_length() const { return model_max_length_; }
+    int32_t token_to_id(std::string_view token) const override;  // the [UNK] id when absent
+    const std::string& id_to_token(int32_t id) const override;   // ft::Error when out of range
+    int64_t vocab_size() const override { return int64_t(vocab_.size()); }
+    int64_t model_max_length() const override { return model_max_length_; }
     const BertNormalizerOptions& normalizer() const { return normalizer_; }
     const SpecialTokens& special_tokens() const { return special_; }
-    int32_t pad_token_id() const { return pad_id_; }
-    int32_t cls_token_id() const { return cls_id_; }
-    int32_t sep_token_id() const { return sep_id_; }
-    int32_t unk_token_id() const { return unk_id_; }
-    int32_t mask_token_id() const { return mask_id_; }
+    int32_t pad_token_id() const override { return pad_id_; }
+    int32_t cls_token_id() const override { return cls_id_; }
+    int32_t sep_token_id() const override { return sep_id_; }
+    int32_t unk_token_id() const override { return unk_id_; }
+    int32_t mask_token_id() const override { return mask_id_; }
     // How many special tokens the template adds: 2 for one text, 3 for a pair.
-    int num_special_tokens_to_add(bool pair) const { return pair ? 3 : 2; }
+    int num_special_tokens_to_add(bool pair) const override { return pair ? 3 : 2; }
+    // [CLS] A [SEP] B [SEP] gives 0s for A's part and 1s for B's.
+    bool returns_token_type_ids() const override { return true; }
+    std::string_view tokenizer_class() const override { return "BertTokenizer"; }
 
   private:
     static BertTokenizer tokenizer_json_body(const std::string& text, const std::string& source);

@@ -195,17 +195,3 @@ TrainingArguments training_arguments_from_json(const std::string& json_text,
 std::string training_arguments_to_json(const TrainingArguments& args);
 
 }  // namespace ft
-
-// =============================================================================================
-// Plots: the training loss, learning rate and eval metrics of a run, from its trainer_state.json
-// (HF's log_history), drawn as an SVG: three panels over the step axis with epoch boundaries.
-
-namespace ft {
-
-// Writes the image atomically; throws ft::Error naming the file when trainer_state.json is
-// missing, unreadable or has no log_history, or when the extension is not .svg (PNG is not
-// written: there is no rasteriser in the build).
-void plot_trainer_state(const std::filesystem::path& trainer_state_json,
-                        const std::filesystem::path& image);
-
-}  // namespace ft

@@ -143,11 +143,11 @@ class Trainer {
     // them; they and the tokenizer must outlive the Trainer. The tokenizer, when given, is saved
     // with every checkpoint. args are finalize()d here; warnings are logged.
     Trainer(PretrainedModel& model, TrainingArguments args, const Dataset* train_dataset,
-            const Dataset* eval_dataset, const BertTokenizer* tokenizer, MetricSpec metric = {});
+            const Dataset* eval_dataset, const Tokenizer* tokenizer, MetricSpec metric = {});
     // The seed's form: Trainer(model, args, train_dataset, eval_dataset, tokenizer,
     // data_collator, compute_metrics). The collator's batches are computed packed (same math).
     Trainer(PretrainedModel& model, TrainingArguments args, const Dataset* train_dataset,
-            const Dataset* eval_dataset, const BertTokenizer* tokenizer,
+            const Dataset* eval_dataset, const Tokenizer* tokenizer,
             const DataCollatorWithPadding* data_collator, ComputeMetrics compute_metrics)
         : Trainer(model, std::move(args), train_dataset, eval_dataset, tokenizer,
                   MetricSpec{"", std::move(compute_metrics)}) {

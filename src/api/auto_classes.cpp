@@ -32,12 +32,15 @@ EncodeOptions encode_options(const TokenizerCall& call) {
 
 AutoTokenizer AutoTokenizer::from_pretrained(const std::string& name_or_path) {
     const fs::path dir = hub::resolve_pretrained(name_or_path);
-    return AutoTokenizer(BertTokenizer::from_pretrained(dir), wants_token_type_ids(dir));
+    std::shared_ptr<const Tokenizer> tokenizer = load_tokenizer(dir);
+    const bool token_type_ids = tokenizer->returns_token_type_ids() && wants_token_type_ids(dir);
+    return AutoTokenizer(std::move(tokenizer), token_type_ids);
 }
 
-AutoTokenizer::AutoTokenizer(BertTokenizer tokenizer, bool token_type_ids)
-    : tokenizer_(std::make_shared<BertTokenizer>(std::move(tokenizer))),
-      token_type_ids_(token_type_ids) {}
+AutoTokenizer::AutoTokenizer(std::shared_ptr<const Tokenizer> tokenizer,
+                             std::optional<bool> token_type_ids)
+    : tokenizer_(std::move(tokenizer)),
+      token_type_ids_(token_type_ids.value_or(tokenizer_->returns_token_type_ids())) {}
 
 Dataset AutoTokenizer::operator()(const Column& texts, const TokenizerCall& call) const {
     Dataset batch = Dataset().add_column("text", texts);

@@ -155,7 +155,7 @@ std::vector<std::string> integer_label_list(DatasetDict& raw, const std::string&
     return names;
 }
 
-Dataset tokenize_split(const BertTokenizer& tok, const Dataset& ds, const std::string& text,
+Dataset tokenize_split(const Tokenizer& tok, const Dataset& ds, const std::string& text,
                        const std::string& pair, int64_t max_length, bool token_types) {
     TokenizeColumns spec;
     spec.text_column = text;
@@ -261,7 +261,7 @@ PreparedJob prepare_job(const JobArguments& job, bool need_train, bool need_eval
     if (!fs::exists(p.model_dir / "vocab.txt") && !fs::exists(p.model_dir / "tokenizer.json"))
         throw Error(p.model_dir.string() +
                     ": no tokenizer files (vocab.txt or tokenizer.json) beside the model");
-    p.tokenizer = std::make_unique<BertTokenizer>(BertTokenizer::from_pretrained(p.model_dir));
+    p.tokenizer = load_tokenizer(p.model_dir);
 
     std::string text, pair;
     if (!p.task.empty()) {

@@ -47,7 +47,7 @@ void resolve_job_flags(CLI::App& cmd, JobArguments& job, TrainingArguments& args
 struct PreparedJob {
     std::filesystem::path model_dir;
     std::unique_ptr<PretrainedModel> model;
-    std::unique_ptr<BertTokenizer> tokenizer;
+    std::unique_ptr<Tokenizer> tokenizer;
     std::string task;  // GLUE task name, or "" for other datasets
     bool is_regression = false;
     std::vector<std::string> label_list;

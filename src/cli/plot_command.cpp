@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "finetune/core.h"
+#include "finetune/report.h"
 #include "finetune/train.h"
 #include "train/checkpoint.h"
 

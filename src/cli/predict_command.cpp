@@ -58,7 +58,8 @@ int predict_sentences(PredictCommand& c) {
     const std::string name = !c.model.empty() ? c.model : c.job.model_name_or_path;
     const fs::path dir = hub::resolve_pretrained(name);
     PretrainedModel model = load_pretrained(dir);
-    const BertTokenizer tok = BertTokenizer::from_pretrained(dir);
+    const std::unique_ptr<Tokenizer> loaded = load_tokenizer(dir);
+    const Tokenizer& tok = *loaded;
     const bool token_types = model.config.family == ModelFamily::BERT;
     SequenceClassifier engine(model.config, model.weights);
     const int64_t K = model.config.num_labels();

@@ -48,7 +48,7 @@ void append_ints(const std::vector<int32_t>& v, std::string* out) {
     out->push_back(']');
 }
 
-void write_batch(const BertTokenizer& tok, const Batch& batch, const EncodeOptions& options,
+void write_batch(const Tokenizer& tok, const Batch& batch, const EncodeOptions& options,
                  const std::string& input, std::FILE* out) {
     auto encode_one = [&](size_t i) {
         try {
@@ -76,8 +76,10 @@ void write_batch(const BertTokenizer& tok, const Batch& batch, const EncodeOptio
     for (const Encoding& e : encodings) {
         line = "{\"input_ids\": ";
         append_ints(e.input_ids, &line);
-        line += ", \"token_type_ids\": ";
-        append_ints(e.token_type_ids, &line);
+        if (tok.returns_token_type_ids()) {  // RoBERTa-like tokenizers have none
+            line += ", \"token_type_ids\": ";
+            append_ints(e.token_type_ids, &line);
+        }
         line += ", \"attention_mask\": ";
         append_ints(e.attention_mask, &line);
         line += "}\n";
@@ -86,8 +88,8 @@ void write_batch(const BertTokenizer& tok, const Batch& batch, const EncodeOptio
     }
 }
 
-void tokenize_stream(const BertTokenizer& tok, const TokenizeArgs& args,
-                     const EncodeOptions& options, std::FILE* out) {
+void tokenize_stream(const Tokenizer& tok, const TokenizeArgs& args, const EncodeOptions& options,
+                     std::FILE* out) {
     std::ifstream in = open_input_file(args.input, "--input");
     constexpr size_t kBatch = 4096;
     Batch batch;
@@ -128,7 +130,8 @@ void tokenize_stream(const BertTokenizer& tok, const TokenizeArgs& args,
 }
 
 int run_tokenize(const TokenizeArgs& args) {
-    const BertTokenizer tok = BertTokenizer::from_pretrained(args.tokenizer);
+    const std::unique_ptr<Tokenizer> loaded = load_tokenizer(args.tokenizer);
+    const Tokenizer& tok = *loaded;
     EncodeOptions options;
     options.max_length = args.max_length;
     if (!args.truncation.empty()) options.truncation = parse_truncation(args.truncation);

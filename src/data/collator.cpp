@@ -150,8 +150,7 @@ PackedBatch pack_padded_batch(const PaddedBatch& padded) {
     return b;
 }
 
-DataCollatorWithPadding::DataCollatorWithPadding(const BertTokenizer& tokenizer,
-                                                 PaddingOptions options)
+DataCollatorWithPadding::DataCollatorWithPadding(const Tokenizer& tokenizer, PaddingOptions options)
     : options_(options) {
     options_.pad_token_id = tokenizer.pad_token_id();
 }

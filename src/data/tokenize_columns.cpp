@@ -5,7 +5,7 @@
 
 namespace ft {
 
-Dataset tokenize_columns(const BertTokenizer& tokenizer, const Dataset& batch,
+Dataset tokenize_columns(const Tokenizer& tokenizer, const Dataset& batch,
                          const TokenizeColumns& spec) {
     const std::vector<std::string>& texts = batch.column(spec.text_column).as_strings();
     const std::vector<std::string>* pairs =
@@ -30,7 +30,7 @@ Dataset tokenize_columns(const BertTokenizer& tokenizer, const Dataset& batch,
     }
     Dataset out;
     out = out.add_column("input_ids", Column::int32_lists(std::move(ids), offsets));
-    if (spec.token_type_ids)
+    if (spec.token_type_ids && tokenizer.returns_token_type_ids())
         out = out.add_column("token_type_ids",
                              Column::int32_lists(std::move(types), offsets, Feature::list("int8")));
     out = out.add_column("attention_mask",

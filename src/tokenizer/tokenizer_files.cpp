@@ -317,7 +317,7 @@ void BertTokenizer::save_pretrained(const fs::path& dir) const {
     config["tokenize_chinese_chars"] = normalizer_.handle_chinese_chars;
     if (model_max_length_ != kNoMaxLength) config["model_max_length"] = model_max_length_;
     for (const auto& [k, v] : special_map.items()) config[k] = v;
-    config["tokenizer_class"] = "BertTokenizer";
+    config["tokenizer_class"] = std::string(tokenizer_class());
     write_text_atomic(dir / "tokenizer_config.json", config.dump(2) + "\n");
     write_text_atomic(dir / "special_tokens_map.json", special_map.dump(2) + "\n");
 

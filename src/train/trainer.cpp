@@ -138,7 +138,7 @@ struct Trainer::Impl {
     PretrainedModel& model;
     const Dataset* train_ds;
     const Dataset* eval_ds;
-    const BertTokenizer* tokenizer;
+    const Tokenizer* tokenizer;
     MetricSpec metric;
     std::vector<std::shared_ptr<TrainerCallback>> callbacks;
     std::unique_ptr<SequenceClassifier> engine;
@@ -578,7 +578,7 @@ struct Trainer::Impl {
 // ---------------------------------------------------------------------------------------------
 
 Trainer::Trainer(PretrainedModel& model, TrainingArguments args, const Dataset* train_dataset,
-                 const Dataset* eval_dataset, const BertTokenizer* tokenizer, MetricSpec metric)
+                 const Dataset* eval_dataset, const Tokenizer* tokenizer, MetricSpec metric)
     : impl_(std::make_unique<Impl>(*this, model)), args_(std::move(args)) {
     for (const auto& w : args_.finalize()) log_warning(w);
     impl_->train_ds = train_dataset;

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "finetune/io.h"
-#include "finetune/train.h"
+#include "finetune/report.h"
 #include "test_env.h"
 
 namespace ft {

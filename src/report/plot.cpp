@@ -14,7 +14,7 @@
 
 #include "finetune/core.h"
 #include "finetune/io.h"
-#include "finetune/train.h"
+#include "finetune/report.h"
 
 namespace ft {
 
