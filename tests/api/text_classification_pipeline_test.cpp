@@ -25,8 +25,8 @@ TEST(TextClassificationPipeline, SoftmaxScoresAndTheArgmaxLabel) {
     EXPECT_EQ(r.top.label, "c");
     EXPECT_NEAR(r.top.score, want[2], 1e-15);
     // Large logits do not overflow, the top is where the maximum is, a tie takes the first.
-    const TextClassification big = classify_logits(std::vector<float>{1000.f, 999.f, 1000.f},
-                                                   ABC, ProblemType::SINGLE_LABEL_CLASSIFICATION);
+    const TextClassification big = classify_logits(std::vector<float>{1000.f, 999.f, 1000.f}, ABC,
+                                                   ProblemType::SINGLE_LABEL_CLASSIFICATION);
     EXPECT_EQ(big.top.label, "a");
     EXPECT_NEAR(big.top.score, 1.0 / (2.0 + std::exp(-1.0)), 1e-15);
     EXPECT_NEAR(big.scores[1].score, std::exp(-1.0) / (2.0 + std::exp(-1.0)), 1e-15);
@@ -55,8 +55,9 @@ TEST(TextClassificationPipeline, MultiLabelTakesASigmoidPerLabel) {
 }
 
 TEST(TextClassificationPipeline, LogitsThatDoNotMatchTheLabelsAreAnError) {
-    const std::string msg = test::error_of(
-        [] { classify_logits(std::vector<float>{1.f, 2.f}, ABC, ProblemType::NONE); });
+    const std::string msg = test::error_of([] {
+        classify_logits(std::vector<float>{1.f, 2.f}, ABC, ProblemType::NONE);
+    });
     EXPECT_NE(msg.find("2 logits"), std::string::npos) << msg;
     EXPECT_NE(msg.find("3 labels"), std::string::npos) << msg;
 }
