@@ -1,5 +1,5 @@
 // finetune/core.h — the bottom layer: errors, dtypes, tensors (views and owned buffers),
-// the activation arena, the counter-based RNG, thread control and logging.
+// the activation arena, the counter-based RNG, thread control, logging and Python's reprs.
 // Everything above (io, model, ops, train) speaks in these types.
 #pragma once
 
@@ -212,5 +212,12 @@ inline void log_warning(const std::string& msg) {
 inline void log_debug(const std::string& msg) {
     log(LogLevel::DEBUG, msg);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Python's repr of a str (quote choice and escapes as CPython does) and of a float (the shortest
+// text that reads back exactly: "3.0", "0.0001", "5e-05", "nan"), for what HF prints and writes.
+
+std::string python_repr(std::string_view s);
+std::string python_float_repr(double v);
 
 }  // namespace ft

@@ -111,10 +111,6 @@ struct Row {
     std::string repr() const;
 };
 
-// Python's repr of a str (quote choice and escapes as CPython does) and of a float.
-std::string python_repr(std::string_view s);
-std::string python_float_repr(double v);
-
 // ---------------------------------------------------------------------------------------------
 // Dataset: named columns of equal length. Columns are shared between datasets derived from one
 // another (rename, remove, add never copy data); select/shuffle/filter copy the rows they keep.
@@ -270,6 +266,35 @@ DatasetDict load_glue_from_dir(const GlueTask& task, const fs::path& dir);
 // One split's TSV text (for the embedded copy and tests).
 Dataset parse_glue_tsv(const GlueTask& task, std::string_view text, const std::string& source,
                        bool is_test);
+
+// ---------------------------------------------------------------------------------------------
+// run_glue.py's reading of a dataset: what the labels are and which columns hold the text.
+
+// The labels of a run. A ClassLabel gives its names; float labels make a regression (no names);
+// integer labels become the sorted distinct values of the reference split (-1 marks unlabelled
+// rows): values 0..n-1 keep their ids (LABEL_0 ...), any others are renumbered in every split
+// in sorted order and named by their value, as run_glue's label_to_id does (so one label of
+// 2000000000 is one class, not two billion).
+struct GlueLabels {
+    bool is_regression = false;
+    std::vector<std::string> label_list;  // class names in id order; empty for a regression
+    int64_t num_labels() const {
+        return is_regression ? 1 : static_cast<int64_t>(label_list.size());
+    }
+};
+// Reads the 'label' column of `reference_split` (and renumbers integer labels in every split of
+// `raw`, see above). A missing column, a split without labels or a label that is neither an
+// integer, a ClassLabel nor a float is an ft::Error naming the split.
+GlueLabels infer_glue_labels(DatasetDict& raw, const std::string& reference_split);
+
+// The columns tokenised as text (and text pair): a GLUE task's from its table; for any other
+// dataset (empty task) sentence1 and sentence2 when both are there, else the first two string
+// columns other than label, labels and idx, else the first alone. No string column -> ft::Error.
+struct TextColumns {
+    std::string text;
+    std::string pair;  // empty: single texts
+};
+TextColumns choose_text_columns(const Dataset& reference, std::string_view task_name = "");
 
 // ---------------------------------------------------------------------------------------------
 // load_dataset

@@ -15,7 +15,9 @@
 #include "finetune/io.h"
 #include "finetune/metrics.h"
 #include "finetune/model.h"
+#include "finetune/pipeline.h"
 #include "finetune/report.h"
+#include "finetune/run_glue.h"
 #include "finetune/tokenizer.h"
 #include "finetune/train.h"
 #include "finetune/trainer.h"
@@ -63,6 +65,10 @@ struct AutoModelForSequenceClassification {
     static std::unique_ptr<PretrainedModel> from_config(const ModelConfig& config,
                                                         uint64_t seed = 42);
 };
+
+// Whether a model takes token_type_ids, so that its tokenizer returns them (HF's
+// model_input_names): BERT does, DistilBERT does not.
+bool takes_token_type_ids(const ModelConfig& config);
 
 namespace evaluate {
 // evaluate.load("glue", "cola"): the GLUE metric of a task (path must be "glue").

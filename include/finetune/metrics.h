@@ -1,11 +1,13 @@
 // finetune/metrics.h — evaluation metrics: the GLUE metric as evaluate.load("glue", task) computes
-// it (one-shot and streaming), HF's EvalPrediction, and the compute_metrics hook a Trainer calls.
+// it (one-shot and streaming), HF's EvalPrediction, and the metric a Trainer calls at evaluation
+// (MetricSpec: a streamed GLUE metric, a user compute_metrics, or an EvalMetric of your own).
 // Values follow sklearn (matthews_corrcoef, f1_score) and scipy (pearsonr, spearmanr) exactly.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,7 +28,11 @@ struct EvalPrediction {
 
 using ComputeMetrics = std::function<std::map<std::string, double>(const EvalPrediction&)>;
 
-// np.argmax(predictions, axis=1): the first index of the row maximum; a NaN wins, as in numpy.
+// np.argmax of one row: the first index of the maximum; the first NaN wins, as in numpy. An empty
+// row gives 0. The one argmax of the library: metrics, predictions files and pipelines use it.
+int64_t argmax(std::span<const float> row);
+
+// np.argmax(predictions, axis=1): argmax() of every row.
 // Throws ft::Error when predictions.size() is not num_rows × num_labels.
 std::vector<int64_t> argmax_predictions(const EvalPrediction& p);
 
@@ -73,5 +79,45 @@ class GlueMetric {
 // run_glue.py's compute_metrics for a task: np.squeeze for stsb, np.argmax(axis=1) otherwise,
 // then the GLUE metric against label_ids (float_labels for stsb).
 ComputeMetrics glue_compute_metrics(std::string_view task);
+
+// One evaluation batch as the Trainer hands it to a metric: views of the batch's logits
+// (num_rows × num_labels) and of its class labels or float targets (empty when unlabelled).
+struct EvalBatch {
+    std::span<const float> predictions;
+    int64_t num_rows = 0;
+    int64_t num_labels = 0;
+    std::span<const int64_t> label_ids;
+    std::span<const float> float_labels;
+};
+
+// What the Trainer calls at evaluation (HF's compute_metrics; batch by batch, as HF's
+// batch_eval_metrics does): add_batch() for every batch, then compute() once when the dataset is
+// labelled. compute() returns the metrics of the batches since the last compute() and resets.
+class EvalMetric {
+  public:
+    virtual ~EvalMetric() = default;
+    virtual void add_batch(const EvalBatch& batch) = 0;
+    virtual std::map<std::string, double> compute() = 0;
+};
+
+// run_glue.py's compute_metrics for a GLUE task, streamed: each batch's argmax (stsb: each row's
+// one logit) goes into a GlueMetric, so only the confusion counts are kept; compute() adds
+// run_glue's combined_score (the mean) when the task has more than one metric. Batches without
+// labels are skipped. Unknown task -> ft::Error.
+std::unique_ptr<EvalMetric> glue_eval_metric(std::string_view task);
+// A compute_metrics over the whole EvalPrediction: keeps every batch's rows and calls it once.
+std::unique_ptr<EvalMetric> whole_set_eval_metric(ComputeMetrics compute_metrics);
+
+// The metric a Trainer computes at evaluation: a GLUE task's (streamed), a user compute_metrics
+// over the whole EvalPrediction, as HF calls it, or an EvalMetric of your own (make_metric).
+struct MetricSpec {
+    std::string glue_task;           // e.g. "cola"; streamed
+    ComputeMetrics compute_metrics;  // used when glue_task is empty
+    // Used when both are empty. Initialised, so MetricSpec{"cola", {}} stays warning-free.
+    std::function<std::unique_ptr<EvalMetric>()> make_metric{};
+    bool empty() const { return glue_task.empty() && !compute_metrics && !make_metric; }
+    // A fresh metric for one evaluation loop; null when the spec is empty.
+    std::unique_ptr<EvalMetric> make() const;
+};
 
 }  // namespace ft

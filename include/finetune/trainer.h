@@ -128,14 +128,6 @@ class TrainingInterrupted : public Error {
     int signal_;
 };
 
-// The metric the Trainer computes at evaluation: either a GLUE task's (streamed: confusion
-// counts only) or a user compute_metrics over the whole EvalPrediction, as HF calls it.
-struct MetricSpec {
-    std::string glue_task;           // e.g. "cola"; streamed
-    ComputeMetrics compute_metrics;  // used when glue_task is empty
-    bool empty() const { return glue_task.empty() && !compute_metrics; }
-};
-
 class Trainer {
   public:
     // `model` is updated in place (and holds the best model after load_best_model_at_end).

@@ -1,21 +1,19 @@
 // The Auto* entry points of the public API: resolve a name (directory, cache, Hub), then load.
-#include <nlohmann/json.hpp>
-
 #include "finetune/finetune.h"
 
 namespace ft {
 
 namespace {
 
-// DistilBERT's tokenizer returns no token_type_ids (its model_input_names); config.json says
-// which model the tokenizer belongs to.
+// DistilBERT's tokenizer returns no token_type_ids (its model_input_names): the model beside the
+// tokenizer says, through its family descriptor. A tokenizer alone, or beside a config.json we
+// cannot read, keeps them, as the tokenizer's own kind does.
 bool wants_token_type_ids(const fs::path& dir) {
     const fs::path config = dir / "config.json";
     if (!fs::exists(config)) return true;
     try {
-        const auto j = nlohmann::json::parse(read_text_file(config));
-        return j.value("model_type", "") != "distilbert";
-    } catch (const nlohmann::json::exception&) {
+        return load_model_config(config).uses_token_types();
+    } catch (const Error&) {
         return true;
     }
 }
@@ -64,6 +62,10 @@ Dataset AutoTokenizer::operator()(const Column& texts, const Column& pairs,
 
 Encoding AutoTokenizer::operator()(std::string_view text, const TokenizerCall& call) const {
     return tokenizer_->encode(text, std::nullopt, encode_options(call));
+}
+
+bool takes_token_type_ids(const ModelConfig& config) {
+    return config.uses_token_types();
 }
 
 std::unique_ptr<PretrainedModel> AutoModelForSequenceClassification::from_pretrained(

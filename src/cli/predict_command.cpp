@@ -1,7 +1,7 @@
 // `finetune predict` and `finetune eval`. predict with sentences (or --input FILE.jsonl of
-// {"text", "text_pair"?} lines) prints each one's label and the score of every label; without
-// them it is run_glue's --do_predict on the test split. eval is run_glue's --do_eval alone.
-#include <cmath>
+// {"text", "text_pair"?} lines) prints what the library's text-classification pipeline says of
+// each; without them it is run_glue's --do_predict on the test split. eval is run_glue's
+// --do_eval alone.
 #include <cstdio>
 #include <fstream>
 
@@ -9,8 +9,8 @@
 
 #include "cli/commands.h"
 #include "cli/glue_job.h"
-#include "finetune/hub.h"
 #include "finetune/io.h"
+#include "finetune/pipeline.h"
 
 namespace ft::cli {
 
@@ -55,44 +55,21 @@ std::vector<Input> read_inputs(const PredictCommand& c) {
 }
 
 int predict_sentences(PredictCommand& c) {
-    const std::string name = !c.model.empty() ? c.model : c.job.model_name_or_path;
-    const fs::path dir = hub::resolve_pretrained(name);
-    PretrainedModel model = load_pretrained(dir);
-    const std::unique_ptr<Tokenizer> loaded = load_tokenizer(dir);
-    const Tokenizer& tok = *loaded;
-    const bool token_types = model.config.family == ModelFamily::BERT;
-    SequenceClassifier engine(model.config, model.weights);
-    const int64_t K = model.config.num_labels();
-    EncodeOptions opts;
-    opts.truncation = Truncation::LongestFirst;
-    opts.max_length = std::min<int64_t>(tok.model_max_length(), model.config.max_positions());
+    TextClassificationPipeline classify = TextClassificationPipeline::from_pretrained(
+        !c.model.empty() ? c.model : c.job.model_name_or_path);
+    const bool one_value =
+        classify.problem_type() == ProblemType::REGRESSION && classify.config().num_labels() == 1;
     for (const Input& x : read_inputs(c)) {
-        const Encoding e = tok.encode(
-            x.text, x.pair ? std::optional<std::string_view>(*x.pair) : std::nullopt, opts);
-        PackedBatch b;
-        b.input_ids = e.input_ids;
-        if (token_types) b.token_type_ids = e.token_type_ids;
-        b.offsets = {0, static_cast<int32_t>(e.input_ids.size())};
-        engine.forward(b, /*train=*/false);
-        const float* logits = engine.logits();
+        const TextClassification r =
+            classify(x.text, x.pair ? std::optional<std::string_view>(*x.pair) : std::nullopt);
         std::printf("%s%s\n", x.text.c_str(), x.pair ? (" || " + *x.pair).c_str() : "");
-        if (K == 1) {
-            std::printf("  score %.4f\n", static_cast<double>(logits[0]));
+        if (one_value) {
+            std::printf("  score %.4f\n", r.top.score);
             continue;
         }
-        // Softmax in double, as a pipeline's scores.
-        double mx = logits[0], sum = 0;
-        for (int64_t k = 1; k < K; ++k) mx = std::max(mx, static_cast<double>(logits[k]));
-        std::vector<double> p(static_cast<size_t>(K));
-        for (int64_t k = 0; k < K; ++k) sum += p[k] = std::exp(logits[k] - mx);
-        int64_t best = 0;
-        for (int64_t k = 0; k < K; ++k) {
-            p[k] /= sum;
-            if (p[k] > p[best]) best = k;
-        }
-        std::printf("  label: %s (%.4f)\n", model.config.id2label[best].c_str(), p[best]);
-        for (int64_t k = 0; k < K; ++k)
-            std::printf("    %-20s %.4f\n", model.config.id2label[k].c_str(), p[k]);
+        std::printf("  label: %s (%.4f)\n", r.top.label.c_str(), r.top.score);
+        for (const LabelScore& s : r.scores)
+            std::printf("    %-20s %.4f\n", s.label.c_str(), s.score);
     }
     return 0;
 }

@@ -32,7 +32,10 @@ int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
     if (args.do_train || args.do_eval || args.do_predict)
         ensure_writable_dir(args.output_dir, "--output_dir");
     job.init_seed = static_cast<uint64_t>(args.seed);
-    PreparedJob prep = prepare_job(job, args.do_train, args.do_eval, args.do_predict);
+    GlueJobData data = load_glue_job_data(job);
+    std::printf("%s\n", data.raw.repr().c_str());
+    PreparedGlueJob prep =
+        prepare_glue_job(job, std::move(data), args.do_train, args.do_eval, args.do_predict);
     std::printf("model: %s (%s, %lld parameters, %lld labels)%s\n", prep.model_dir.string().c_str(),
                 prep.model->config.classifier_architecture().c_str(),
                 static_cast<long long>(prep.model->weights.numel()),
@@ -64,10 +67,8 @@ int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
         JobArguments& job;
         TrainingArguments& args;
     } c{job, args};
-    MetricSpec metric;
-    if (!prep.task.empty()) metric.glue_task = prep.task;
     Trainer trainer(*prep.model, c.args, prep.has_train ? &prep.train : nullptr,
-                    prep.has_eval ? &prep.eval : nullptr, prep.tokenizer.get(), metric);
+                    prep.has_eval ? &prep.eval : nullptr, prep.tokenizer.get(), prep.metric());
     if (c.job.early_stopping_patience)
         trainer.add_callback(std::make_shared<EarlyStoppingCallback>(
             *c.job.early_stopping_patience, c.job.early_stopping_threshold));
@@ -104,7 +105,7 @@ int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
             out /
             ("predict_results_" + (prep.task.empty() ? std::string("None") : prep.task) + ".txt");
         fs::create_directories(out);
-        write_predictions(file, prep, p.predictions, p.num_rows, p.num_labels);
+        write_glue_predictions(file, prep, p);
         std::printf("predictions written to %s\n", file.string().c_str());
     }
     return 0;

@@ -1,6 +1,7 @@
 // The GLUE metric as evaluate's metrics/glue computes it: sklearn's matthews_corrcoef and binary
 // f1_score from confusion counts, numpy's accuracy, scipy's pearsonr and spearmanr (average ranks
-// for ties); plus argmax over logits and run_glue.py's compute_metrics.
+// for ties); plus argmax over logits, run_glue.py's compute_metrics and the EvalMetric forms the
+// Trainer calls (GLUE streamed, or a compute_metrics over the whole set).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -159,6 +160,15 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
 
 }  // namespace
 
+int64_t argmax(std::span<const float> row) {
+    int64_t best = 0;
+    for (size_t k = 0; k < row.size(); ++k) {
+        if (std::isnan(row[k])) return static_cast<int64_t>(k);  // numpy: NaN is the maximum
+        if (row[k] > row[static_cast<size_t>(best)]) best = static_cast<int64_t>(k);
+    }
+    return best;
+}
+
 std::vector<int64_t> argmax_predictions(const EvalPrediction& p) {
     if (p.num_rows < 0 || p.num_labels <= 0 ||
         p.predictions.size() != static_cast<size_t>(p.num_rows * p.num_labels))
@@ -166,18 +176,9 @@ std::vector<int64_t> argmax_predictions(const EvalPrediction& p) {
                     " values, expected num_rows × num_labels = " + std::to_string(p.num_rows) +
                     " × " + std::to_string(p.num_labels));
     std::vector<int64_t> out(static_cast<size_t>(p.num_rows));
-    for (int64_t r = 0; r < p.num_rows; ++r) {
-        const float* row = p.predictions.data() + r * p.num_labels;
-        int64_t best = 0;
-        for (int64_t k = 0; k < p.num_labels; ++k) {
-            if (std::isnan(row[k])) {  // numpy treats NaN as the maximum: the first one wins
-                best = k;
-                break;
-            }
-            if (row[k] > row[best]) best = k;
-        }
-        out[static_cast<size_t>(r)] = best;
-    }
+    const std::span<const float> all(p.predictions);
+    const size_t K = static_cast<size_t>(p.num_labels);
+    for (size_t r = 0; r < out.size(); ++r) out[r] = argmax(all.subspan(r * K, K));
     return out;
 }
 
@@ -260,6 +261,87 @@ ComputeMetrics glue_compute_metrics(std::string_view task) {
         const std::vector<double> references(p.float_labels.begin(), p.float_labels.end());
         return metric.compute(predictions, references);
     };
+}
+
+namespace {
+
+// run_glue's compute_metrics fed batch by batch: only the GlueMetric's streamed state is kept.
+class GlueEvalMetric : public EvalMetric {
+  public:
+    explicit GlueEvalMetric(GlueMetric metric) : metric_(std::move(metric)) {}
+
+    void add_batch(const EvalBatch& b) override {
+        const size_t B = static_cast<size_t>(b.num_rows), K = static_cast<size_t>(b.num_labels);
+        if (metric_.is_regression()) {
+            if (b.float_labels.empty()) return;
+            // np.squeeze: the one logit of each row against its target.
+            std::vector<double> p(B), t(B);
+            for (size_t r = 0; r < B; ++r) {
+                p[r] = b.predictions[r * K];
+                t[r] = b.float_labels[r * K];
+            }
+            metric_.add_batch(std::span<const double>(p), std::span<const double>(t));
+        } else if (!b.label_ids.empty()) {
+            std::vector<int64_t> pred(B);
+            for (size_t r = 0; r < B; ++r) pred[r] = argmax(b.predictions.subspan(r * K, K));
+            metric_.add_batch(std::span<const int64_t>(pred), b.label_ids);
+        }
+    }
+
+    std::map<std::string, double> compute() override {
+        std::map<std::string, double> out = metric_.compute();
+        if (out.size() > 1) {
+            double sum = 0;
+            for (const auto& [k, v] : out) sum += v;
+            out["combined_score"] = sum / static_cast<double>(out.size());
+        }
+        return out;
+    }
+
+  private:
+    GlueMetric metric_;
+};
+
+// HF's default: the logits and labels of every batch gathered into one EvalPrediction.
+class WholeSetEvalMetric : public EvalMetric {
+  public:
+    explicit WholeSetEvalMetric(ComputeMetrics fn) : fn_(std::move(fn)) {}
+
+    void add_batch(const EvalBatch& b) override {
+        all_.predictions.insert(all_.predictions.end(), b.predictions.begin(), b.predictions.end());
+        all_.label_ids.insert(all_.label_ids.end(), b.label_ids.begin(), b.label_ids.end());
+        all_.float_labels.insert(all_.float_labels.end(), b.float_labels.begin(),
+                                 b.float_labels.end());
+        all_.num_rows += b.num_rows;
+        all_.num_labels = b.num_labels;
+    }
+
+    std::map<std::string, double> compute() override {
+        EvalPrediction p = std::move(all_);
+        all_ = {};
+        return fn_(p);
+    }
+
+  private:
+    ComputeMetrics fn_;
+    EvalPrediction all_;
+};
+
+}  // namespace
+
+std::unique_ptr<EvalMetric> glue_eval_metric(std::string_view task) {
+    return std::make_unique<GlueEvalMetric>(GlueMetric::load(task));
+}
+
+std::unique_ptr<EvalMetric> whole_set_eval_metric(ComputeMetrics compute_metrics) {
+    return std::make_unique<WholeSetEvalMetric>(std::move(compute_metrics));
+}
+
+std::unique_ptr<EvalMetric> MetricSpec::make() const {
+    if (!glue_task.empty()) return glue_eval_metric(glue_task);
+    if (compute_metrics) return whole_set_eval_metric(compute_metrics);
+    if (make_metric) return make_metric();
+    return nullptr;
 }
 
 }  // namespace ft

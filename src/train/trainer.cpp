@@ -307,11 +307,10 @@ struct Trainer::Impl {
         reserve_for(ds, bs);
         const int64_t n = ds.num_rows();
         const int64_t K = model.config.num_labels();
-        std::optional<GlueMetric> glue;
-        if (!metric.glue_task.empty()) glue = GlueMetric::load(metric.glue_task);
-        const bool buffer = keep_logits || (!glue && metric.compute_metrics);
+        // What HF calls compute_metrics: the spec's metric object, fed every batch.
+        const std::unique_ptr<EvalMetric> scorer = metric.make();
         double loss_sum = 0.0;
-        bool has_loss = false;
+        bool has_loss = false, saw_labels = false;
         ProgressReporter bar(!args().disable_tqdm.value_or(false) && n > 0, desc,
                              /*plain_lines=*/false);
         const int64_t total_batches = (n + bs - 1) / bs;
@@ -328,26 +327,12 @@ struct Trainer::Impl {
                 loss_sum += loss * static_cast<double>(B);
                 has_loss = true;
             }
+            saw_labels = saw_labels || !batch.labels.empty() || !batch.targets.empty();
             const float* logits = eng.logits();
-            if (glue) {
-                if (glue->is_regression()) {
-                    std::vector<double> p(static_cast<size_t>(B)), t(static_cast<size_t>(B));
-                    for (int64_t b = 0; b < B; ++b) {
-                        p[b] = logits[b * K];
-                        t[b] = batch.targets.at(static_cast<size_t>(b * K));
-                    }
-                    glue->add_batch(std::span<const double>(p), std::span<const double>(t));
-                } else if (!batch.labels.empty()) {
-                    EvalPrediction one;
-                    one.predictions.assign(logits, logits + B * K);
-                    one.num_rows = B;
-                    one.num_labels = K;
-                    const auto pred = argmax_predictions(one);
-                    glue->add_batch(std::span<const int64_t>(pred),
-                                    std::span<const int64_t>(batch.labels));
-                }
-            }
-            if (buffer) {
+            if (scorer)
+                scorer->add_batch({std::span<const float>(logits, static_cast<size_t>(B * K)), B, K,
+                                   batch.labels, batch.targets});
+            if (keep_logits) {
                 r.logits.insert(r.logits.end(), logits, logits + B * K);
                 r.label_ids.insert(r.label_ids.end(), batch.labels.begin(), batch.labels.end());
                 r.float_labels.insert(r.float_labels.end(), batch.targets.begin(),
@@ -359,29 +344,9 @@ struct Trainer::Impl {
         bar.finish();
         r.rows = n;
         if (has_loss && n > 0) r.metrics["loss"] = loss_sum / static_cast<double>(n);
-        const bool labelled = !r.label_ids.empty() || !r.float_labels.empty() ||
-                              ds.has_column("label") || ds.has_column("labels");
-        if (labelled && n > 0) {
-            if (glue) {
-                // run_glue's compute_metrics: the GLUE metric, plus combined_score (the mean)
-                // when the task has more than one (mrpc, qqp, stsb).
-                const auto m = glue->compute();
-                double sum = 0;
-                for (const auto& [k, v] : m) {
-                    r.metrics[k] = v;
-                    sum += v;
-                }
-                if (m.size() > 1) r.metrics["combined_score"] = sum / static_cast<double>(m.size());
-            } else if (metric.compute_metrics) {
-                EvalPrediction p;
-                p.predictions = r.logits;
-                p.num_rows = n;
-                p.num_labels = K;
-                p.label_ids = r.label_ids;
-                p.float_labels = r.float_labels;
-                for (const auto& [k, v] : metric.compute_metrics(p)) r.metrics[k] = v;
-            }
-        }
+        const bool labelled = saw_labels || ds.has_column("label") || ds.has_column("labels");
+        if (scorer && labelled && n > 0)
+            for (const auto& [k, v] : scorer->compute()) r.metrics[k] = v;
         return r;
     }
 
@@ -572,6 +537,30 @@ struct Trainer::Impl {
                  std::to_string(s.global_step) + ")");
     }
 
+    // ---- train(), phase by phase ----
+    // What HF's step accounting gives the loop besides TrainerState's fields.
+    struct StepPlan {
+        int64_t num_epochs = 0;
+        int64_t batches_per_epoch = 0;
+        double num_train_samples = 0;  // for train_samples_per_second
+    };
+    // Where the epoch loop starts: at 0, or inside (or at the end of) a resumed epoch.
+    struct LoopStart {
+        int64_t first_epoch = 0;
+        int64_t skip_batches = 0;
+        bool stop = false;
+    };
+    fs::path resume_dir_of(const std::string& resume_arg, const fs::path& run_dir) const;
+    StepPlan plan_steps();
+    void begin_training(const fs::path& resume_dir);
+    void log_training_header(const StepPlan& plan) const;
+    LoopStart loop_start(bool resumed, int64_t batches_per_epoch);
+    int64_t optimizer_update(const std::vector<int64_t>& order, int64_t epoch, int64_t step,
+                             int64_t batches_per_epoch);
+    void check_stop_signal(const fs::path& run_dir);
+    TrainOutput end_training(const StepPlan& plan, std::chrono::steady_clock::time_point t0,
+                             const fs::path& run_dir);
+
     TrainOutput train(const std::string& resume_arg);
 };
 
@@ -640,14 +629,10 @@ TrainOutput Trainer::train(const std::string& resume_from_checkpoint) {
                                                        : resume_from_checkpoint);
 }
 
-TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
-    const auto& a = args();
-    auto& s = state();
-    if (!train_ds) throw Error("Trainer.train() requires a train_dataset");
-    if (train_ds->num_rows() == 0) throw Error("Trainer.train(): the training set has no rows");
-    const fs::path run_dir = a.output_dir;
-
-    // Resolve what to resume from before touching the output folder.
+// Resume: the checkpoint to continue from (empty for a fresh start), resolved before the output
+// folder is touched; a folder that already holds checkpoints needs --overwrite_output_dir.
+fs::path Trainer::Impl::resume_dir_of(const std::string& resume_arg,
+                                      const fs::path& run_dir) const {
     fs::path resume_dir;
     if (resume_arg == "true" || resume_arg == "latest" || resume_arg == "True") {
         resume_dir = get_last_checkpoint(run_dir);
@@ -657,31 +642,35 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
     } else if (!resume_arg.empty() && resume_arg != "false" && resume_arg != "False") {
         resume_dir = resume_arg;
     }
-    if (resume_dir.empty() && !a.overwrite_output_dir && !get_last_checkpoint(run_dir).empty())
+    if (resume_dir.empty() && !args().overwrite_output_dir && !get_last_checkpoint(run_dir).empty())
         throw Error("Output directory (" + run_dir.string() +
                     ") already exists and holds checkpoints. Use --overwrite_output_dir to "
                     "overwrite it, or --resume_from_checkpoint to continue training.");
-    fs::create_directories(run_dir);
-    checkpoint::remove_stale_temporaries(run_dir);
+    return resume_dir;
+}
 
-    // HF's step accounting.
+// Step accounting, as HF's: max_steps (given, or epochs × updates per epoch with gradient
+// accumulation), the epoch count, the resolved logging / eval / save steps and the schedule.
+Trainer::Impl::StepPlan Trainer::Impl::plan_steps() {
+    const auto& a = args();
+    auto& s = state();
     const int64_t gas = a.gradient_accumulation_steps;
-    const int64_t batches_per_epoch = train_batches_per_epoch();
     const int64_t upe = updates_per_epoch();
-    int64_t num_epochs;
-    double num_train_samples;
+    StepPlan plan;
+    plan.batches_per_epoch = train_batches_per_epoch();
     if (a.max_steps > 0) {
         s.max_steps = a.max_steps;
-        num_epochs = a.max_steps / upe + (a.max_steps % upe > 0 ? 1 : 0);
-        num_train_samples = static_cast<double>(a.max_steps * a.per_device_train_batch_size * gas);
+        plan.num_epochs = a.max_steps / upe + (a.max_steps % upe > 0 ? 1 : 0);
+        plan.num_train_samples =
+            static_cast<double>(a.max_steps * a.per_device_train_batch_size * gas);
     } else {
         s.max_steps =
             static_cast<int64_t>(std::ceil(a.num_train_epochs * static_cast<double>(upe)));
-        num_epochs = static_cast<int64_t>(std::ceil(a.num_train_epochs));
-        num_train_samples = static_cast<double>(train_ds->num_rows()) * a.num_train_epochs;
+        plan.num_epochs = static_cast<int64_t>(std::ceil(a.num_train_epochs));
+        plan.num_train_samples = static_cast<double>(train_ds->num_rows()) * a.num_train_epochs;
     }
     if (s.max_steps <= 0) throw Error("Trainer.train(): nothing to train (max_steps is 0)");
-    s.num_train_epochs = num_epochs;
+    s.num_train_epochs = plan.num_epochs;
     s.logging_steps = a.resolved_logging_steps(s.max_steps);
     s.eval_steps = a.resolved_eval_steps(s.max_steps);
     s.save_steps = a.resolved_save_steps(s.max_steps);
@@ -691,7 +680,14 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
     non_embedding_params = 0;
     for (const auto& spec : model.weights.specs())
         if (spec.kind != ParamKind::EMBEDDING) non_embedding_params += spec.shape.numel();
+    return plan;
+}
 
+// The optimizer, the gradients and the loop position of a fresh run; the callbacks'
+// on_train_begin; then the checkpoint's weights, moments and progress when resuming.
+void Trainer::Impl::begin_training(const fs::path& resume_dir) {
+    const auto& a = args();
+    auto& s = state();
     AdamWSettings opt;
     opt.beta1 = a.adam_beta1;
     opt.beta2 = a.adam_beta2;
@@ -709,120 +705,117 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
     pos.sampling = std::string(sampling_strategy_name(a.train_sampling_strategy));
     pos.train_rows = train_ds->num_rows();
     pos.train_batch_size = a.per_device_train_batch_size;
-    pos.gradient_accumulation_steps = gas;
+    pos.gradient_accumulation_steps = a.gradient_accumulation_steps;
     s.control = {};
     for (auto& cb : callbacks) cb->on_train_begin(a, s, s.control);
     if (!resume_dir.empty()) resume(resume_dir);
     epoch_known = true;
+}
 
+void Trainer::Impl::log_training_header(const StepPlan& plan) const {
+    const auto& a = args();
     log_info("***** Running training *****");
     log_info("  Num examples = " + std::to_string(train_ds->num_rows()));
-    log_info("  Num Epochs = " + std::to_string(num_epochs));
+    log_info("  Num Epochs = " + std::to_string(plan.num_epochs));
     log_info("  Instantaneous batch size per device = " +
              std::to_string(a.per_device_train_batch_size));
-    log_info("  Gradient Accumulation steps = " + std::to_string(gas));
-    log_info("  Total optimization steps = " + std::to_string(s.max_steps));
+    log_info("  Gradient Accumulation steps = " + std::to_string(a.gradient_accumulation_steps));
+    log_info("  Total optimization steps = " + std::to_string(state().max_steps));
     log_info("  Number of trainable parameters = " + std::to_string(model.weights.numel()));
+}
 
-    SignalGuard signals;
-    const auto t0 = std::chrono::steady_clock::now();
-    progress = std::make_unique<ProgressReporter>(!a.disable_tqdm.value_or(false), "Training");
-    progress->start(s.max_steps, s.global_step);
-    auto& eng = get_engine();
-    fs::path last_saved;
-
-    // Where to start: a resumed checkpoint may sit at the end of an epoch whose epoch-end
-    // evaluation and save had not happened yet.
-    int64_t first_epoch = pos.epoch;
-    int64_t skip_batches = pos.batch_in_epoch;
-    bool stop = s.control.should_training_stop || s.global_step >= s.max_steps;
-    if (!resume_dir.empty() && pos.batch_in_epoch >= batches_per_epoch) {
+// Where to start: a resumed checkpoint may sit at the end of an epoch whose epoch-end
+// evaluation and save had not happened yet; they happen here.
+Trainer::Impl::LoopStart Trainer::Impl::loop_start(bool resumed, int64_t batches_per_epoch) {
+    auto& s = state();
+    LoopStart start{pos.epoch, pos.batch_in_epoch,
+                    s.control.should_training_stop || s.global_step >= s.max_steps};
+    if (resumed && pos.batch_in_epoch >= batches_per_epoch) {
         if (!pos.at_epoch_end) {
             on_epoch_end();
             pos.at_epoch_end = true;
             maybe_log_save_evaluate();
-            stop = stop || s.control.should_training_stop;
+            start.stop = start.stop || s.control.should_training_stop;
         }
-        first_epoch += 1;
-        skip_batches = 0;
+        start.first_epoch += 1;
+        start.skip_batches = 0;
     }
+    return start;
+}
 
-    auto check_signal = [&]() {
-        if (g_stop_signal == 0) return;
-        const int sig = g_stop_signal;
-        const fs::path here = run_dir / ("checkpoint-" + std::to_string(s.global_step));
-        if (!fs::exists(here)) save_checkpoint();
-        progress->finish();
-        throw TrainingInterrupted(
-            std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + " received: stopped after step " +
-                std::to_string(s.global_step) + "; checkpoint saved to " + here.string() +
-                ". Resume with --resume_from_checkpoint " + here.string(),
-            here, sig);
-    };
-
-    for (int64_t epoch = first_epoch; epoch < num_epochs && !stop; ++epoch) {
-        const std::vector<int64_t> order = epoch_order(epoch);
-        s.control.should_epoch_stop = false;
-        for (auto& cb : callbacks) cb->on_epoch_begin(a, s, s.control);
-        pos.epoch = epoch;
-        pos.at_epoch_end = false;
-        int64_t step = epoch == first_epoch ? skip_batches : 0;
-        const int64_t bs = a.per_device_train_batch_size;
-        while (step < batches_per_epoch) {
-            // One optimizer update: gas batches, or the epoch's remainder.
-            const int64_t in_update = std::min(gas, batches_per_epoch - step);
-            on_step_begin();
-            for (int64_t k = 0; k < in_update; ++k, ++step) {
-                const int64_t begin = step * bs;
-                const int64_t end =
-                    std::min<int64_t>(begin + bs, static_cast<int64_t>(order.size()));
-                const PackedBatch batch = collate_packed(
-                    *train_ds, std::span<const int64_t>(order.data() + begin,
-                                                        static_cast<size_t>(end - begin)));
-                const double loss =
-                    eng.forward(batch, /*train=*/true, static_cast<uint64_t>(a.seed),
-                                static_cast<uint64_t>(pos.micro_steps));
-                // HF would train on with NaN weights (and filter the NaN out of the logged
-                // loss); nothing useful can come after it, so stop and say what to change.
-                if (!std::isfinite(loss)) throw diverged(loss, epoch, step);
-                eng.backward(*grads, 1.0f / static_cast<float>(in_update));
-                // HF: tr_loss (float32) += loss / accumulation.
-                pos.tr_loss += static_cast<float>(loss) / static_cast<float>(in_update);
-                s.total_flos += 6.0 * static_cast<double>(non_embedding_params) *
-                                static_cast<double>(batch.num_sequences() * batch.max_length());
-                pos.micro_steps += 1;
-                pos.batch_in_epoch = step + 1;
-            }
-            // Clipping and zero_grad ride along with the update: one pass over the gradients.
-            float grad_scale = 1.0f;
-            last_grad_norm = std::nullopt;
-            if (a.max_grad_norm > 0) {
-                last_grad_norm = global_grad_norm(grads->flat(), grads->flat_size());
-                // torch would write NaN into every weight here; stop while they are intact.
-                if (!std::isfinite(*last_grad_norm))
-                    throw nonfinite_gradients(*last_grad_norm, epoch, step);
-                grad_scale = clip_coefficient(*last_grad_norm, a.max_grad_norm);
-            }
-            optimizer->step_and_zero_grads(model.weights, *grads, current_lr(s.global_step),
-                                           grad_scale);
-            s.global_step += 1;
-            s.epoch = static_cast<double>(epoch) +
-                      static_cast<double>(step) / static_cast<double>(batches_per_epoch);
-            on_step_end();
-            maybe_log_save_evaluate();
-            progress->update(s.global_step);
-            check_signal();
-            if (s.control.should_epoch_stop || s.control.should_training_stop) break;
-        }
-        on_epoch_end();
-        pos.at_epoch_end = true;
-        maybe_log_save_evaluate();
-        check_signal();
-        if (s.control.should_training_stop || s.global_step >= s.max_steps) stop = true;
+// One optimizer update: gradient_accumulation_steps batches from `step` on (or the epoch's
+// remainder), clipping, the AdamW step with zero_grad, and HF's step-end flow. Returns the
+// batch index after the update.
+int64_t Trainer::Impl::optimizer_update(const std::vector<int64_t>& order, int64_t epoch,
+                                        int64_t step, int64_t batches_per_epoch) {
+    const auto& a = args();
+    auto& s = state();
+    auto& eng = get_engine();
+    const int64_t bs = a.per_device_train_batch_size;
+    const int64_t in_update = std::min(a.gradient_accumulation_steps, batches_per_epoch - step);
+    on_step_begin();
+    for (int64_t k = 0; k < in_update; ++k, ++step) {
+        const int64_t begin = step * bs;
+        const int64_t end = std::min<int64_t>(begin + bs, static_cast<int64_t>(order.size()));
+        const PackedBatch batch = collate_packed(
+            *train_ds,
+            std::span<const int64_t>(order.data() + begin, static_cast<size_t>(end - begin)));
+        const double loss = eng.forward(batch, /*train=*/true, static_cast<uint64_t>(a.seed),
+                                        static_cast<uint64_t>(pos.micro_steps));
+        // HF would train on with NaN weights (and filter the NaN out of the logged loss);
+        // nothing useful can come after it, so stop and say what to change.
+        if (!std::isfinite(loss)) throw diverged(loss, epoch, step);
+        eng.backward(*grads, 1.0f / static_cast<float>(in_update));
+        // HF: tr_loss (float32) += loss / accumulation.
+        pos.tr_loss += static_cast<float>(loss) / static_cast<float>(in_update);
+        s.total_flos += 6.0 * static_cast<double>(non_embedding_params) *
+                        static_cast<double>(batch.num_sequences() * batch.max_length());
+        pos.micro_steps += 1;
+        pos.batch_in_epoch = step + 1;
     }
+    // Clipping and zero_grad ride along with the update: one pass over the gradients.
+    float grad_scale = 1.0f;
+    last_grad_norm = std::nullopt;
+    if (a.max_grad_norm > 0) {
+        last_grad_norm = global_grad_norm(grads->flat(), grads->flat_size());
+        // torch would write NaN into every weight here; stop while they are intact.
+        if (!std::isfinite(*last_grad_norm))
+            throw nonfinite_gradients(*last_grad_norm, epoch, step);
+        grad_scale = clip_coefficient(*last_grad_norm, a.max_grad_norm);
+    }
+    optimizer->step_and_zero_grads(model.weights, *grads, current_lr(s.global_step), grad_scale);
+    s.global_step += 1;
+    s.epoch = static_cast<double>(epoch) +
+              static_cast<double>(step) / static_cast<double>(batches_per_epoch);
+    on_step_end();
+    maybe_log_save_evaluate();
+    progress->update(s.global_step);
+    return step;
+}
+
+// After SIGINT or SIGTERM: a checkpoint of this step (unless there is one), then
+// TrainingInterrupted naming it.
+void Trainer::Impl::check_stop_signal(const fs::path& run_dir) {
+    if (g_stop_signal == 0) return;
+    const int sig = g_stop_signal;
+    const int64_t step = state().global_step;
+    const fs::path here = run_dir / ("checkpoint-" + std::to_string(step));
+    if (!fs::exists(here)) save_checkpoint();
     progress->finish();
-    progress.reset();
+    throw TrainingInterrupted(std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                                  " received: stopped after step " + std::to_string(step) +
+                                  "; checkpoint saved to " + here.string() +
+                                  ". Resume with --resume_from_checkpoint " + here.string(),
+                              here, sig);
+}
 
+// The epilogue: the best model loaded back, HF's train metrics logged, the last checkpoint
+// removed when save_total_limit is 1 and it is not the best, on_train_end.
+TrainOutput Trainer::Impl::end_training(const StepPlan& plan,
+                                        std::chrono::steady_clock::time_point t0,
+                                        const fs::path& run_dir) {
+    const auto& a = args();
+    auto& s = state();
     if (a.load_best_model_at_end && s.best_model_checkpoint) {
         const fs::path best = *s.best_model_checkpoint;
         log_info("Loading best model from " + best.string() +
@@ -837,7 +830,7 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
     out.global_step = s.global_step;
     out.training_loss = train_loss;
     LogEntry e;
-    add_speed_metrics(out.metrics, &e, "train", seconds_since(t0), num_train_samples,
+    add_speed_metrics(out.metrics, &e, "train", seconds_since(t0), plan.num_train_samples,
                       static_cast<double>(s.max_steps));
     e.set("total_flos", s.total_flos);
     e.set("train_loss", train_loss);
@@ -856,6 +849,48 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
     }
     for (auto& cb : callbacks) cb->on_train_end(a, s, s.control);
     return out;
+}
+
+TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
+    const auto& a = args();
+    auto& s = state();
+    if (!train_ds) throw Error("Trainer.train() requires a train_dataset");
+    if (train_ds->num_rows() == 0) throw Error("Trainer.train(): the training set has no rows");
+    const fs::path run_dir = a.output_dir;
+    const fs::path resume_dir = resume_dir_of(resume_arg, run_dir);
+    fs::create_directories(run_dir);
+    checkpoint::remove_stale_temporaries(run_dir);
+    const StepPlan plan = plan_steps();
+    begin_training(resume_dir);
+    log_training_header(plan);
+
+    SignalGuard signals;
+    const auto t0 = std::chrono::steady_clock::now();
+    progress = std::make_unique<ProgressReporter>(!a.disable_tqdm.value_or(false), "Training");
+    progress->start(s.max_steps, s.global_step);
+    const LoopStart start = loop_start(!resume_dir.empty(), plan.batches_per_epoch);
+    bool stop = start.stop;
+    for (int64_t epoch = start.first_epoch; epoch < plan.num_epochs && !stop; ++epoch) {
+        const std::vector<int64_t> order = epoch_order(epoch);
+        s.control.should_epoch_stop = false;
+        for (auto& cb : callbacks) cb->on_epoch_begin(a, s, s.control);
+        pos.epoch = epoch;
+        pos.at_epoch_end = false;
+        int64_t step = epoch == start.first_epoch ? start.skip_batches : 0;
+        while (step < plan.batches_per_epoch) {
+            step = optimizer_update(order, epoch, step, plan.batches_per_epoch);
+            check_stop_signal(run_dir);
+            if (s.control.should_epoch_stop || s.control.should_training_stop) break;
+        }
+        on_epoch_end();
+        pos.at_epoch_end = true;
+        maybe_log_save_evaluate();
+        check_stop_signal(run_dir);
+        if (s.control.should_training_stop || s.global_step >= s.max_steps) stop = true;
+    }
+    progress->finish();
+    progress.reset();
+    return end_training(plan, t0, run_dir);
 }
 
 }  // namespace ft

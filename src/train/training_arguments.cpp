@@ -80,41 +80,11 @@ int64_t parse_int(const std::string& name, const std::string& value) {
     return out;
 }
 
-// A double as Python's repr() writes it: the shortest text that reads back exactly, in fixed
-// notation for exponents in [-4, 16) ("3.0", "0.0001", "5e-05", "1e+16").
-std::string format_double(double v) {
-    char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-    const std::string sci(buf, res.ptr);  // "-d.ddde+XX"
-    const size_t e = sci.find('e');
-    std::string mantissa = sci.substr(0, e);
-    const int exponent = std::stoi(sci.substr(e + 1));
-    std::string sign;
-    if (!mantissa.empty() && mantissa[0] == '-') {
-        sign = "-";
-        mantissa.erase(0, 1);
-    }
-    std::string digits;
-    for (char c : mantissa)
-        if (c != '.') digits.push_back(c);
-    if (exponent < -4 || exponent >= 16) {
-        std::string out = sign + digits.substr(0, 1);
-        if (digits.size() > 1) out += "." + digits.substr(1);
-        const int a = std::abs(exponent);
-        return out + (exponent < 0 ? "e-" : "e+") + (a < 10 ? "0" : "") + std::to_string(a);
-    }
-    if (exponent < 0) return sign + "0." + std::string(-exponent - 1, '0') + digits;
-    const size_t int_digits = static_cast<size_t>(exponent) + 1;
-    if (digits.size() <= int_digits)
-        return sign + digits + std::string(int_digits - digits.size(), '0') + ".0";
-    return sign + digits.substr(0, int_digits) + "." + digits.substr(int_digits);
-}
-
 // Step counts are floats (ratios below 1) whose default is the integer 500: integral values
 // print as integers, as HF's training_args.json shows them.
 std::string format_steps(double v) {
     if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
-    return format_double(v);
+    return python_float_repr(v);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,7 +190,7 @@ ArgumentSpec int_arg(std::string name, int64_t Args::*field, std::string help) {
 
 ArgumentSpec float_arg(std::string name, double Args::*field, std::string help) {
     ArgumentSpec s = spec(name, "float", std::move(help));
-    s.get = [field](const Args& a) { return format_double(a.*field); };
+    s.get = [field](const Args& a) { return python_float_repr(a.*field); };
     s.set = [field, name](Args& a, const std::string& v) { a.*field = parse_double(name, v); };
     return s;
 }
@@ -624,10 +594,10 @@ std::vector<std::string> TrainingArguments::finalize() {
         if (!f.active) continue;
         if (f.value < 0)
             throw Error(std::string("--") + f.name +
-                        " must not be negative: " + format_double(f.value));
+                        " must not be negative: " + python_float_repr(f.value));
         if (f.value > 1 && f.value != std::floor(f.value))
             throw Error(std::string("--") + f.name +
-                        " must be an integer if bigger than 1: " + format_double(f.value));
+                        " must be an integer if bigger than 1: " + python_float_repr(f.value));
     }
 
     // The best checkpoint can only be picked among checkpoints that were evaluated.
@@ -676,20 +646,20 @@ std::vector<std::string> TrainingArguments::finalize() {
 
     // torch.optim.AdamW's checks, which HF reaches when it builds the optimizer.
     if (!(learning_rate >= 0))
-        throw Error("--learning_rate: Invalid learning rate: " + format_double(learning_rate) +
+        throw Error("--learning_rate: Invalid learning rate: " + python_float_repr(learning_rate) +
                     " (must be >= 0)");
     if (!(adam_epsilon >= 0))
-        throw Error("--adam_epsilon: Invalid epsilon value: " + format_double(adam_epsilon) +
+        throw Error("--adam_epsilon: Invalid epsilon value: " + python_float_repr(adam_epsilon) +
                     " (must be >= 0)");
     if (!(adam_beta1 >= 0 && adam_beta1 < 1))
         throw Error("--adam_beta1: Invalid beta parameter at index 0: " +
-                    format_double(adam_beta1) + " (must be in [0, 1))");
+                    python_float_repr(adam_beta1) + " (must be in [0, 1))");
     if (!(adam_beta2 >= 0 && adam_beta2 < 1))
         throw Error("--adam_beta2: Invalid beta parameter at index 1: " +
-                    format_double(adam_beta2) + " (must be in [0, 1))");
+                    python_float_repr(adam_beta2) + " (must be in [0, 1))");
     if (!(weight_decay >= 0))
-        throw Error("--weight_decay: Invalid weight_decay value: " + format_double(weight_decay) +
-                    " (must be >= 0)");
+        throw Error("--weight_decay: Invalid weight_decay value: " +
+                    python_float_repr(weight_decay) + " (must be >= 0)");
     if (warmup_ratio < 0 || warmup_ratio > 1) throw Error("warmup_ratio must lie in range [0,1]");
     if (!(warmup_steps >= 0))
         throw Error("--warmup_steps must not be negative: " + format_steps(warmup_steps));

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "finetune/data.h"
+#include "finetune/core.h"
 
 namespace ft {
 
