@@ -39,14 +39,14 @@ class Workspace {
     Buffer buffer_;
 };
 
-// The CPU backend's handles: oneDNN's engine, stream and primitive cache (linear.cpp), created on
-// the first GEMM.
+// The CPU backend's handles: oneDNN's engine, stream and primitive cache (dnnl_backend.h),
+// created on the first GEMM.
 class DnnlBackend;
 
 struct Context {
     Device device = Device::CPU;
     void* stream = nullptr;  // cudaStream_t on CUDA (null: the default stream); unused on CPU
-    Workspace* workspace = nullptr;  // scratch for ops that need it (attention, norms)
+    Workspace* workspace = nullptr;  // scratch for ops that need it (attention, l2_norm)
     DnnlBackend* dnnl = nullptr;     // CPU GEMMs
     OpTimes* timings = nullptr;      // null: ops are not timed
 };

@@ -131,6 +131,7 @@ void linear_forward(const Context& ctx, T* out, const T* inp, const T* weight, c
                     int64_t N, int64_t I, int64_t O) {
     FT_ASSERT(N >= 0 && I >= 0 && O >= 0, "linear_forward: negative size");
     FT_ASSERT(N * O == 0 || (out && (I == 0 || (inp && weight))), "linear_forward: null tensor");
+    FT_ASSERT(ctx.device != Device::CPU || ctx.dnnl, "linear_forward: the context has no oneDNN");
     const detail::ScopedOpTimer timer(ctx, detail::TimedOp::GEMM);
     count_flop(ctx, 1, N, I, O);
     switch (ctx.device) {
@@ -146,6 +147,7 @@ void linear_backward(const Context& ctx, T* dinp, T* dweight, T* dbias, const T*
                      const T* weight, int64_t N, int64_t I, int64_t O, bool accumulate_dinp) {
     FT_ASSERT(N >= 0 && I >= 0 && O >= 0, "linear_backward: negative size");
     FT_ASSERT(N * I * O == 0 || (dweight && dout && inp && weight), "linear_backward: null tensor");
+    FT_ASSERT(ctx.device != Device::CPU || ctx.dnnl, "linear_backward: the context has no oneDNN");
     const detail::ScopedOpTimer timer(ctx, detail::TimedOp::GEMM);
     count_flop(ctx, dinp ? 2 : 1, N, I, O);
     switch (ctx.device) {
