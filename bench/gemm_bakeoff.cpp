@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "finetune/core.h"
-#include "finetune/ops.h"
+#include "ops/ops.h"
 
 #if defined(FT_GEMM_BLIS)
 #include <blis.h>

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "finetune/core.h"
-#include "finetune/ops.h"
+#include "ops/ops.h"
 
 namespace {
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "finetune/ops.h"
 #include "finetune/train.h"
+#include "ops/ops.h"
 
 namespace {
 

@@ -1,13 +1,28 @@
-// The one tolerance table of the numeric tests, per dtype (DESIGN.md: not tuned per tensor).
-// Each bound sits about 5x above the largest difference measured over the whole suite (AMD EPYC
-// Zen 5, AVX-512, 2026-12-05), measured with
+// The one tolerance table of the numeric tests, one row per (device, dtype) (DESIGN.md: not
+// tuned per tensor). The model-level bounds sit about 5x above the largest difference measured
+// over the whole suite (AMD EPYC Zen 5, AVX-512, 2026-12-05), measured with
 //   FT_MEASURE_TOLERANCES=1 ./finetune_tests 2>&1 | grep '^\[tolerance\]'
-// (each comparison prints its tolerance and the largest difference in its units).
+// (each comparison prints its tolerance and the largest difference in its units). A bound no test
+// has measured for a row is NaN, which fails every comparison made against it.
 #pragma once
+
+#include <limits>
+
+#include "finetune/core.h"
 
 namespace ft::test {
 
+// An elementwise op comparison (ops_test_util.h's expect_close): pass when
+// |actual - expected| <= rtol * |expected| + atol * max|expected|: relative where values are
+// large, and scaled to the tensor where a sum cancels to near zero.
+struct Tolerance {
+    double rtol;
+    double atol;
+};
+
 struct Tolerances {
+    Device device;
+    DType dtype;
     // Logits, losses and grad norms, relative to max(1, |reference|). Measured 4.1e-7.
     double logits_rel;
     // Gradients, relative to the tensor's max |reference|. Measured 6.0e-7.
@@ -23,9 +38,61 @@ struct Tolerances {
     // its head's small weights make |logits| <= 5e-3, so logits_rel's floor of 1 would hide a
     // wrong layer_norm_eps (1e-5 for 1e-12 moves them by 1.2e-7). Measured 7.2e-9.
     double reference_logits_abs;
+    // An op of this dtype against the same math done otherwise: for F32, against the op in
+    // double or PyTorch's f32 result; for F64, two double computations in a different order.
+    Tolerance op;
+    // An op against tests/goldens/ops.safetensors (float64 autograd rounded to float32): for
+    // F32 as `op`; for F64, one float32 rounding (6e-8 relative) plus a little for near-cancelling
+    // sums.
+    Tolerance golden;
+    // The analytic backward against central differences with h = 1e-6 (run in double).
+    Tolerance fd;
 };
 
-// Until 2026-12-05: {1e-5, 1e-4, 1e-5, 1e-6}, 24x to 170x above the measured differences.
-inline constexpr Tolerances F32 = {2e-6, 3e-6, 1e-6, 1e-6, 3e-8};
+inline constexpr double UNMEASURED = std::numeric_limits<double>::quiet_NaN();
+
+// Model-level F32 bounds until 2026-12-05: {1e-5, 1e-4, 1e-5, 1e-6}, 24x to 170x above the
+// measured differences.
+inline constexpr Tolerances TOLERANCES[] = {
+    {Device::CPU,
+     DType::F32,
+     2e-6,
+     3e-6,
+     1e-6,
+     1e-6,
+     3e-8,
+     {1e-5, 1e-5},
+     {1e-5, 1e-5},
+     {UNMEASURED, UNMEASURED}},
+    {Device::CPU,
+     DType::F64,
+     UNMEASURED,
+     UNMEASURED,
+     UNMEASURED,
+     UNMEASURED,
+     UNMEASURED,
+     {1e-12, 1e-12},
+     {2e-7, 1e-7},
+     {1e-6, 1e-7}},
+};
+
+// The row of (device, dtype), or null when the table has none.
+constexpr const Tolerances* find_tolerances(Device device, DType dtype) {
+    for (const Tolerances& t : TOLERANCES)
+        if (t.device == device && t.dtype == dtype) return &t;
+    return nullptr;
+}
+// The row of (device, dtype); a missing row does not compile where used as a constant.
+constexpr const Tolerances& tolerance_for(Device device, DType dtype) {
+    const Tolerances* t = find_tolerances(device, dtype);
+    if (!t) throw Error("no tolerance row for this device and dtype");
+    return *t;
+}
+
+// The names the tests use, all read from the table.
+inline constexpr const Tolerances& F32 = tolerance_for(Device::CPU, DType::F32);
+inline constexpr Tolerance F32_TOL = tolerance_for(Device::CPU, DType::F32).op;
+inline constexpr Tolerance F64_TOL = tolerance_for(Device::CPU, DType::F64).op;
+inline constexpr Tolerance FD_TOL = tolerance_for(Device::CPU, DType::F64).fd;
 
 }  // namespace ft::test

@@ -4,7 +4,7 @@
     /usr/bin/python3 tools/gen_goldens.py --check-reference ../shared/reference   # optional
 
 Outputs (committed, KB-sized; see tests/goldens/README.md for names and layouts):
-    ops.safetensors              every op of include/finetune/ops.h on tiny random inputs:
+    ops.safetensors              every op of src/ops/ops.h on tiny random inputs:
                                  outputs, saved statistics and gradients (torch autograd)
     distilbert_cls.safetensors   tiny models with HF init: parameters, a packed + padded batch,
     bert_cls.safetensors         eval logits/loss, every parameter gradient, and a 5-step AdamW

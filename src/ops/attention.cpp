@@ -3,12 +3,15 @@
 // independent and write disjoint blocks, so threads take whole pairs and results do not depend
 // on the thread count. The blocks are small (len x len x HS with len ~ 10..128), below where a
 // GEMM library's per-call overhead pays off, so the products run on a small register-tiled GEMM.
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <vector>
 
-#include "finetune/ops.h"
+#include "ops/ops.h"
+#include "ops/ops_cuda.h"
 #include "ops/ops_internal.h"
 #include "ops/vec_math.h"
 
@@ -88,29 +91,6 @@ FT_INLINE void transpose(T* dst, int64_t ld_dst, const T* src, int64_t ld_src, i
     }
 }
 
-// ---- per-thread scratch
-// --------------------------------------------------------------------------
-
-// One per-thread buffer of at least n elements, grown (rarely) and then reused by every call.
-template <class T>
-T* scratch(int64_t n) {
-    thread_local std::vector<T> buf;
-    if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
-    return buf.data();
-}
-
-// Sequence b's probabilities start at base[b]; each head's block is len x len after that.
-const std::vector<int64_t>& probs_bases(const int32_t* offsets, int64_t B, int64_t NH) {
-    thread_local std::vector<int64_t> base;  // grown once, reused every call
-    base.resize(static_cast<size_t>(B + 1));
-    base[0] = 0;
-    for (int64_t b = 0; b < B; ++b) {
-        const int64_t len = offsets[b + 1] - offsets[b];
-        base[b + 1] = base[b] + NH * len * len;
-    }
-    return base;
-}
-
 // factor[e] = 0 (dropped) or 1/(1-p) (kept) for elements first .. first+n-1 of the mask. One
 // call per head block: Philox blocks are then shared across row boundaries.
 template <class T>
@@ -160,6 +140,45 @@ template <class T>
 int64_t head_scratch_size(int64_t len, int64_t HS) {
     const int64_t lp = padded<T>(len);
     return HS * lp + len * lp + 4 * len * len;
+}
+
+// ---- scratch from the context's workspace ---------------------------------------------------
+// One block: base[b] (B+1 int64), where sequence b's probabilities start (each head's block is
+// len x len after that), then one slice per thread of `per_thread` elements of T. Grown once to
+// the largest batch, then reused by every call.
+template <class T>
+struct Scratch {
+    const int64_t* base;
+    T* slices;
+    int64_t stride;  // elements from one thread's slice to the next (a multiple of 64 bytes)
+    T* slice() const { return slices + stride * omp_get_thread_num(); }
+};
+
+constexpr int64_t round_up(int64_t n, int64_t to) {
+    return (n + to - 1) / to * to;
+}
+
+template <class T>
+Scratch<T> scratch(const Context& ctx, const int32_t* offsets, int64_t B, int64_t NH,
+                   int64_t per_thread) {
+    const int64_t base_bytes = round_up((B + 1) * static_cast<int64_t>(sizeof(int64_t)), 64);
+    const int64_t stride = round_up(per_thread * static_cast<int64_t>(sizeof(T)), 64) /
+                           static_cast<int64_t>(sizeof(T));
+    const int64_t bytes = base_bytes + detail::threads() * stride * static_cast<int64_t>(sizeof(T));
+    char* block = static_cast<char*>(ctx.workspace->get(static_cast<size_t>(bytes)));
+    int64_t* base = reinterpret_cast<int64_t*>(block);
+    base[0] = 0;
+    for (int64_t b = 0; b < B; ++b) {
+        const int64_t len = offsets[b + 1] - offsets[b];
+        base[b + 1] = base[b] + NH * len * len;
+    }
+    return {base, reinterpret_cast<T*>(block + base_bytes), stride};
+}
+
+int64_t max_length(const int32_t* offsets, int64_t B) {
+    int64_t m = 0;
+    for (int64_t b = 0; b < B; ++b) m = std::max<int64_t>(m, offsets[b + 1] - offsets[b]);
+    return m;
 }
 
 // ---- one (sequence, head) block ----------------------------------------------------------------
@@ -231,69 +250,6 @@ FT_SIMD_CLONES void head_backward(T* dq, T* dk, T* dv, const T* dctx, const T* q
     gemm(dk, C, dst, len, q, C, len, HS, len);
 }
 
-}  // namespace
-
-int64_t attention_probs_size(const int32_t* offsets /*(B+1)*/, int64_t B, int64_t NH) {
-    int64_t total = 0;
-    for (int64_t b = 0; b < B; ++b) {
-        const int64_t len = offsets[b + 1] - offsets[b];
-        total += NH * len * len;
-    }
-    return total;
-}
-
-template <class T>
-void attention_forward(T* ctx /*(T,C)*/, T* probs /*(sum_b NH len_b^2)*/, const T* q /*(T,C)*/,
-                       const T* k /*(T,C)*/, const T* v /*(T,C)*/, const int32_t* offsets /*(B+1)*/,
-                       int64_t B, int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
-                       uint64_t rng_offset) {
-    const detail::ScopedOpTimer timer(detail::TimedOp::ATTENTION);
-    const int64_t C = NH * HS;
-    const bool dropout = rng && dropout_p > 0.0;
-    const std::vector<int64_t>& base = probs_bases(offsets, B, NH);
-    const int64_t* pb = base.data();
-    // Pairs cost len^2: dynamic scheduling balances unequal lengths; which thread runs a pair
-    // never changes its result.
-#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
-    for (int64_t w = 0; w < B * NH; ++w) {
-        const int64_t b = w / NH, h = w % NH;
-        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
-        if (len == 0) continue;
-        const int64_t first = t0 * C + h * HS;
-        const int64_t pfirst = pb[b] + h * len * len;
-        head_forward(ctx + first, probs + pfirst, q + first, k + first, v + first, len, C, HS,
-                     dropout_p, dropout ? rng : nullptr, rng_offset + static_cast<uint64_t>(pfirst),
-                     scratch<T>(head_scratch_size<T>(len, HS)));
-    }
-}
-
-template <class T>
-void attention_backward(T* dq /*(T,C)*/, T* dk /*(T,C)*/, T* dv /*(T,C)*/, const T* dctx /*(T,C)*/,
-                        const T* q /*(T,C)*/, const T* k /*(T,C)*/, const T* v /*(T,C)*/,
-                        const T* probs /*(sum_b NH len_b^2)*/, const int32_t* offsets /*(B+1)*/,
-                        int64_t B, int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
-                        uint64_t rng_offset) {
-    const detail::ScopedOpTimer timer(detail::TimedOp::ATTENTION);
-    const int64_t C = NH * HS;
-    const bool dropout = rng && dropout_p > 0.0;
-    const std::vector<int64_t>& base = probs_bases(offsets, B, NH);
-    const int64_t* pb = base.data();
-#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
-    for (int64_t w = 0; w < B * NH; ++w) {
-        const int64_t b = w / NH, h = w % NH;
-        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
-        if (len == 0) continue;
-        const int64_t first = t0 * C + h * HS;
-        const int64_t pfirst = pb[b] + h * len * len;
-        head_backward(dq + first, dk + first, dv + first, dctx + first, q + first, k + first,
-                      v + first, probs + pfirst, len, C, HS, dropout_p, dropout ? rng : nullptr,
-                      rng_offset + static_cast<uint64_t>(pfirst),
-                      scratch<T>(head_scratch_size<T>(len, HS)));
-    }
-}
-
-namespace {
-
 // One (sequence, head) block's first query row: the row-0 slice of head_forward and
 // head_backward, in the same order of operations. s, factor and pd are len-long scratch.
 template <class T>
@@ -346,66 +302,207 @@ FT_SIMD_CLONES void first_row_backward(T* dq0, T* dk, T* dv, const T* dctx0, con
     }
 }
 
-}  // namespace
+// ---- the CPU implementations -------------------------------------------------------------------
 
 template <class T>
-void attention_first_query_forward(T* ctx_first, T* probs_first, const T* q_first, const T* k,
-                                   const T* v, const int32_t* offsets, int64_t B, int64_t NH,
-                                   int64_t HS, double dropout_p, const Philox* rng,
-                                   uint64_t rng_offset) {
-    const detail::ScopedOpTimer timer(detail::TimedOp::ATTENTION);
+void attention_forward_cpu(const Context& ctx, T* out /*(T,C)*/, T* probs /*(sum_b NH len_b^2)*/,
+                           const T* q /*(T,C)*/, const T* k /*(T,C)*/, const T* v /*(T,C)*/,
+                           const int32_t* offsets /*(B+1)*/, int64_t B, int64_t NH, int64_t HS,
+                           double dropout_p, const Philox* rng, uint64_t rng_offset) {
     const int64_t C = NH * HS;
     const bool dropout = rng && dropout_p > 0.0;
-    const int64_t* pb = probs_bases(offsets, B, NH).data();  // the full op's mask positions
+    const Scratch<T> sc =
+        scratch<T>(ctx, offsets, B, NH, head_scratch_size<T>(max_length(offsets, B), HS));
+    const int64_t* pb = sc.base;
+    // Pairs cost len^2: dynamic scheduling balances unequal lengths; which thread runs a pair
+    // never changes its result.
 #pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
     for (int64_t w = 0; w < B * NH; ++w) {
         const int64_t b = w / NH, h = w % NH;
         const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
         if (len == 0) continue;
-        first_row_forward(ctx_first + b * C + h * HS, probs_first + NH * t0 + h * len,
+        const int64_t first = t0 * C + h * HS;
+        const int64_t pfirst = pb[b] + h * len * len;
+        head_forward(out + first, probs + pfirst, q + first, k + first, v + first, len, C, HS,
+                     dropout_p, dropout ? rng : nullptr, rng_offset + static_cast<uint64_t>(pfirst),
+                     sc.slice());
+    }
+}
+
+template <class T>
+void attention_backward_cpu(const Context& ctx, T* dq /*(T,C)*/, T* dk /*(T,C)*/, T* dv /*(T,C)*/,
+                            const T* dout /*(T,C)*/, const T* q /*(T,C)*/, const T* k /*(T,C)*/,
+                            const T* v /*(T,C)*/, const T* probs /*(sum_b NH len_b^2)*/,
+                            const int32_t* offsets /*(B+1)*/, int64_t B, int64_t NH, int64_t HS,
+                            double dropout_p, const Philox* rng, uint64_t rng_offset) {
+    const int64_t C = NH * HS;
+    const bool dropout = rng && dropout_p > 0.0;
+    const Scratch<T> sc =
+        scratch<T>(ctx, offsets, B, NH, head_scratch_size<T>(max_length(offsets, B), HS));
+    const int64_t* pb = sc.base;
+#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
+    for (int64_t w = 0; w < B * NH; ++w) {
+        const int64_t b = w / NH, h = w % NH;
+        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
+        if (len == 0) continue;
+        const int64_t first = t0 * C + h * HS;
+        const int64_t pfirst = pb[b] + h * len * len;
+        head_backward(dq + first, dk + first, dv + first, dout + first, q + first, k + first,
+                      v + first, probs + pfirst, len, C, HS, dropout_p, dropout ? rng : nullptr,
+                      rng_offset + static_cast<uint64_t>(pfirst), sc.slice());
+    }
+}
+
+template <class T>
+void attention_first_query_forward_cpu(const Context& ctx, T* out_first, T* probs_first,
+                                       const T* q_first, const T* k, const T* v,
+                                       const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
+                                       double dropout_p, const Philox* rng, uint64_t rng_offset) {
+    const int64_t C = NH * HS;
+    const bool dropout = rng && dropout_p > 0.0;
+    const Scratch<T> sc = scratch<T>(ctx, offsets, B, NH, 2 * max_length(offsets, B));
+    const int64_t* pb = sc.base;  // the full op's mask positions
+#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
+    for (int64_t w = 0; w < B * NH; ++w) {
+        const int64_t b = w / NH, h = w % NH;
+        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
+        if (len == 0) continue;
+        first_row_forward(out_first + b * C + h * HS, probs_first + NH * t0 + h * len,
                           q_first + b * C + h * HS, k + t0 * C + h * HS, v + t0 * C + h * HS, len,
                           C, HS, dropout_p, dropout ? rng : nullptr,
-                          rng_offset + static_cast<uint64_t>(pb[b] + h * len * len),
-                          scratch<T>(2 * len));
+                          rng_offset + static_cast<uint64_t>(pb[b] + h * len * len), sc.slice());
     }
 }
 
 template <class T>
-void attention_first_query_backward(T* dq_first, T* dk, T* dv, const T* dctx_first,
-                                    const T* q_first, const T* k, const T* v, const T* probs_first,
-                                    const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
-                                    double dropout_p, const Philox* rng, uint64_t rng_offset) {
-    const detail::ScopedOpTimer timer(detail::TimedOp::ATTENTION);
+void attention_first_query_backward_cpu(const Context& ctx, T* dq_first, T* dk, T* dv,
+                                        const T* dout_first, const T* q_first, const T* k,
+                                        const T* v, const T* probs_first, const int32_t* offsets,
+                                        int64_t B, int64_t NH, int64_t HS, double dropout_p,
+                                        const Philox* rng, uint64_t rng_offset) {
     const int64_t C = NH * HS;
     const bool dropout = rng && dropout_p > 0.0;
-    const int64_t* pb = probs_bases(offsets, B, NH).data();
+    const Scratch<T> sc = scratch<T>(ctx, offsets, B, NH, 2 * max_length(offsets, B));
+    const int64_t* pb = sc.base;
 #pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
     for (int64_t w = 0; w < B * NH; ++w) {
         const int64_t b = w / NH, h = w % NH;
         const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
         if (len == 0) continue;
-        first_row_backward(
-            dq_first + b * C + h * HS, dk + t0 * C + h * HS, dv + t0 * C + h * HS,
-            dctx_first + b * C + h * HS, q_first + b * C + h * HS, k + t0 * C + h * HS,
-            v + t0 * C + h * HS, probs_first + NH * t0 + h * len, len, C, HS, dropout_p,
-            dropout ? rng : nullptr, rng_offset + static_cast<uint64_t>(pb[b] + h * len * len),
-            scratch<T>(2 * len));
+        first_row_backward(dq_first + b * C + h * HS, dk + t0 * C + h * HS, dv + t0 * C + h * HS,
+                           dout_first + b * C + h * HS, q_first + b * C + h * HS,
+                           k + t0 * C + h * HS, v + t0 * C + h * HS,
+                           probs_first + NH * t0 + h * len, len, C, HS, dropout_p,
+                           dropout ? rng : nullptr,
+                           rng_offset + static_cast<uint64_t>(pb[b] + h * len * len), sc.slice());
     }
 }
 
-#define FT_INSTANTIATE(T)                                                                      \
-    template void attention_forward<T>(T*, T*, const T*, const T*, const T*, const int32_t*,   \
-                                       int64_t, int64_t, int64_t, double, const Philox*,       \
-                                       uint64_t);                                              \
-    template void attention_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,    \
-                                        const T*, const int32_t*, int64_t, int64_t, int64_t,   \
-                                        double, const Philox*, uint64_t);                      \
-    template void attention_first_query_forward<T>(T*, T*, const T*, const T*, const T*,       \
-                                                   const int32_t*, int64_t, int64_t, int64_t,  \
-                                                   double, const Philox*, uint64_t);           \
-    template void attention_first_query_backward<T>(                                           \
-        T*, T*, T*, const T*, const T*, const T*, const T*, const T*, const int32_t*, int64_t, \
-        int64_t, int64_t, double, const Philox*, uint64_t);
+// The checks every attention entry shares: sizes, and a workspace on CPU.
+void check_attention(const Context& ctx, const int32_t* offsets, int64_t B, int64_t NH,
+                     int64_t HS) {
+    FT_ASSERT(B >= 0 && NH > 0 && HS > 0, "attention: bad sizes");
+    FT_ASSERT(offsets || B == 0, "attention: null offsets");
+    FT_ASSERT(ctx.device != Device::CPU || ctx.workspace,
+              "attention: the context has no workspace");
+}
+
+}  // namespace
+
+int64_t attention_probs_size(const int32_t* offsets /*(B+1)*/, int64_t B, int64_t NH) {
+    int64_t total = 0;
+    for (int64_t b = 0; b < B; ++b) {
+        const int64_t len = offsets[b + 1] - offsets[b];
+        total += NH * len * len;
+    }
+    return total;
+}
+
+template <class T>
+void attention_forward(const Context& ctx, T* out, T* probs, const T* q, const T* k, const T* v,
+                       const int32_t* offsets, int64_t B, int64_t NH, int64_t HS, double dropout_p,
+                       const Philox* rng, uint64_t rng_offset) {
+    check_attention(ctx, offsets, B, NH, HS);
+    const detail::ScopedOpTimer timer(ctx, detail::TimedOp::ATTENTION);
+    switch (ctx.device) {
+        case Device::CPU:
+            return attention_forward_cpu(ctx, out, probs, q, k, v, offsets, B, NH, HS, dropout_p,
+                                         rng, rng_offset);
+        case Device::CUDA:
+            return cuda::attention_forward(ctx, out, probs, q, k, v, offsets, B, NH, HS, dropout_p,
+                                           rng, rng_offset);
+    }
+}
+
+template <class T>
+void attention_backward(const Context& ctx, T* dq, T* dk, T* dv, const T* dout, const T* q,
+                        const T* k, const T* v, const T* probs, const int32_t* offsets, int64_t B,
+                        int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
+                        uint64_t rng_offset) {
+    check_attention(ctx, offsets, B, NH, HS);
+    const detail::ScopedOpTimer timer(ctx, detail::TimedOp::ATTENTION);
+    switch (ctx.device) {
+        case Device::CPU:
+            return attention_backward_cpu(ctx, dq, dk, dv, dout, q, k, v, probs, offsets, B, NH, HS,
+                                          dropout_p, rng, rng_offset);
+        case Device::CUDA:
+            return cuda::attention_backward(ctx, dq, dk, dv, dout, q, k, v, probs, offsets, B, NH,
+                                            HS, dropout_p, rng, rng_offset);
+    }
+}
+
+template <class T>
+void attention_first_query_forward(const Context& ctx, T* out_first, T* probs_first,
+                                   const T* q_first, const T* k, const T* v, const int32_t* offsets,
+                                   int64_t B, int64_t NH, int64_t HS, double dropout_p,
+                                   const Philox* rng, uint64_t rng_offset) {
+    check_attention(ctx, offsets, B, NH, HS);
+    const detail::ScopedOpTimer timer(ctx, detail::TimedOp::ATTENTION);
+    switch (ctx.device) {
+        case Device::CPU:
+            return attention_first_query_forward_cpu(ctx, out_first, probs_first, q_first, k, v,
+                                                     offsets, B, NH, HS, dropout_p, rng,
+                                                     rng_offset);
+        case Device::CUDA:
+            return cuda::attention_first_query_forward(ctx, out_first, probs_first, q_first, k, v,
+                                                       offsets, B, NH, HS, dropout_p, rng,
+                                                       rng_offset);
+    }
+}
+
+template <class T>
+void attention_first_query_backward(const Context& ctx, T* dq_first, T* dk, T* dv,
+                                    const T* dout_first, const T* q_first, const T* k, const T* v,
+                                    const T* probs_first, const int32_t* offsets, int64_t B,
+                                    int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
+                                    uint64_t rng_offset) {
+    check_attention(ctx, offsets, B, NH, HS);
+    const detail::ScopedOpTimer timer(ctx, detail::TimedOp::ATTENTION);
+    switch (ctx.device) {
+        case Device::CPU:
+            return attention_first_query_backward_cpu(ctx, dq_first, dk, dv, dout_first, q_first, k,
+                                                      v, probs_first, offsets, B, NH, HS, dropout_p,
+                                                      rng, rng_offset);
+        case Device::CUDA:
+            return cuda::attention_first_query_backward(ctx, dq_first, dk, dv, dout_first, q_first,
+                                                        k, v, probs_first, offsets, B, NH, HS,
+                                                        dropout_p, rng, rng_offset);
+    }
+}
+
+#define FT_INSTANTIATE(T)                                                                         \
+    template void attention_forward<T>(const Context&, T*, T*, const T*, const T*, const T*,      \
+                                       const int32_t*, int64_t, int64_t, int64_t, double,         \
+                                       const Philox*, uint64_t);                                  \
+    template void attention_backward<T>(const Context&, T*, T*, T*, const T*, const T*, const T*, \
+                                        const T*, const T*, const int32_t*, int64_t, int64_t,     \
+                                        int64_t, double, const Philox*, uint64_t);                \
+    template void attention_first_query_forward<T>(const Context&, T*, T*, const T*, const T*,    \
+                                                   const T*, const int32_t*, int64_t, int64_t,    \
+                                                   int64_t, double, const Philox*, uint64_t);     \
+    template void attention_first_query_backward<T>(                                              \
+        const Context&, T*, T*, T*, const T*, const T*, const T*, const T*, const T*,             \
+        const int32_t*, int64_t, int64_t, int64_t, double, const Philox*, uint64_t);
 FT_INSTANTIATE(float)
 FT_INSTANTIATE(double)
 #undef FT_INSTANTIATE

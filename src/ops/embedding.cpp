@@ -3,16 +3,17 @@
 // hidden dimension across threads, so repeated ids accumulate in token order on one thread.
 #include <algorithm>
 
-#include "finetune/ops.h"
+#include "ops/ops.h"
+#include "ops/ops_cuda.h"
 #include "ops/ops_internal.h"
 
 namespace ft::ops {
 
 template <class T>
-void embedding_forward(T* out /*(T,C)*/, const int32_t* ids /*(T)*/, const int32_t* pos /*(T)*/,
-                       const int32_t* types /*(T) or null*/, const T* wte /*(V,C)*/,
-                       const T* wpe /*(P,C)*/, const T* wtt /*(TT,C) or null*/, int64_t ntok,
-                       int64_t C) {
+void embedding_forward_cpu(const Context&, T* out /*(T,C)*/, const int32_t* ids /*(T)*/,
+                           const int32_t* pos /*(T)*/, const int32_t* types /*(T) or null*/,
+                           const T* wte /*(V,C)*/, const T* wpe /*(P,C)*/,
+                           const T* wtt /*(TT,C) or null*/, int64_t ntok, int64_t C) {
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (ntok * C > detail::PARALLEL_MIN)
     for (int64_t t = 0; t < ntok; ++t) {
@@ -30,10 +31,10 @@ void embedding_forward(T* out /*(T,C)*/, const int32_t* ids /*(T)*/, const int32
 }
 
 template <class T>
-void embedding_backward(T* dwte /*(V,C)*/, T* dwpe /*(P,C)*/, T* dwtt /*(TT,C) or null*/,
-                        const T* dout /*(T,C)*/, const int32_t* ids /*(T)*/,
-                        const int32_t* pos /*(T)*/, const int32_t* types /*(T) or null*/,
-                        int64_t ntok, int64_t C) {
+void embedding_backward_cpu(const Context&, T* dwte /*(V,C)*/, T* dwpe /*(P,C)*/,
+                            T* dwtt /*(TT,C) or null*/, const T* dout /*(T,C)*/,
+                            const int32_t* ids /*(T)*/, const int32_t* pos /*(T)*/,
+                            const int32_t* types /*(T) or null*/, int64_t ntok, int64_t C) {
     // Column blocks of 16 floats (a cache line) per thread: no false sharing, and every table
     // row receives its tokens' gradients in token order whatever the thread count.
     constexpr int64_t BLOCK = 16;
@@ -56,11 +57,40 @@ void embedding_backward(T* dwte /*(V,C)*/, T* dwpe /*(P,C)*/, T* dwtt /*(TT,C) o
     }
 }
 
+template <class T>
+void embedding_forward(const Context& ctx, T* out, const int32_t* ids, const int32_t* pos,
+                       const int32_t* types, const T* wte, const T* wpe, const T* wtt, int64_t ntok,
+                       int64_t C) {
+    FT_ASSERT(ntok >= 0 && C >= 0, "embedding_forward: negative size");
+    FT_ASSERT(ntok == 0 || (out && ids && pos && wte && wpe), "embedding_forward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return embedding_forward_cpu(ctx, out, ids, pos, types, wte, wpe, wtt, ntok, C);
+        case Device::CUDA:
+            return cuda::embedding_forward(ctx, out, ids, pos, types, wte, wpe, wtt, ntok, C);
+    }
+}
+
+template <class T>
+void embedding_backward(const Context& ctx, T* dwte, T* dwpe, T* dwtt, const T* dout,
+                        const int32_t* ids, const int32_t* pos, const int32_t* types, int64_t ntok,
+                        int64_t C) {
+    FT_ASSERT(ntok >= 0 && C >= 0, "embedding_backward: negative size");
+    FT_ASSERT(ntok == 0 || (dwte && dwpe && dout && ids && pos), "embedding_backward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return embedding_backward_cpu(ctx, dwte, dwpe, dwtt, dout, ids, pos, types, ntok, C);
+        case Device::CUDA:
+            return cuda::embedding_backward(ctx, dwte, dwpe, dwtt, dout, ids, pos, types, ntok, C);
+    }
+}
+
 #define FT_INSTANTIATE(T)                                                                     \
-    template void embedding_forward<T>(T*, const int32_t*, const int32_t*, const int32_t*,    \
-                                       const T*, const T*, const T*, int64_t, int64_t);       \
-    template void embedding_backward<T>(T*, T*, T*, const T*, const int32_t*, const int32_t*, \
-                                        const int32_t*, int64_t, int64_t);
+    template void embedding_forward<T>(const Context&, T*, const int32_t*, const int32_t*,    \
+                                       const int32_t*, const T*, const T*, const T*, int64_t, \
+                                       int64_t);                                              \
+    template void embedding_backward<T>(const Context&, T*, T*, T*, const T*, const int32_t*, \
+                                        const int32_t*, const int32_t*, int64_t, int64_t);
 FT_INSTANTIATE(float)
 FT_INSTANTIATE(double)
 #undef FT_INSTANTIATE

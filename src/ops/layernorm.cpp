@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "finetune/ops.h"
+#include "ops/ops.h"
+#include "ops/ops_cuda.h"
 #include "ops/ops_internal.h"
 
 namespace ft::ops {
@@ -99,18 +100,19 @@ void for_row_chunks(int64_t ntok, int64_t C, F&& f) {
 }  // namespace
 
 template <class T>
-void layernorm_forward(T* out /*(T,C)*/, T* mean /*(T)*/, T* rstd /*(T)*/, const T* inp /*(T,C)*/,
-                       const T* weight /*(C)*/, const T* bias /*(C)*/, int64_t ntok, int64_t C,
-                       double eps) {
+void layernorm_forward_cpu(const Context&, T* out /*(T,C)*/, T* mean /*(T)*/, T* rstd /*(T)*/,
+                           const T* inp /*(T,C)*/, const T* weight /*(C)*/, const T* bias /*(C)*/,
+                           int64_t ntok, int64_t C, double eps) {
     for_row_chunks(ntok, C, [&](int64_t t0, int64_t t1) {
         forward_rows(out, mean, rstd, inp, weight, bias, t0, t1, C, eps);
     });
 }
 
 template <class T>
-void layernorm_backward(T* dinp /*(T,C)*/, T* dweight /*(C)*/, T* dbias /*(C)*/,
-                        const T* dout /*(T,C)*/, const T* inp /*(T,C)*/, const T* weight /*(C)*/,
-                        const T* mean /*(T)*/, const T* rstd /*(T)*/, int64_t ntok, int64_t C) {
+void layernorm_backward_cpu(const Context&, T* dinp /*(T,C)*/, T* dweight /*(C)*/, T* dbias /*(C)*/,
+                            const T* dout /*(T,C)*/, const T* inp /*(T,C)*/,
+                            const T* weight /*(C)*/, const T* mean /*(T)*/, const T* rstd /*(T)*/,
+                            int64_t ntok, int64_t C) {
     // Rows are independent for dinp, so threads split the tokens; the parameter gradients
     // reduce over tokens, so there threads split the columns instead.
     for_row_chunks(ntok, C, [&](int64_t t0, int64_t t1) {
@@ -124,11 +126,42 @@ void layernorm_backward(T* dinp /*(T,C)*/, T* dweight /*(C)*/, T* dbias /*(C)*/,
                            std::min(C, (blk + 1) * BLOCK));
 }
 
-#define FT_INSTANTIATE(T)                                                                          \
-    template void layernorm_forward<T>(T*, T*, T*, const T*, const T*, const T*, int64_t, int64_t, \
-                                       double);                                                    \
-    template void layernorm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,        \
-                                        const T*, int64_t, int64_t);
+template <class T>
+void layernorm_forward(const Context& ctx, T* out, T* mean, T* rstd, const T* inp, const T* weight,
+                       const T* bias, int64_t ntok, int64_t C, double eps) {
+    FT_ASSERT(ntok >= 0 && C > 0, "layernorm_forward: bad size");
+    FT_ASSERT(ntok == 0 || (out && mean && rstd && inp && weight && bias),
+              "layernorm_forward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return layernorm_forward_cpu(ctx, out, mean, rstd, inp, weight, bias, ntok, C, eps);
+        case Device::CUDA:
+            return cuda::layernorm_forward(ctx, out, mean, rstd, inp, weight, bias, ntok, C, eps);
+    }
+}
+
+template <class T>
+void layernorm_backward(const Context& ctx, T* dinp, T* dweight, T* dbias, const T* dout,
+                        const T* inp, const T* weight, const T* mean, const T* rstd, int64_t ntok,
+                        int64_t C) {
+    FT_ASSERT(ntok >= 0 && C > 0, "layernorm_backward: bad size");
+    FT_ASSERT(ntok == 0 || (dinp && dweight && dbias && dout && inp && weight && mean && rstd),
+              "layernorm_backward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return layernorm_backward_cpu(ctx, dinp, dweight, dbias, dout, inp, weight, mean, rstd,
+                                          ntok, C);
+        case Device::CUDA:
+            return cuda::layernorm_backward(ctx, dinp, dweight, dbias, dout, inp, weight, mean,
+                                            rstd, ntok, C);
+    }
+}
+
+#define FT_INSTANTIATE(T)                                                                         \
+    template void layernorm_forward<T>(const Context&, T*, T*, T*, const T*, const T*, const T*,  \
+                                       int64_t, int64_t, double);                                 \
+    template void layernorm_backward<T>(const Context&, T*, T*, T*, const T*, const T*, const T*, \
+                                        const T*, const T*, int64_t, int64_t);
 FT_INSTANTIATE(float)
 FT_INSTANTIATE(double)
 #undef FT_INSTANTIATE

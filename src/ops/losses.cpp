@@ -5,7 +5,8 @@
 #include <limits>
 #include <string>
 
-#include "finetune/ops.h"
+#include "ops/ops.h"
+#include "ops/ops_cuda.h"
 #include "ops/ops_internal.h"
 
 namespace ft::ops {
@@ -13,12 +14,13 @@ namespace ft::ops {
 using detail::Acc;
 
 namespace {
+
 constexpr int64_t IGNORE_INDEX = -100;  // torch.nn.CrossEntropyLoss's default
-}
 
 template <class T>
-double cross_entropy_forward_backward(T* dlogits /*(B,K)*/, const T* logits /*(B,K)*/,
-                                      const int64_t* labels /*(B)*/, int64_t B, int64_t K) {
+void cross_entropy_forward_backward_cpu(const Context&, double* loss /*(1)*/, T* dlogits /*(B,K)*/,
+                                        const T* logits /*(B,K)*/, const int64_t* labels /*(B)*/,
+                                        int64_t B, int64_t K) {
     int64_t count = 0;
     for (int64_t b = 0; b < B; ++b) {
         if (labels[b] == IGNORE_INDEX) continue;
@@ -49,25 +51,25 @@ double cross_entropy_forward_backward(T* dlogits /*(B,K)*/, const T* logits /*(B
         }
     }
     // Every label ignored: torch's mean over nothing is NaN; the gradient stays zero.
-    if (count == 0) return std::numeric_limits<double>::quiet_NaN();
-    return total / static_cast<Acc>(count);
+    *loss = count == 0 ? std::numeric_limits<double>::quiet_NaN() : total / static_cast<Acc>(count);
 }
 
 template <class T>
-double mse_forward_backward(T* dpred /*(B)*/, const T* pred /*(B)*/, const T* target /*(B)*/,
-                            int64_t B) {
+void mse_forward_backward_cpu(const Context&, double* loss /*(1)*/, T* dpred /*(B)*/,
+                              const T* pred /*(B)*/, const T* target /*(B)*/, int64_t B) {
     Acc total = 0;
     for (int64_t b = 0; b < B; ++b) {
         const Acc e = static_cast<Acc>(pred[b]) - target[b];
         total += e * e;
         dpred[b] = static_cast<T>(2.0 * e / static_cast<Acc>(B));
     }
-    return B ? total / static_cast<Acc>(B) : std::numeric_limits<double>::quiet_NaN();
+    *loss = B ? total / static_cast<Acc>(B) : std::numeric_limits<double>::quiet_NaN();
 }
 
 template <class T>
-double bce_with_logits_forward_backward(T* dlogits /*(B,K)*/, const T* logits /*(B,K)*/,
-                                        const T* target /*(B,K)*/, int64_t B, int64_t K) {
+void bce_with_logits_forward_backward_cpu(const Context&, double* loss /*(1)*/,
+                                          T* dlogits /*(B,K)*/, const T* logits /*(B,K)*/,
+                                          const T* target /*(B,K)*/, int64_t B, int64_t K) {
     const int64_t n = B * K;
     Acc total = 0;
     for (int64_t i = 0; i < n; ++i) {
@@ -78,14 +80,59 @@ double bce_with_logits_forward_backward(T* dlogits /*(B,K)*/, const T* logits /*
         const Acc sigmoid = x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
         dlogits[i] = static_cast<T>((sigmoid - y) / static_cast<Acc>(n));
     }
-    return n ? total / static_cast<Acc>(n) : std::numeric_limits<double>::quiet_NaN();
+    *loss = n ? total / static_cast<Acc>(n) : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
+
+template <class T>
+void cross_entropy_forward_backward(const Context& ctx, double* loss, T* dlogits, const T* logits,
+                                    const int64_t* labels, int64_t B, int64_t K) {
+    FT_ASSERT(B >= 0 && (B == 0 || K > 0), "cross_entropy_forward_backward: bad size");
+    FT_ASSERT(loss && (B == 0 || (dlogits && logits && labels)),
+              "cross_entropy_forward_backward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return cross_entropy_forward_backward_cpu(ctx, loss, dlogits, logits, labels, B, K);
+        case Device::CUDA:
+            return cuda::cross_entropy_forward_backward(ctx, loss, dlogits, logits, labels, B, K);
+    }
+}
+
+template <class T>
+void mse_forward_backward(const Context& ctx, double* loss, T* dpred, const T* pred,
+                          const T* target, int64_t B) {
+    FT_ASSERT(B >= 0, "mse_forward_backward: negative size");
+    FT_ASSERT(loss && (B == 0 || (dpred && pred && target)), "mse_forward_backward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return mse_forward_backward_cpu(ctx, loss, dpred, pred, target, B);
+        case Device::CUDA:
+            return cuda::mse_forward_backward(ctx, loss, dpred, pred, target, B);
+    }
+}
+
+template <class T>
+void bce_with_logits_forward_backward(const Context& ctx, double* loss, T* dlogits, const T* logits,
+                                      const T* target, int64_t B, int64_t K) {
+    FT_ASSERT(B >= 0 && K >= 0, "bce_with_logits_forward_backward: negative size");
+    FT_ASSERT(loss && (B * K == 0 || (dlogits && logits && target)),
+              "bce_with_logits_forward_backward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return bce_with_logits_forward_backward_cpu(ctx, loss, dlogits, logits, target, B, K);
+        case Device::CUDA:
+            return cuda::bce_with_logits_forward_backward(ctx, loss, dlogits, logits, target, B, K);
+    }
 }
 
 #define FT_INSTANTIATE(T)                                                                    \
-    template double cross_entropy_forward_backward<T>(T*, const T*, const int64_t*, int64_t, \
-                                                      int64_t);                              \
-    template double mse_forward_backward<T>(T*, const T*, const T*, int64_t);                \
-    template double bce_with_logits_forward_backward<T>(T*, const T*, const T*, int64_t, int64_t);
+    template void cross_entropy_forward_backward<T>(const Context&, double*, T*, const T*,   \
+                                                    const int64_t*, int64_t, int64_t);       \
+    template void mse_forward_backward<T>(const Context&, double*, T*, const T*, const T*,   \
+                                          int64_t);                                          \
+    template void bce_with_logits_forward_backward<T>(const Context&, double*, T*, const T*, \
+                                                      const T*, int64_t, int64_t);
 FT_INSTANTIATE(float)
 FT_INSTANTIATE(double)
 #undef FT_INSTANTIATE

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 
@@ -29,24 +28,6 @@
 #endif
 
 namespace ft::ops::detail {
-
-// Adds the wall time of its scope to one of the OpTimes counters (ops.h).
-enum class TimedOp { GEMM, ATTENTION };
-void add_op_time(TimedOp op, int64_t ns);
-void add_gemm_flop(int64_t flop);
-class ScopedOpTimer {
-  public:
-    explicit ScopedOpTimer(TimedOp op) : op_(op), start_(std::chrono::steady_clock::now()) {}
-    ~ScopedOpTimer() {
-        add_op_time(op_, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::steady_clock::now() - start_)
-                             .count());
-    }
-
-  private:
-    TimedOp op_;
-    std::chrono::steady_clock::time_point start_;
-};
 
 // Reductions (LayerNorm statistics, softmax sums, losses, parameter-gradient sums) accumulate in
 // double for both instantiations: the float results then round once, which keeps them within

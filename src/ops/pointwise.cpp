@@ -5,7 +5,8 @@
 #include <cmath>
 #include <type_traits>
 
-#include "finetune/ops.h"
+#include "ops/ops.h"
+#include "ops/ops_cuda.h"
 #include "ops/ops_internal.h"
 #include "ops/vec_math.h"
 
@@ -34,7 +35,7 @@ FT_SIMD_CLONES void gelu_backward_f32(float* dinp /*(n)*/, const float* dout /*(
 }  // namespace
 
 template <class T>
-void gelu_forward(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n) {
+void gelu_forward_cpu(const Context&, T* out /*(n)*/, const T* inp /*(n)*/, int64_t n) {
     if constexpr (std::is_same_v<T, float>) {
         detail::parallel_chunks(
             n, [&](int64_t i0, int64_t len) { gelu_forward_f32(out + i0, inp + i0, len); });
@@ -47,7 +48,8 @@ void gelu_forward(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n) {
 }
 
 template <class T>
-void gelu_backward(T* dinp /*(n)*/, const T* dout /*(n)*/, const T* inp /*(n)*/, int64_t n) {
+void gelu_backward_cpu(const Context&, T* dinp /*(n)*/, const T* dout /*(n)*/, const T* inp /*(n)*/,
+                       int64_t n) {
     if constexpr (std::is_same_v<T, float>) {
         detail::parallel_chunks(n, [&](int64_t i0, int64_t len) {
             gelu_backward_f32(dinp + i0, dout + i0, inp + i0, len);
@@ -64,14 +66,15 @@ void gelu_backward(T* dinp /*(n)*/, const T* dout /*(n)*/, const T* inp /*(n)*/,
 }
 
 template <class T>
-void relu_forward(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n) {
+void relu_forward_cpu(const Context&, T* out /*(n)*/, const T* inp /*(n)*/, int64_t n) {
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (n > detail::PARALLEL_MIN)
     for (int64_t i = 0; i < n; ++i) out[i] = inp[i] > T(0) ? inp[i] : T(0);
 }
 
 template <class T>
-void relu_backward(T* dinp /*(n)*/, const T* dout /*(n)*/, const T* out /*(n)*/, int64_t n) {
+void relu_backward_cpu(const Context&, T* dinp /*(n)*/, const T* dout /*(n)*/, const T* out /*(n)*/,
+                       int64_t n) {
     // torch's threshold_backward: the gradient passes where the output is positive.
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (n > detail::PARALLEL_MIN)
@@ -79,21 +82,23 @@ void relu_backward(T* dinp /*(n)*/, const T* dout /*(n)*/, const T* out /*(n)*/,
 }
 
 template <class T>
-void tanh_forward(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n) {
+void tanh_forward_cpu(const Context&, T* out /*(n)*/, const T* inp /*(n)*/, int64_t n) {
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (n > detail::PARALLEL_MIN)
     for (int64_t i = 0; i < n; ++i) out[i] = std::tanh(inp[i]);
 }
 
 template <class T>
-void tanh_backward(T* dinp /*(n)*/, const T* dout /*(n)*/, const T* out /*(n)*/, int64_t n) {
+void tanh_backward_cpu(const Context&, T* dinp /*(n)*/, const T* dout /*(n)*/, const T* out /*(n)*/,
+                       int64_t n) {
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (n > detail::PARALLEL_MIN)
     for (int64_t i = 0; i < n; ++i) dinp[i] = dout[i] * (T(1) - out[i] * out[i]);
 }
 
 template <class T>
-void add_forward(T* out /*(n)*/, const T* a /*(n)*/, const T* b /*(n)*/, int64_t n) {
+void add_forward_cpu(const Context&, T* out /*(n)*/, const T* a /*(n)*/, const T* b /*(n)*/,
+                     int64_t n) {
 #pragma omp parallel for num_threads(detail::threads()) \
     schedule(static) if (n > detail::PARALLEL_MIN)
     for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
@@ -129,27 +134,139 @@ void apply_dropout(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n, double p, co
 }  // namespace
 
 template <class T>
-void dropout_forward(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n, double p, const Philox& rng,
-                     uint64_t rng_offset) {
+void dropout_forward_cpu(const Context&, T* out /*(n)*/, const T* inp /*(n)*/, int64_t n, double p,
+                         const Philox& rng, uint64_t rng_offset) {
     apply_dropout(out, inp, n, p, rng, rng_offset);
 }
 
 template <class T>
-void dropout_backward(T* dinp /*(n)*/, const T* dout /*(n)*/, int64_t n, double p,
-                      const Philox& rng, uint64_t rng_offset) {
+void dropout_backward_cpu(const Context&, T* dinp /*(n)*/, const T* dout /*(n)*/, int64_t n,
+                          double p, const Philox& rng, uint64_t rng_offset) {
     apply_dropout(dinp, dout, n, p, rng, rng_offset);
 }
 
-#define FT_INSTANTIATE(T)                                                                     \
-    template void gelu_forward<T>(T*, const T*, int64_t);                                     \
-    template void gelu_backward<T>(T*, const T*, const T*, int64_t);                          \
-    template void relu_forward<T>(T*, const T*, int64_t);                                     \
-    template void relu_backward<T>(T*, const T*, const T*, int64_t);                          \
-    template void tanh_forward<T>(T*, const T*, int64_t);                                     \
-    template void tanh_backward<T>(T*, const T*, const T*, int64_t);                          \
-    template void add_forward<T>(T*, const T*, const T*, int64_t);                            \
-    template void dropout_forward<T>(T*, const T*, int64_t, double, const Philox&, uint64_t); \
-    template void dropout_backward<T>(T*, const T*, int64_t, double, const Philox&, uint64_t);
+template <class T>
+void gelu_forward(const Context& ctx, T* out, const T* inp, int64_t n) {
+    FT_ASSERT(n >= 0, "gelu_forward: negative size");
+    FT_ASSERT(n == 0 || (out && inp), "gelu_forward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return gelu_forward_cpu(ctx, out, inp, n);
+        case Device::CUDA:
+            return cuda::gelu_forward(ctx, out, inp, n);
+    }
+}
+
+template <class T>
+void gelu_backward(const Context& ctx, T* dinp, const T* dout, const T* inp, int64_t n) {
+    FT_ASSERT(n >= 0, "gelu_backward: negative size");
+    FT_ASSERT(n == 0 || (dinp && dout && inp), "gelu_backward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return gelu_backward_cpu(ctx, dinp, dout, inp, n);
+        case Device::CUDA:
+            return cuda::gelu_backward(ctx, dinp, dout, inp, n);
+    }
+}
+
+template <class T>
+void relu_forward(const Context& ctx, T* out, const T* inp, int64_t n) {
+    FT_ASSERT(n >= 0, "relu_forward: negative size");
+    FT_ASSERT(n == 0 || (out && inp), "relu_forward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return relu_forward_cpu(ctx, out, inp, n);
+        case Device::CUDA:
+            return cuda::relu_forward(ctx, out, inp, n);
+    }
+}
+
+template <class T>
+void relu_backward(const Context& ctx, T* dinp, const T* dout, const T* out, int64_t n) {
+    FT_ASSERT(n >= 0, "relu_backward: negative size");
+    FT_ASSERT(n == 0 || (dinp && dout && out), "relu_backward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return relu_backward_cpu(ctx, dinp, dout, out, n);
+        case Device::CUDA:
+            return cuda::relu_backward(ctx, dinp, dout, out, n);
+    }
+}
+
+template <class T>
+void tanh_forward(const Context& ctx, T* out, const T* inp, int64_t n) {
+    FT_ASSERT(n >= 0, "tanh_forward: negative size");
+    FT_ASSERT(n == 0 || (out && inp), "tanh_forward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return tanh_forward_cpu(ctx, out, inp, n);
+        case Device::CUDA:
+            return cuda::tanh_forward(ctx, out, inp, n);
+    }
+}
+
+template <class T>
+void tanh_backward(const Context& ctx, T* dinp, const T* dout, const T* out, int64_t n) {
+    FT_ASSERT(n >= 0, "tanh_backward: negative size");
+    FT_ASSERT(n == 0 || (dinp && dout && out), "tanh_backward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return tanh_backward_cpu(ctx, dinp, dout, out, n);
+        case Device::CUDA:
+            return cuda::tanh_backward(ctx, dinp, dout, out, n);
+    }
+}
+
+template <class T>
+void add_forward(const Context& ctx, T* out, const T* a, const T* b, int64_t n) {
+    FT_ASSERT(n >= 0, "add_forward: negative size");
+    FT_ASSERT(n == 0 || (out && a && b), "add_forward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return add_forward_cpu(ctx, out, a, b, n);
+        case Device::CUDA:
+            return cuda::add_forward(ctx, out, a, b, n);
+    }
+}
+
+template <class T>
+void dropout_forward(const Context& ctx, T* out, const T* inp, int64_t n, double p,
+                     const Philox& rng, uint64_t rng_offset) {
+    FT_ASSERT(n >= 0, "dropout_forward: negative size");
+    FT_ASSERT(n == 0 || (out && inp), "dropout_forward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return dropout_forward_cpu(ctx, out, inp, n, p, rng, rng_offset);
+        case Device::CUDA:
+            return cuda::dropout_forward(ctx, out, inp, n, p, rng, rng_offset);
+    }
+}
+
+template <class T>
+void dropout_backward(const Context& ctx, T* dinp, const T* dout, int64_t n, double p,
+                      const Philox& rng, uint64_t rng_offset) {
+    FT_ASSERT(n >= 0, "dropout_backward: negative size");
+    FT_ASSERT(n == 0 || (dinp && dout), "dropout_backward: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return dropout_backward_cpu(ctx, dinp, dout, n, p, rng, rng_offset);
+        case Device::CUDA:
+            return cuda::dropout_backward(ctx, dinp, dout, n, p, rng, rng_offset);
+    }
+}
+
+#define FT_INSTANTIATE(T)                                                                          \
+    template void gelu_forward<T>(const Context&, T*, const T*, int64_t);                          \
+    template void gelu_backward<T>(const Context&, T*, const T*, const T*, int64_t);               \
+    template void relu_forward<T>(const Context&, T*, const T*, int64_t);                          \
+    template void relu_backward<T>(const Context&, T*, const T*, const T*, int64_t);               \
+    template void tanh_forward<T>(const Context&, T*, const T*, int64_t);                          \
+    template void tanh_backward<T>(const Context&, T*, const T*, const T*, int64_t);               \
+    template void add_forward<T>(const Context&, T*, const T*, const T*, int64_t);                 \
+    template void dropout_forward<T>(const Context&, T*, const T*, int64_t, double, const Philox&, \
+                                     uint64_t);                                                    \
+    template void dropout_backward<T>(const Context&, T*, const T*, int64_t, double,               \
+                                      const Philox&, uint64_t);
 FT_INSTANTIATE(float)
 FT_INSTANTIATE(double)
 #undef FT_INSTANTIATE

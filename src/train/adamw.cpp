@@ -1,74 +1,13 @@
-// AdamW over the flat parameter buffer: the per-element update (torch's and HF's legacy
-// variants) and the optimizer object that applies HF's weight-decay groups tensor by tensor.
-#include <algorithm>
+// AdamW over the flat parameter buffer: the update's scalars as torch and HF's legacy optimizer
+// form them, the optimizer object that applies HF's weight-decay groups tensor by tensor, and
+// torch's gradient clipping. The passes over the buffers are ops (ops/optimizer.cpp).
 #include <cmath>
-#include <cstring>
 #include <limits>
-#include <vector>
 
 #include "finetune/train.h"
-#include "ops/ops_internal.h"  // FT_SIMD_CLONES: AVX2 code where the machine has it
+#include "ops/ops.h"
 
 namespace ft {
-
-namespace {
-
-// The update's scalars, formed in double and rounded once, as torch does with Python floats.
-struct AdamScalars {
-    float b1, b2, one_minus_b1, one_minus_b2, eps;
-    float decay;          // torch: 1 - lr*wd (multiplies p); hf: -lr*wd (adds p times it)
-    float neg_step_size;  // torch: -lr/bias1; hf: -lr*sqrt(bias2)/bias1
-    float sqrt_bias2;     // torch only
-};
-
-// One chunk of the update on g * scale; ZERO_GRADS clears each g once read. Compiled for AVX2 and
-// baseline (the loader picks one); an OpenMP region's outlined body would get the baseline only,
-// so the parallel loop sits outside. x * 1.0f == x, so scale 1 leaves the gradients exact.
-template <bool ZERO_GRADS>
-FT_SIMD_CLONES void adamw_chunk(float* __restrict p, float* __restrict g, float* __restrict m,
-                                float* __restrict v, int64_t n, const AdamScalars& k, float scale,
-                                bool torch_form) {
-    const float b1 = k.b1, b2 = k.b2, omb1 = k.one_minus_b1, omb2 = k.one_minus_b2, eps = k.eps;
-    const float decay = k.decay, nss = k.neg_step_size, sb2 = k.sqrt_bias2;
-    if (torch_form) {
-        for (int64_t i = 0; i < n; ++i) {
-            const float gi = g[i] * scale;
-            if constexpr (ZERO_GRADS) g[i] = 0.0f;
-            const float mi = b1 * m[i] + omb1 * gi;
-            const float vi = b2 * v[i] + omb2 * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
-            p[i] = p[i] * decay + nss * mi / (std::sqrt(vi) / sb2 + eps);
-        }
-    } else {
-        for (int64_t i = 0; i < n; ++i) {
-            const float gi = g[i] * scale;
-            if constexpr (ZERO_GRADS) g[i] = 0.0f;
-            const float mi = b1 * m[i] + omb1 * gi;
-            const float vi = b2 * v[i] + omb2 * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
-            const float pi = p[i] + nss * mi / (std::sqrt(vi) + eps);
-            p[i] = pi + decay * pi;
-        }
-    }
-}
-
-// Eight independent lanes let the compiler vectorise without reordering any one sum.
-FT_SIMD_CLONES double sum_squares_chunk(const float* g, int64_t n) {
-    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; ++j) lane[j] += static_cast<double>(g[i + j]) * g[i + j];
-    for (; i < n; ++i) lane[0] += static_cast<double>(g[i]) * g[i];
-    double s = 0.0;
-    for (double x : lane) s += x;
-    return s;
-}
-
-constexpr int64_t CHUNK = 1 << 14;
-
-}  // namespace
 
 OptimizerKind optimizer_from_name(const std::string& name) {
     if (name == "adamw_torch" || name == "adamw_torch_fused") return OptimizerKind::ADAMW_TORCH;
@@ -78,10 +17,13 @@ OptimizerKind optimizer_from_name(const std::string& name) {
 
 namespace {
 
-AdamScalars adam_scalars(double lr, double weight_decay, int64_t step, const AdamWSettings& s) {
+// The update's scalars, formed in double and rounded once, as torch does with Python floats.
+ops::AdamWScalars adam_scalars(double lr, double weight_decay, int64_t step,
+                               const AdamWSettings& s) {
     const double bias1 = 1.0 - std::pow(s.beta1, static_cast<double>(step));
     const double bias2 = 1.0 - std::pow(s.beta2, static_cast<double>(step));
-    AdamScalars k;
+    ops::AdamWScalars k;
+    k.torch_form = s.kind == OptimizerKind::ADAMW_TORCH;
     k.b1 = static_cast<float>(s.beta1);
     k.b2 = static_cast<float>(s.beta2);
     k.one_minus_b1 = static_cast<float>(1.0 - s.beta1);
@@ -101,32 +43,20 @@ AdamScalars adam_scalars(double lr, double weight_decay, int64_t step, const Ada
     return k;
 }
 
-template <bool ZERO_GRADS>
-void adamw_chunks(float* p, float* g, float* m, float* v, int64_t n, const AdamScalars& k,
-                  float scale, bool torch_form) {
-    const int64_t chunks = (n + CHUNK - 1) / CHUNK;
-#pragma omp parallel for num_threads(get_num_threads()) schedule(static) if (chunks > 1)
-    for (int64_t c = 0; c < chunks; ++c) {
-        const int64_t off = c * CHUNK;
-        adamw_chunk<ZERO_GRADS>(p + off, g + off, m + off, v + off, std::min(CHUNK, n - off), k,
-                                scale, torch_form);
-    }
-}
-
 }  // namespace
 
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, double lr,
                   double weight_decay, int64_t step, const AdamWSettings& s) {
     // The gradients are only read on this path.
-    adamw_chunks<false>(p, const_cast<float*>(g), m, v, n, adam_scalars(lr, weight_decay, step, s),
-                        1.0f, s.kind == OptimizerKind::ADAMW_TORCH);
+    ops::adamw_update(ops::cpu_context(), p, const_cast<float*>(g), m, v, n,
+                      adam_scalars(lr, weight_decay, step, s), 1.0f, /*zero_grads=*/false);
 }
 
 void adamw_update_and_zero_grads(float* p, float* g, float* m, float* v, int64_t n, double lr,
                                  double weight_decay, int64_t step, const AdamWSettings& s,
                                  float grad_scale) {
-    adamw_chunks<true>(p, g, m, v, n, adam_scalars(lr, weight_decay, step, s), grad_scale,
-                       s.kind == OptimizerKind::ADAMW_TORCH);
+    ops::adamw_update(ops::cpu_context(), p, g, m, v, n, adam_scalars(lr, weight_decay, step, s),
+                      grad_scale, /*zero_grads=*/true);
 }
 
 AdamW::AdamW(const ModelWeights& weights, const AdamWSettings& settings)
@@ -161,26 +91,18 @@ void AdamW::step_and_zero_grads(ModelWeights& weights, ModelWeights& grads, doub
     ++step_;
     int64_t cleared = 0;  // the alignment padding between tensors is cleared too
     for_each_tensor(weights, settings_.weight_decay, [&](int64_t off, int64_t n, double wd) {
-        std::fill(grads.flat() + cleared, grads.flat() + off, 0.0f);
+        ops::fill_zero(ops::cpu_context(), grads.flat() + cleared, off - cleared);
         cleared = off + n;
         adamw_update_and_zero_grads(weights.flat() + off, grads.flat() + off, exp_avg() + off,
                                     exp_avg_sq() + off, n, lr, wd, step_, settings_, grad_scale);
     });
-    std::fill(grads.flat() + cleared, grads.flat() + grads.flat_size(), 0.0f);
+    ops::fill_zero(ops::cpu_context(), grads.flat() + cleared, grads.flat_size() - cleared);
 }
 
 double global_grad_norm(const float* g, int64_t n) {
-    // Per-chunk partial sums added in chunk order: the same bits for any thread count.
-    const int64_t chunks = (n + CHUNK - 1) / CHUNK;
-    thread_local std::vector<double> partial;  // grows once; no allocation per step after that
-    partial.resize(static_cast<size_t>(chunks));
-    double* out = partial.data();  // the calling thread's buffer, shared with the team
-#pragma omp parallel for num_threads(get_num_threads()) schedule(static) if (chunks > 1)
-    for (int64_t c = 0; c < chunks; ++c)
-        out[c] = sum_squares_chunk(g + c * CHUNK, std::min(CHUNK, n - c * CHUNK));
-    double sum = 0.0;
-    for (double x : partial) sum += x;
-    return std::sqrt(sum);
+    double norm = 0.0;
+    ops::l2_norm(ops::cpu_context(), &norm, g, n);
+    return norm;
 }
 
 float clip_coefficient(double norm, double max_norm) {
@@ -195,10 +117,7 @@ float clip_coefficient(double norm, double max_norm) {
 double clip_grad_norm(float* g, int64_t n, double max_norm) {
     const double norm = global_grad_norm(g, n);
     const float c = clip_coefficient(norm, max_norm);
-    if (c != 1.0f) {
-#pragma omp parallel for simd num_threads(get_num_threads()) schedule(static)
-        for (int64_t i = 0; i < n; ++i) g[i] *= c;
-    }
+    if (c != 1.0f) ops::scale(ops::cpu_context(), g, n, c);
     return norm;
 }
 

@@ -8,14 +8,13 @@
 #include <limits>
 
 #include "finetune/core.h"
-#include "finetune/ops.h"
+#include "ops/ops.h"
 #include "ops/ops_test_util.h"
 
 namespace ft::ops {
 
 using test::F32_TOL;
 using test::F64_TOL;
-using test::FD_TOL;
 
 namespace {
 
@@ -29,29 +28,43 @@ struct Grads {
 };
 
 template <class T>
-std::vector<T> forward(const std::vector<T>& q, const std::vector<T>& k, const std::vector<T>& v,
-                       const std::vector<int32_t>& offsets, int64_t nh, int64_t hs, double p,
-                       const Philox* rng, uint64_t offset, std::vector<T>* probs_out = nullptr) {
+std::vector<T> forward(const Context& context, const std::vector<T>& q, const std::vector<T>& k,
+                       const std::vector<T>& v, const std::vector<int32_t>& offsets, int64_t nh,
+                       int64_t hs, double p, const Philox* rng, uint64_t offset,
+                       std::vector<T>* probs_out = nullptr) {
     const int64_t b = static_cast<int64_t>(offsets.size()) - 1;
     std::vector<T> ctx(q.size(), T(-7)), probs(attention_probs_size(offsets.data(), b, nh));
-    attention_forward(ctx.data(), probs.data(), q.data(), k.data(), v.data(), offsets.data(), b, nh,
-                      hs, p, rng, offset);
+    attention_forward(context, ctx.data(), probs.data(), q.data(), k.data(), v.data(),
+                      offsets.data(), b, nh, hs, p, rng, offset);
     if (probs_out) *probs_out = probs;
     return ctx;
 }
+template <class T>
+std::vector<T> forward(const std::vector<T>& q, const std::vector<T>& k, const std::vector<T>& v,
+                       const std::vector<int32_t>& offsets, int64_t nh, int64_t hs, double p,
+                       const Philox* rng, uint64_t offset, std::vector<T>* probs_out = nullptr) {
+    return forward(cpu_context(), q, k, v, offsets, nh, hs, p, rng, offset, probs_out);
+}
 
 template <class T>
-Grads<T> backward(const std::vector<T>& dctx, const std::vector<T>& q, const std::vector<T>& k,
-                  const std::vector<T>& v, const std::vector<T>& probs,
+Grads<T> backward(const Context& context, const std::vector<T>& dctx, const std::vector<T>& q,
+                  const std::vector<T>& k, const std::vector<T>& v, const std::vector<T>& probs,
                   const std::vector<int32_t>& offsets, int64_t nh, int64_t hs, double p,
                   const Philox* rng, uint64_t offset) {
     const int64_t b = static_cast<int64_t>(offsets.size()) - 1;
     // Start from garbage: the gradients are written, not accumulated.
     Grads<T> g{std::vector<T>(q.size(), T(5)), std::vector<T>(q.size(), T(5)),
                std::vector<T>(q.size(), T(5))};
-    attention_backward(g.dq.data(), g.dk.data(), g.dv.data(), dctx.data(), q.data(), k.data(),
-                       v.data(), probs.data(), offsets.data(), b, nh, hs, p, rng, offset);
+    attention_backward(context, g.dq.data(), g.dk.data(), g.dv.data(), dctx.data(), q.data(),
+                       k.data(), v.data(), probs.data(), offsets.data(), b, nh, hs, p, rng, offset);
     return g;
+}
+template <class T>
+Grads<T> backward(const std::vector<T>& dctx, const std::vector<T>& q, const std::vector<T>& k,
+                  const std::vector<T>& v, const std::vector<T>& probs,
+                  const std::vector<int32_t>& offsets, int64_t nh, int64_t hs, double p,
+                  const Philox* rng, uint64_t offset) {
+    return backward(cpu_context(), dctx, q, k, v, probs, offsets, nh, hs, p, rng, offset);
 }
 
 // The padded computation HF does: every sequence padded to the longest, pad keys masked with
@@ -143,26 +156,33 @@ TEST(OpsAttention, EmptySequenceContributesNothing) {
     EXPECT_EQ(g1.dv, g2.dv);
 }
 
-class OpsAttentionFd : public ::testing::TestWithParam<double> {};  // dropout probability
+class OpsAttentionFd : public test::OpsTargetTestWith<double> {};  // dropout probability
 
 TEST_P(OpsAttentionFd, BackwardMatchesFiniteDifferences) {
-    const double p = GetParam();
+    const double p = extra();
     const Philox rng(2024, 3);
     const uint64_t offset = 17;
     auto q = test::random_vec(NTOK * C, 1, -2.0, 2.0), k = test::random_vec(NTOK * C, 2, -2.0, 2.0),
          v = test::random_vec(NTOK * C, 3);
     const auto up = test::random_vec(NTOK * C, 4);
-    auto f = [&] { return test::dot(up, forward(q, k, v, OFFSETS, NH, HS, p, &rng, offset)); };
+    auto f = [&] {
+        return test::dot(up, forward(ctx(), q, k, v, OFFSETS, NH, HS, p, &rng, offset));
+    };
     std::vector<double> probs;
-    forward(q, k, v, OFFSETS, NH, HS, p, &rng, offset, &probs);
-    const auto g = backward(up, q, k, v, probs, OFFSETS, NH, HS, p, &rng, offset);
-    test::expect_close(g.dq, test::numeric_grad(q, f), FD_TOL, "attention dq");
-    test::expect_close(g.dk, test::numeric_grad(k, f), FD_TOL, "attention dk");
-    test::expect_close(g.dv, test::numeric_grad(v, f), FD_TOL, "attention dv");
+    forward(ctx(), q, k, v, OFFSETS, NH, HS, p, &rng, offset, &probs);
+    const auto g = backward(ctx(), up, q, k, v, probs, OFFSETS, NH, HS, p, &rng, offset);
+    test::expect_close(g.dq, test::numeric_grad(q, f), tol().fd, "attention dq");
+    test::expect_close(g.dk, test::numeric_grad(k, f), tol().fd, "attention dk");
+    test::expect_close(g.dv, test::numeric_grad(v, f), tol().fd, "attention dv");
 }
 
-INSTANTIATE_TEST_SUITE_P(Ops, OpsAttentionFd, ::testing::Values(0.0, 0.3),
-                         [](const auto& info) { return info.param > 0 ? "Dropout" : "NoDropout"; });
+INSTANTIATE_TEST_SUITE_P(Ops, OpsAttentionFd,
+                         ::testing::Combine(::testing::ValuesIn(test::FD_TARGETS),
+                                            ::testing::Values(0.0, 0.3)),
+                         [](const auto& info) {
+                             return test::ops_target_str(std::get<0>(info.param)) +
+                                    (std::get<1>(info.param) > 0 ? "_Dropout" : "_NoDropout");
+                         });
 
 TEST(OpsAttention, DropoutZeroesProbabilitiesFromTheRng) {
     // With values = identity rows, ctx exposes dropout(P): entry (i, j) is P_ij / (1 - p) or 0,
@@ -260,7 +280,9 @@ TEST(OpsAttention, PackedEqualsPaddedReference) {
                        "packed float vs padded");
 }
 
-TEST(OpsAttention, PackedBackwardEqualsPaddedReferenceGradients) {
+class OpsAttentionPaddedFd : public test::OpsTargetTest {};
+
+TEST_P(OpsAttentionPaddedFd, PackedBackwardEqualsPaddedReferenceGradients) {
     // Differentiate the padded reference numerically: gradients of the packed op must match on
     // the real tokens (pad keys and queries get none).
     auto q = test::random_vec(NTOK * C, 5, -2.0, 2.0), k = test::random_vec(NTOK * C, 6, -2.0, 2.0),
@@ -268,12 +290,15 @@ TEST(OpsAttention, PackedBackwardEqualsPaddedReferenceGradients) {
     const auto up = test::random_vec(NTOK * C, 8);
     auto f = [&] { return test::dot(up, padded_reference(q, k, v, OFFSETS, NH, HS)); };
     std::vector<double> probs;
-    forward(q, k, v, OFFSETS, NH, HS, 0.0, nullptr, 0, &probs);
-    const auto g = backward(up, q, k, v, probs, OFFSETS, NH, HS, 0.0, nullptr, 0);
-    test::expect_close(g.dq, test::numeric_grad(q, f), FD_TOL, "dq vs padded");
-    test::expect_close(g.dk, test::numeric_grad(k, f), FD_TOL, "dk vs padded");
-    test::expect_close(g.dv, test::numeric_grad(v, f), FD_TOL, "dv vs padded");
+    forward(ctx(), q, k, v, OFFSETS, NH, HS, 0.0, nullptr, 0, &probs);
+    const auto g = backward(ctx(), up, q, k, v, probs, OFFSETS, NH, HS, 0.0, nullptr, 0);
+    test::expect_close(g.dq, test::numeric_grad(q, f), tol().fd, "dq vs padded");
+    test::expect_close(g.dk, test::numeric_grad(k, f), tol().fd, "dk vs padded");
+    test::expect_close(g.dv, test::numeric_grad(v, f), tol().fd, "dv vs padded");
 }
+
+INSTANTIATE_TEST_SUITE_P(Ops, OpsAttentionPaddedFd, ::testing::ValuesIn(test::FD_TARGETS),
+                         test::ops_target_name);
 
 TEST(OpsAttention, EachSequenceAloneEqualsThePackedBatch) {
     // Sequence b run alone, with rng_offset advanced by its place in probs, gives the very same

@@ -3,12 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "finetune/core.h"
-#include "finetune/ops.h"
+#include "ops/ops.h"
 #include "ops/ops_test_util.h"
 
 namespace ft::ops {
-
-using test::FD_TOL;
 
 TEST(OpsEmbedding, ForwardSumsTheRows) {
     const int64_t C = 2;
@@ -28,10 +26,10 @@ TEST(OpsEmbedding, ForwardSumsTheRows) {
     EXPECT_EQ(out, (std::vector<float>{1100.5f, 1200.25f, 1004, 1006}));
 }
 
-class OpsEmbeddingFd : public ::testing::TestWithParam<bool> {};  // with token types
+class OpsEmbeddingFd : public test::OpsTargetTestWith<bool> {};  // with token types
 
 TEST_P(OpsEmbeddingFd, BackwardMatchesFiniteDifferences) {
-    const bool with_types = GetParam();
+    const bool with_types = extra();
     const int64_t V = 6, P = 5, TT = 2, C = 3, T = 8;
     // Repeated ids and positions: their gradients must add up.
     const std::vector<int32_t> ids = {1, 4, 1, 0, 4, 4, 5, 1}, pos = {0, 1, 2, 0, 1, 2, 3, 0},
@@ -41,22 +39,29 @@ TEST_P(OpsEmbeddingFd, BackwardMatchesFiniteDifferences) {
     const auto up = test::random_vec(T * C, 4);
     std::vector<double> out(T * C);
     auto f = [&] {
-        embedding_forward(out.data(), ids.data(), pos.data(), with_types ? types.data() : nullptr,
-                          wte.data(), wpe.data(), with_types ? wtt.data() : nullptr, T, C);
+        embedding_forward(ctx(), out.data(), ids.data(), pos.data(),
+                          with_types ? types.data() : nullptr, wte.data(), wpe.data(),
+                          with_types ? wtt.data() : nullptr, T, C);
         return test::dot(up, out);
     };
     const auto g0 = test::random_vec(V * C, 5);
     std::vector<double> dwte = g0, dwpe(P * C), dwtt(TT * C);
-    embedding_backward(dwte.data(), dwpe.data(), with_types ? dwtt.data() : nullptr, up.data(),
-                       ids.data(), pos.data(), with_types ? types.data() : nullptr, T, C);
+    embedding_backward(ctx(), dwte.data(), dwpe.data(), with_types ? dwtt.data() : nullptr,
+                       up.data(), ids.data(), pos.data(), with_types ? types.data() : nullptr, T,
+                       C);
     for (size_t i = 0; i < dwte.size(); ++i) dwte[i] -= g0[i];  // += semantics
-    test::expect_close(dwte, test::numeric_grad(wte, f), FD_TOL, "dwte");
-    test::expect_close(dwpe, test::numeric_grad(wpe, f), FD_TOL, "dwpe");
-    if (with_types) test::expect_close(dwtt, test::numeric_grad(wtt, f), FD_TOL, "dwtt");
+    test::expect_close(dwte, test::numeric_grad(wte, f), tol().fd, "dwte");
+    test::expect_close(dwpe, test::numeric_grad(wpe, f), tol().fd, "dwpe");
+    if (with_types) test::expect_close(dwtt, test::numeric_grad(wtt, f), tol().fd, "dwtt");
 }
 
-INSTANTIATE_TEST_SUITE_P(Ops, OpsEmbeddingFd, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "Bert" : "DistilBert"; });
+INSTANTIATE_TEST_SUITE_P(Ops, OpsEmbeddingFd,
+                         ::testing::Combine(::testing::ValuesIn(test::FD_TARGETS),
+                                            ::testing::Bool()),
+                         [](const auto& info) {
+                             return test::ops_target_str(std::get<0>(info.param)) +
+                                    (std::get<1>(info.param) ? "_Bert" : "_DistilBert");
+                         });
 
 TEST(OpsEmbedding, BackwardDoesNotDependOnThreadCount) {
     const int64_t V = 50, P = 64, C = 768, T = 400;

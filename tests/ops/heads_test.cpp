@@ -2,12 +2,10 @@
 // backward writes every row, zero where no [CLS] token sits).
 #include <gtest/gtest.h>
 
-#include "finetune/ops.h"
+#include "ops/ops.h"
 #include "ops/ops_test_util.h"
 
 namespace ft::ops {
-
-using test::FD_TOL;
 
 TEST(OpsHeads, GatherTakesEachSequencesFirstToken) {
     const std::vector<int32_t> offsets = {0, 3, 8, 10};
@@ -19,19 +17,24 @@ TEST(OpsHeads, GatherTakesEachSequencesFirstToken) {
     EXPECT_EQ(out, (std::vector<float>{0, 1, 6, 7, 16, 17}));
 }
 
-TEST(OpsHeads, GatherBackwardMatchesFiniteDifferences) {
+class OpsHeadsFd : public test::OpsTargetTest {};
+
+TEST_P(OpsHeadsFd, GatherBackwardMatchesFiniteDifferences) {
     const std::vector<int32_t> offsets = {0, 3, 8, 10};
     const int64_t B = 3, C = 4, T = 10;
     auto hidden = test::random_vec(T * C, 1);
     const auto up = test::random_vec(B * C, 2);
     std::vector<double> out(B * C);
     auto f = [&] {
-        gather_first_token(out.data(), hidden.data(), offsets.data(), B, C);
+        gather_first_token(ctx(), out.data(), hidden.data(), offsets.data(), B, C);
         return test::dot(up, out);
     };
     std::vector<double> dhidden(T * C, 42.0);  // written in full, not accumulated
-    gather_first_token_backward(dhidden.data(), up.data(), offsets.data(), B, C, T);
-    test::expect_close(dhidden, test::numeric_grad(hidden, f), FD_TOL, "dhidden");
+    gather_first_token_backward(ctx(), dhidden.data(), up.data(), offsets.data(), B, C, T);
+    test::expect_close(dhidden, test::numeric_grad(hidden, f), tol().fd, "dhidden");
 }
+
+INSTANTIATE_TEST_SUITE_P(Ops, OpsHeadsFd, ::testing::ValuesIn(test::FD_TARGETS),
+                         test::ops_target_name);
 
 }  // namespace ft::ops

@@ -5,13 +5,12 @@
 #include <cmath>
 
 #include "finetune/core.h"
-#include "finetune/ops.h"
+#include "ops/ops.h"
 #include "ops/ops_test_util.h"
 
 namespace ft::ops {
 
 using test::F32_TOL;
-using test::FD_TOL;
 
 TEST(OpsLayerNorm, HandWorkedRow) {
     // [1, 2, 3]: mean 2, biased variance 2/3, rstd = sqrt(3/2); out = 2 * xhat + 1.
@@ -31,7 +30,9 @@ TEST(OpsLayerNorm, HandWorkedRow) {
     EXPECT_EQ(y, (std::vector<double>{1, 1, 1}));
 }
 
-TEST(OpsLayerNorm, BackwardMatchesFiniteDifferences) {
+class OpsLayerNormFd : public test::OpsTargetTest {};
+
+TEST_P(OpsLayerNormFd, BackwardMatchesFiniteDifferences) {
     const int64_t T = 5, C = 7;
     const double eps = 1e-12;  // DistilBERT's
     auto x = test::random_vec(T * C, 1, -2.0, 2.0);
@@ -40,21 +41,24 @@ TEST(OpsLayerNorm, BackwardMatchesFiniteDifferences) {
     const auto up = test::random_vec(T * C, 4);
     std::vector<double> y(T * C), mean(T), rstd(T);
     auto f = [&] {
-        layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), T, C,
-                          eps);
+        layernorm_forward(ctx(), y.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(),
+                          T, C, eps);
         return test::dot(up, y);
     };
     f();
     // Parameter gradients accumulate: start from non-zero values and subtract them after.
     const auto dw0 = test::random_vec(C, 5), db0 = test::random_vec(C, 6);
     std::vector<double> dx(T * C, 123.0), dw = dw0, db = db0;
-    layernorm_backward(dx.data(), dw.data(), db.data(), up.data(), x.data(), w.data(), mean.data(),
-                       rstd.data(), T, C);
+    layernorm_backward(ctx(), dx.data(), dw.data(), db.data(), up.data(), x.data(), w.data(),
+                       mean.data(), rstd.data(), T, C);
     for (int64_t c = 0; c < C; ++c) dw[c] -= dw0[c], db[c] -= db0[c];
-    test::expect_close(dx, test::numeric_grad(x, f), FD_TOL, "layernorm dinp");
-    test::expect_close(dw, test::numeric_grad(w, f), FD_TOL, "layernorm dweight");
-    test::expect_close(db, test::numeric_grad(b, f), FD_TOL, "layernorm dbias");
+    test::expect_close(dx, test::numeric_grad(x, f), tol().fd, "layernorm dinp");
+    test::expect_close(dw, test::numeric_grad(w, f), tol().fd, "layernorm dweight");
+    test::expect_close(db, test::numeric_grad(b, f), tol().fd, "layernorm dbias");
 }
+
+INSTANTIATE_TEST_SUITE_P(Ops, OpsLayerNormFd, ::testing::ValuesIn(test::FD_TARGETS),
+                         test::ops_target_name);
 
 TEST(OpsLayerNorm, FloatMatchesDouble) {
     const int64_t T = 180, C = 768;

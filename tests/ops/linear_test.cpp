@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "finetune/core.h"
-#include "finetune/ops.h"
+#include "ops/ops.h"
 #include "ops/ops_test_util.h"
 
 namespace ft::ops {
@@ -22,16 +22,16 @@ TEST(OpsLinear, HandWorkedProduct) {
     EXPECT_EQ(out, (std::vector<float>{-2, 4, -2, 13}));
 }
 
-class OpsLinearFd : public ::testing::TestWithParam<bool> {};  // accumulate_dinp
+class OpsLinearFd : public test::OpsTargetTestWith<bool> {};  // accumulate_dinp
 
 TEST_P(OpsLinearFd, BackwardMatchesFiniteDifferences) {
-    const bool accumulate = GetParam();
+    const bool accumulate = extra();
     const int64_t N = 4, I = 5, O = 3;
     auto x = test::random_vec(N * I, 1), w = test::random_vec(O * I, 2), b = test::random_vec(O, 3);
     const auto up = test::random_vec(N * O, 4);
     std::vector<double> y(N * O);
     auto f = [&] {
-        linear_forward(y.data(), x.data(), w.data(), b.data(), N, I, O);
+        linear_forward(ctx(), y.data(), x.data(), w.data(), b.data(), N, I, O);
         return test::dot(up, y);
     };
     const auto dx0 = test::random_vec(N * I, 5), dw0 = test::random_vec(O * I, 6),
@@ -39,21 +39,26 @@ TEST_P(OpsLinearFd, BackwardMatchesFiniteDifferences) {
     std::vector<double> dx = dx0, dw = dw0, db = db0;
     // Twice: parameter gradients must add up (gradient accumulation), dinp written or added.
     for (int call = 0; call < 2; ++call)
-        linear_backward(dx.data(), dw.data(), db.data(), up.data(), x.data(), w.data(), N, I, O,
-                        accumulate);
+        linear_backward(ctx(), dx.data(), dw.data(), db.data(), up.data(), x.data(), w.data(), N, I,
+                        O, accumulate);
     const auto nx = test::numeric_grad(x, f), nw = test::numeric_grad(w, f),
                nb = test::numeric_grad(b, f);
     std::vector<double> ex(N * I), ew(O * I), eb(O);
     for (size_t i = 0; i < ex.size(); ++i) ex[i] = accumulate ? dx0[i] + 2 * nx[i] : nx[i];
     for (size_t i = 0; i < ew.size(); ++i) ew[i] = dw0[i] + 2 * nw[i];
     for (size_t i = 0; i < eb.size(); ++i) eb[i] = db0[i] + 2 * nb[i];
-    test::expect_close(dx, ex, FD_TOL, "linear dinp");
-    test::expect_close(dw, ew, FD_TOL, "linear dweight");
-    test::expect_close(db, eb, FD_TOL, "linear dbias");
+    test::expect_close(dx, ex, tol().fd, "linear dinp");
+    test::expect_close(dw, ew, tol().fd, "linear dweight");
+    test::expect_close(db, eb, tol().fd, "linear dbias");
 }
 
-INSTANTIATE_TEST_SUITE_P(Ops, OpsLinearFd, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "Accumulate" : "Write"; });
+INSTANTIATE_TEST_SUITE_P(Ops, OpsLinearFd,
+                         ::testing::Combine(::testing::ValuesIn(test::FD_TARGETS),
+                                            ::testing::Bool()),
+                         [](const auto& info) {
+                             return test::ops_target_str(std::get<0>(info.param)) +
+                                    (std::get<1>(info.param) ? "_Accumulate" : "_Write");
+                         });
 
 TEST(OpsLinear, TimingCountsTheGemmFlops) {
     // The benchmarks' GEMM rate divides this count by the GEMM time: forward (N,I)x(I,O) is

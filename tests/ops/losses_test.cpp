@@ -4,13 +4,12 @@
 
 #include <cmath>
 
-#include "finetune/ops.h"
+#include "ops/ops.h"
 #include "ops/ops_test_util.h"
 
 namespace ft::ops {
 
 using test::F32_TOL;
-using test::FD_TOL;
 
 TEST(OpsLosses, CrossEntropyHandWorked) {
     // Row 0: logits [0, ln 3], label 1: p = [1/4, 3/4], loss ln(4/3), grad [1/4, -1/4].
@@ -57,42 +56,53 @@ TEST(OpsLosses, MseAndBceHandWorked) {
     EXPECT_NEAR(d[1], 0.0, 1e-40);
 }
 
-TEST(OpsLosses, GradientsMatchFiniteDifferences) {
+class OpsLossesFd : public test::OpsTargetTest {};
+
+TEST_P(OpsLossesFd, GradientsMatchFiniteDifferences) {
     const int64_t B = 4, K = 3;
     auto logits = test::random_vec(B * K, 1, -3.0, 3.0);
     const std::vector<int64_t> labels = {2, -100, 0, 1};
     std::vector<double> d(B * K), scratch(B * K);
-    cross_entropy_forward_backward(d.data(), logits.data(), labels.data(), B, K);
+    double loss = 0.0;  // the value slot of the Context forms
+    cross_entropy_forward_backward(ctx(), &loss, d.data(), logits.data(), labels.data(), B, K);
     test::expect_close(d,
                        test::numeric_grad(logits,
                                           [&] {
-                                              return cross_entropy_forward_backward(
-                                                  scratch.data(), logits.data(), labels.data(), B,
-                                                  K);
+                                              cross_entropy_forward_backward(
+                                                  ctx(), &loss, scratch.data(), logits.data(),
+                                                  labels.data(), B, K);
+                                              return loss;
                                           }),
-                       FD_TOL, "cross-entropy dlogits");
+                       tol().fd, "cross-entropy dlogits");
 
     const auto target = test::random_vec(B * K, 2, 0.0, 1.0);
-    bce_with_logits_forward_backward(d.data(), logits.data(), target.data(), B, K);
+    bce_with_logits_forward_backward(ctx(), &loss, d.data(), logits.data(), target.data(), B, K);
     test::expect_close(d,
                        test::numeric_grad(logits,
                                           [&] {
-                                              return bce_with_logits_forward_backward(
-                                                  scratch.data(), logits.data(), target.data(), B,
-                                                  K);
+                                              bce_with_logits_forward_backward(
+                                                  ctx(), &loss, scratch.data(), logits.data(),
+                                                  target.data(), B, K);
+                                              return loss;
                                           }),
-                       FD_TOL, "bce dlogits");
+                       tol().fd, "bce dlogits");
 
     auto pred = test::random_vec(B, 3);
     const auto y = test::random_vec(B, 4);
     std::vector<double> dp(B), sp(B);
-    mse_forward_backward(dp.data(), pred.data(), y.data(), B);
-    test::expect_close(
-        dp,
-        test::numeric_grad(
-            pred, [&] { return mse_forward_backward(sp.data(), pred.data(), y.data(), B); }),
-        FD_TOL, "mse dpred");
+    mse_forward_backward(ctx(), &loss, dp.data(), pred.data(), y.data(), B);
+    test::expect_close(dp,
+                       test::numeric_grad(pred,
+                                          [&] {
+                                              mse_forward_backward(ctx(), &loss, sp.data(),
+                                                                   pred.data(), y.data(), B);
+                                              return loss;
+                                          }),
+                       tol().fd, "mse dpred");
 }
+
+INSTANTIATE_TEST_SUITE_P(Ops, OpsLossesFd, ::testing::ValuesIn(test::FD_TARGETS),
+                         test::ops_target_name);
 
 TEST(OpsLosses, FloatMatchesDouble) {
     const int64_t B = 16, K = 5;

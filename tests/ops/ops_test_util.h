@@ -1,5 +1,5 @@
-// Shared helpers of the ops tests: seeded random tensors, central finite differences, and one
-// tolerance table per comparison kind with a checker that prints the first mismatches.
+// Shared helpers of the ops tests: seeded random tensors, central finite differences, and a
+// checker against tolerances.h's table that prints the first mismatches.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,22 +10,15 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
-namespace ft::test {
+#include "core/device_cuda.h"
+#include "finetune/core.h"
+#include "ops/context.h"
+#include "tolerances.h"
 
-// Pass when |actual - expected| <= rtol * |expected| + atol * max|expected| elementwise: relative
-// where values are large, and scaled to the tensor where a sum cancels to near zero.
-struct Tolerance {
-    double rtol;
-    double atol;
-};
-// Analytic backward (double) against central differences with h = 1e-6.
-constexpr Tolerance FD_TOL{1e-6, 1e-7};
-// A float kernel against the same op in double, or against PyTorch's f32 result.
-constexpr Tolerance F32_TOL{1e-5, 1e-5};
-// Two double computations of the same math in a different order.
-constexpr Tolerance F64_TOL{1e-12, 1e-12};
+namespace ft::test {
 
 inline std::vector<double> random_vec(size_t n, uint64_t seed, double lo = -1.0, double hi = 1.0) {
     std::mt19937_64 gen(seed);
@@ -88,5 +81,81 @@ void expect_close(const std::vector<A>& actual, const std::vector<E>& expected, 
                        << " elements differ; max |diff| " << worst_diff << " at [" << worst << "]\n"
                        << first;
 }
+
+}  // namespace ft::test
+
+// ---- the (device, dtype) rows the golden and finite-difference tests run through -------------
+// Today CPU in float and double; the CUDA rows skip with the reason until the CUDA ops and device
+// copies of the tests' tensors exist.
+namespace ft::test {
+
+struct OpsTarget {
+    Device device;
+    DType dtype;
+};
+
+inline std::string ops_target_str(const OpsTarget& t) {
+    return std::string(device_name(t.device)) + "_" + std::string(dtype_name(t.dtype));
+}
+inline std::string ops_target_name(const ::testing::TestParamInfo<OpsTarget>& info) {
+    return ops_target_str(info.param);
+}
+
+// The rows of the finite-difference tests, which run in double.
+inline const std::vector<OpsTarget> FD_TARGETS = {{Device::CPU, DType::F64},
+                                                  {Device::CUDA, DType::F64}};
+
+// The context ops run on for device, or null with *why saying why the device cannot run them here.
+inline const ops::Context* ops_context_for(Device device, std::string* why) {
+    switch (device) {
+        case Device::CPU:
+            return &ops::cpu_context();
+        case Device::CUDA:
+            *why = !cuda::built_with_cuda() ? "built without CUDA"
+                   : cuda::device_count() == 0
+                       ? "no CUDA device"
+                       : "the ops tests hold host tensors; device copies come with the CUDA ops";
+            return nullptr;
+    }
+    *why = "unknown device";
+    return nullptr;
+}
+
+// Mixed into a fixture over an OpsTarget: enter(target), called from SetUp, skips the test with
+// the reason where the device is not available or the tolerance table has no row for the target.
+class OpsTargetFixture {
+  protected:
+    void enter(const OpsTarget& t) {
+        std::string why;
+        ctx_ = ops_context_for(t.device, &why);
+        if (!ctx_) GTEST_SKIP() << device_name(t.device) << ": " << why;
+        tol_ = find_tolerances(t.device, t.dtype);
+        if (!tol_) GTEST_SKIP() << "tolerances.h has no row for " << ops_target_str(t);
+        f64_ = t.dtype == DType::F64;
+    }
+    const ops::Context& ctx() const { return *ctx_; }
+    const Tolerances& tol() const { return *tol_; }
+    bool is_f64() const { return f64_; }
+
+  private:
+    const ops::Context* ctx_ = nullptr;
+    const Tolerances* tol_ = nullptr;
+    bool f64_ = false;
+};
+
+// A test over one OpsTarget.
+class OpsTargetTest : public ::testing::TestWithParam<OpsTarget>, public OpsTargetFixture {
+  protected:
+    void SetUp() override { enter(GetParam()); }
+};
+
+// A test over an OpsTarget and one more parameter X.
+template <class X>
+class OpsTargetTestWith : public ::testing::TestWithParam<std::tuple<OpsTarget, X>>,
+                          public OpsTargetFixture {
+  protected:
+    void SetUp() override { enter(std::get<0>(this->GetParam())); }
+    const X& extra() const { return std::get<1>(this->GetParam()); }
+};
 
 }  // namespace ft::test

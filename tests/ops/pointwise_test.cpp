@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "finetune/core.h"
-#include "finetune/ops.h"
+#include "ops/ops.h"
 #include "ops/ops_internal.h"
 #include "ops/ops_test_util.h"
 
@@ -20,7 +20,7 @@ namespace {
 // the input (from_output false) or the forward's output (true).
 template <class Fwd, class Bwd>
 void check_pointwise_fd(Fwd fwd, Bwd bwd, bool from_output, std::vector<double> x,
-                        const std::string& what) {
+                        const std::string& what, test::Tolerance tol = FD_TOL) {
     const int64_t n = static_cast<int64_t>(x.size());
     const auto up = test::random_vec(x.size(), 99);
     std::vector<double> out(x.size()), dx(x.size());
@@ -30,7 +30,7 @@ void check_pointwise_fd(Fwd fwd, Bwd bwd, bool from_output, std::vector<double> 
         fwd(out.data(), x.data(), n);
         return test::dot(up, out);
     });
-    test::expect_close(dx, numeric, FD_TOL, what);
+    test::expect_close(dx, numeric, tol, what);
 }
 
 // Values at least 0.05 from zero, so ReLU's kink is never within h.
@@ -57,19 +57,33 @@ TEST(OpsPointwise, GeluHandWorkedValues) {
     test::expect_close(yf, y, F32_TOL, "gelu float");
 }
 
-TEST(OpsPointwise, GeluBackwardMatchesFiniteDifferences) {
-    check_pointwise_fd(gelu_forward<double>, gelu_backward<double>, false,
-                       test::random_vec(64, 1, -4.0, 4.0), "gelu dinp");
+class OpsPointwiseFd : public test::OpsTargetTest {
+  protected:
+    using Fwd = void (*)(const Context&, double*, const double*, int64_t);
+    using Bwd = void (*)(const Context&, double*, const double*, const double*, int64_t);
+    // The op pair on this test's context, as check_pointwise_fd calls them.
+    void check(Fwd fwd, Bwd bwd, bool from_output, std::vector<double> x, const std::string& what) {
+        check_pointwise_fd(
+            [&](double* out, const double* inp, int64_t n) { fwd(ctx(), out, inp, n); },
+            [&](double* dinp, const double* dout, const double* saved, int64_t n) {
+                bwd(ctx(), dinp, dout, saved, n);
+            },
+            from_output, std::move(x), what, tol().fd);
+    }
+};
+
+TEST_P(OpsPointwiseFd, GeluBackwardMatchesFiniteDifferences) {
+    check(gelu_forward<double>, gelu_backward<double>, false, test::random_vec(64, 1, -4.0, 4.0),
+          "gelu dinp");
 }
 
-TEST(OpsPointwise, ReluBackwardMatchesFiniteDifferences) {
-    check_pointwise_fd(relu_forward<double>, relu_backward<double>, true, away_from_zero(64, 2),
-                       "relu dinp");
+TEST_P(OpsPointwiseFd, ReluBackwardMatchesFiniteDifferences) {
+    check(relu_forward<double>, relu_backward<double>, true, away_from_zero(64, 2), "relu dinp");
 }
 
-TEST(OpsPointwise, TanhBackwardMatchesFiniteDifferences) {
-    check_pointwise_fd(tanh_forward<double>, tanh_backward<double>, true,
-                       test::random_vec(64, 3, -3.0, 3.0), "tanh dinp");
+TEST_P(OpsPointwiseFd, TanhBackwardMatchesFiniteDifferences) {
+    check(tanh_forward<double>, tanh_backward<double>, true, test::random_vec(64, 3, -3.0, 3.0),
+          "tanh dinp");
 }
 
 TEST(OpsPointwise, FloatMatchesDouble) {
@@ -173,17 +187,20 @@ TEST(OpsDropout, ProbabilityZeroCopiesAndOneZeroes) {
     EXPECT_EQ(y, (std::vector<float>{0, 0, 0}));
 }
 
-TEST(OpsDropout, BackwardMatchesFiniteDifferences) {
+TEST_P(OpsPointwiseFd, DropoutBackwardMatchesFiniteDifferences) {
     const Philox rng(77, 1);
     const double p = 0.3;
     auto fwd = [&](double* out, const double* inp, int64_t n) {
-        dropout_forward(out, inp, n, p, rng, 11);
+        dropout_forward(ctx(), out, inp, n, p, rng, 11);
     };
     auto bwd = [&](double* dinp, const double* dout, const double*, int64_t n) {
-        dropout_backward(dinp, dout, n, p, rng, 11);
+        dropout_backward(ctx(), dinp, dout, n, p, rng, 11);
     };
-    check_pointwise_fd(fwd, bwd, false, test::random_vec(64, 10), "dropout dinp");
+    check_pointwise_fd(fwd, bwd, false, test::random_vec(64, 10), "dropout dinp", tol().fd);
 }
+
+INSTANTIATE_TEST_SUITE_P(Ops, OpsPointwiseFd, ::testing::ValuesIn(test::FD_TARGETS),
+                         test::ops_target_name);
 
 TEST(OpsPointwise, ResultsDoNotDependOnThreadCount) {
     const int saved = get_num_threads();

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "finetune/ops.h"
+#include "ops/ops.h"
 #include "ops/vec_math.h"
 
 namespace ft::ops {

@@ -1,0 +1,35 @@
+// Execution contexts: what an OwnedContext owns, the process's default CPU context, and the
+// default context's timings that the benchmarks read.
+#include "ops/context.h"
+
+#include "ops/dnnl_backend.h"
+#include "ops/ops.h"
+
+namespace ft::ops {
+
+OwnedContext::OwnedContext(Device device, bool timed)
+    : workspace_(std::make_unique<Workspace>(device)),
+      dnnl_(device == Device::CPU ? std::make_unique<DnnlBackend>() : nullptr),
+      times_(timed ? std::make_unique<OpTimes>() : nullptr) {
+    ctx_.device = device;
+    ctx_.workspace = workspace_.get();
+    ctx_.dnnl = dnnl_.get();
+    ctx_.timings = times_.get();
+}
+
+OwnedContext::~OwnedContext() = default;
+
+const Context& cpu_context() {
+    static const OwnedContext ctx(Device::CPU, /*timed=*/true);
+    return ctx;
+}
+
+void timing_reset() {
+    *cpu_context().timings = {};
+}
+
+OpTimes timing_totals() {
+    return *cpu_context().timings;
+}
+
+}  // namespace ft::ops

@@ -1,0 +1,151 @@
+// The optimizer's passes over the flat parameter and gradient buffers: the AdamW update (torch's
+// and HF's legacy forms, optionally on scaled gradients that it clears as it reads them), the
+// global L2 norm, the clipping scale and zeroing. train/adamw.cpp forms the scalars.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "ops/ops.h"
+#include "ops/ops_cuda.h"
+#include "ops/ops_internal.h"  // FT_SIMD_CLONES: AVX2 code where the machine has it
+
+namespace ft::ops {
+
+namespace {
+
+constexpr int64_t CHUNK = 1 << 14;
+
+// One chunk of the update on g * scale; ZERO_GRADS clears each g once read. Compiled for AVX2 and
+// baseline (the loader picks one); an OpenMP region's outlined body would get the baseline only,
+// so the parallel loop sits outside. x * 1.0f == x, so scale 1 leaves the gradients exact.
+template <bool ZERO_GRADS>
+FT_SIMD_CLONES void adamw_chunk(float* __restrict p, float* __restrict g, float* __restrict m,
+                                float* __restrict v, int64_t n, const AdamWScalars& k, float scale,
+                                bool torch_form) {
+    const float b1 = k.b1, b2 = k.b2, omb1 = k.one_minus_b1, omb2 = k.one_minus_b2, eps = k.eps;
+    const float decay = k.decay, nss = k.neg_step_size, sb2 = k.sqrt_bias2;
+    if (torch_form) {
+        for (int64_t i = 0; i < n; ++i) {
+            const float gi = g[i] * scale;
+            if constexpr (ZERO_GRADS) g[i] = 0.0f;
+            const float mi = b1 * m[i] + omb1 * gi;
+            const float vi = b2 * v[i] + omb2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = p[i] * decay + nss * mi / (std::sqrt(vi) / sb2 + eps);
+        }
+    } else {
+        for (int64_t i = 0; i < n; ++i) {
+            const float gi = g[i] * scale;
+            if constexpr (ZERO_GRADS) g[i] = 0.0f;
+            const float mi = b1 * m[i] + omb1 * gi;
+            const float vi = b2 * v[i] + omb2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            const float pi = p[i] + nss * mi / (std::sqrt(vi) + eps);
+            p[i] = pi + decay * pi;
+        }
+    }
+}
+
+template <bool ZERO_GRADS>
+void adamw_chunks(float* p, float* g, float* m, float* v, int64_t n, const AdamWScalars& k,
+                  float scale) {
+    const int64_t chunks = (n + CHUNK - 1) / CHUNK;
+#pragma omp parallel for num_threads(get_num_threads()) schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t off = c * CHUNK;
+        adamw_chunk<ZERO_GRADS>(p + off, g + off, m + off, v + off, std::min(CHUNK, n - off), k,
+                                scale, k.torch_form);
+    }
+}
+
+// Eight independent lanes let the compiler vectorise without reordering any one sum.
+FT_SIMD_CLONES double sum_squares_chunk(const float* g, int64_t n) {
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; ++j) lane[j] += static_cast<double>(g[i + j]) * g[i + j];
+    for (; i < n; ++i) lane[0] += static_cast<double>(g[i]) * g[i];
+    double s = 0.0;
+    for (double x : lane) s += x;
+    return s;
+}
+
+void adamw_update_cpu(const Context&, float* p, float* g, float* m, float* v, int64_t n,
+                      const AdamWScalars& k, float grad_scale, bool zero_grads) {
+    if (zero_grads)
+        adamw_chunks<true>(p, g, m, v, n, k, grad_scale);
+    else
+        adamw_chunks<false>(p, g, m, v, n, k, grad_scale);
+}
+
+void l2_norm_cpu(const Context& ctx, double* out, const float* x, int64_t n) {
+    // Per-chunk partial sums added in chunk order: the same bits for any thread count.
+    const int64_t chunks = (n + CHUNK - 1) / CHUNK;
+    double* partial = static_cast<double*>(
+        ctx.workspace->get(static_cast<size_t>(std::max<int64_t>(chunks, 1)) * sizeof(double)));
+#pragma omp parallel for num_threads(get_num_threads()) schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; ++c)
+        partial[c] = sum_squares_chunk(x + c * CHUNK, std::min(CHUNK, n - c * CHUNK));
+    double sum = 0.0;
+    for (int64_t c = 0; c < chunks; ++c) sum += partial[c];
+    *out = std::sqrt(sum);
+}
+
+void scale_cpu(const Context&, float* x, int64_t n, float c) {
+#pragma omp parallel for simd num_threads(get_num_threads()) schedule(static)
+    for (int64_t i = 0; i < n; ++i) x[i] *= c;
+}
+
+void fill_zero_cpu(const Context&, float* x, int64_t n) {
+    if (n > 0) std::memset(x, 0, static_cast<size_t>(n) * sizeof(float));
+}
+
+}  // namespace
+
+void adamw_update(const Context& ctx, float* p, float* g, float* m, float* v, int64_t n,
+                  const AdamWScalars& k, float grad_scale, bool zero_grads) {
+    FT_ASSERT(n >= 0, "adamw_update: negative size");
+    FT_ASSERT(n == 0 || (p && g && m && v), "adamw_update: null tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return adamw_update_cpu(ctx, p, g, m, v, n, k, grad_scale, zero_grads);
+        case Device::CUDA:
+            return cuda::adamw_update(ctx, p, g, m, v, n, k, grad_scale, zero_grads);
+    }
+}
+
+void l2_norm(const Context& ctx, double* out, const float* x, int64_t n) {
+    FT_ASSERT(n >= 0, "l2_norm: negative size");
+    FT_ASSERT(out && (n == 0 || x), "l2_norm: null tensor");
+    FT_ASSERT(ctx.device != Device::CPU || ctx.workspace, "l2_norm: the context has no workspace");
+    switch (ctx.device) {
+        case Device::CPU:
+            return l2_norm_cpu(ctx, out, x, n);
+        case Device::CUDA:
+            return cuda::l2_norm(ctx, out, x, n);
+    }
+}
+
+void scale(const Context& ctx, float* x, int64_t n, float c) {
+    FT_ASSERT(n >= 0 && (n == 0 || x), "scale: bad tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return scale_cpu(ctx, x, n, c);
+        case Device::CUDA:
+            return cuda::scale(ctx, x, n, c);
+    }
+}
+
+void fill_zero(const Context& ctx, float* x, int64_t n) {
+    FT_ASSERT(n >= 0 && (n == 0 || x), "fill_zero: bad tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return fill_zero_cpu(ctx, x, n);
+        case Device::CUDA:
+            return cuda::fill_zero(ctx, x, n);
+    }
+}
+
+}  // namespace ft::ops
