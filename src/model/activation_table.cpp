@@ -21,6 +21,8 @@ int64_t BatchGeometry::rows(Rows r) const {
             return sequences;
         case Rows::PROBS:
             return probs;
+        case Rows::ONE:
+            return 1;
     }
     return 0;
 }

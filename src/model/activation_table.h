@@ -14,6 +14,7 @@ enum class Rows {
     TOKENS,     // T, all tokens of the packed batch
     SEQUENCES,  // B
     PROBS,      // attention probabilities: the sum over sequences of NH * len^2 (one column)
+    ONE,        // a single row, e.g. a loss slot
 };
 
 struct BatchGeometry {

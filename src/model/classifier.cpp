@@ -6,9 +6,9 @@
 #include <limits>
 
 #include "finetune/model.h"
-#include "finetune/ops.h"
 #include "model/encoder.h"
 #include "model/sequence_classification_head.h"
+#include "ops/ops.h"
 
 namespace ft {
 
@@ -20,6 +20,8 @@ int64_t PackedBatch::max_length() const {
 }
 
 struct SequenceClassifier::Impl {
+    // The CPU context every op runs on (a device choice will hand the model its own).
+    const ops::Context& ctx = ops::cpu_context();
     ModelParams<const float> params;
     Encoder encoder;
     SequenceClassificationHead head;
@@ -43,9 +45,9 @@ struct SequenceClassifier::Impl {
 
     Impl(const ModelConfig& c, const ModelWeights& w)
         : params(bind_params(w, c.layers())),
-          encoder(family_descriptor(c.family).encoder(c)),
-          head(family_descriptor(c.family).sequence_head(c), c.hidden(), c.num_labels(), c.layers(),
-               problem_of(c)) {
+          encoder(ctx, family_descriptor(c.family).encoder(c)),
+          head(ctx, family_descriptor(c.family).sequence_head(c), c.hidden(), c.num_labels(),
+               c.layers(), problem_of(c)) {
         encoder.declare_activations(table);
         head.declare_activations(table);
     }
@@ -70,7 +72,7 @@ struct SequenceClassifier::Impl {
                               ops::attention_probs_size(bt.offsets.data(), B, encoder.spec().NH)};
         ensure_capacity(g);
         table.carve(arena, g);
-        const Dropout dropout{is_train, Philox(seed, step)};
+        const Dropout dropout{&ctx, is_train, Philox(seed, step)};
         const float* hidden =
             encoder.forward(params.encoder, bt, SequenceClassificationHead::input_rows, dropout);
         loss = head.forward(params.head, hidden, bt, dropout);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "finetune/core.h"
+#include "ops/context.h"
 
 namespace ft {
 
@@ -28,6 +29,7 @@ inline uint64_t head(int64_t layers) {
 }  // namespace dropout_site
 
 struct Dropout {
+    const ops::Context* ctx = nullptr;  // where the masks are applied
     bool train = false;
     Philox rng{0, 0};
 

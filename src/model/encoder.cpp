@@ -2,13 +2,12 @@
 // in EncoderSpec: token types, dropout on the attention output, activation, eps, dropout rates.
 #include "model/encoder.h"
 
-#include <cstring>
-
-#include "finetune/ops.h"
+#include "ops/ops.h"
 
 namespace ft {
 
-Encoder::Encoder(const EncoderSpec& spec) : s_(spec), HS(spec.C / spec.NH) {
+Encoder::Encoder(const ops::Context& ctx, const EncoderSpec& spec)
+    : ctx_(ctx), s_(spec), HS(spec.C / spec.NH) {
     layers_.resize(static_cast<size_t>(s_.L));
 }
 
@@ -55,36 +54,36 @@ void Encoder::forward_layer(const LayerParams<const float>& w, int64_t l, const 
     const double pa = dropout_.p(s_.attention_dropout);
     const Philox* attn_rng = pa > 0 ? &dropout_.rng : nullptr;
     const uint64_t attn_site = Dropout::offset(dropout_site::attention(l));
-    ops::linear_forward(a.k, x, w.k.w, w.k.b, T, C, C);
-    ops::linear_forward(a.v, x, w.v.w, w.v.b, T, C, C);
+    ops::linear_forward(ctx_, a.k, x, w.k.w, w.k.b, T, C, C);
+    ops::linear_forward(ctx_, a.v, x, w.v.w, w.v.b, T, C, C);
     if (first_only) {
-        ops::gather_first_token(x_first_, x, off, B, C);
-        ops::linear_forward(a.q, x_first_, w.q.w, w.q.b, B, C, C);
-        ops::attention_first_query_forward(ctx_first_, a.probs, a.q, a.k, a.v, off, B, NH, HS, pa,
-                                           attn_rng, attn_site);
+        ops::gather_first_token(ctx_, x_first_, x, off, B, C);
+        ops::linear_forward(ctx_, a.q, x_first_, w.q.w, w.q.b, B, C, C);
+        ops::attention_first_query_forward(ctx_, ctx_first_, a.probs, a.q, a.k, a.v, off, B, NH, HS,
+                                           pa, attn_rng, attn_site);
     } else {
-        ops::linear_forward(a.q, x, w.q.w, w.q.b, T, C, C);
-        ops::attention_forward(a.ctx, a.probs, a.q, a.k, a.v, off, B, NH, HS, pa, attn_rng,
+        ops::linear_forward(ctx_, a.q, x, w.q.w, w.q.b, T, C, C);
+        ops::attention_forward(ctx_, a.ctx, a.probs, a.q, a.k, a.v, off, B, NH, HS, pa, attn_rng,
                                attn_site);
     }
     const int64_t R = first_only ? B : T;
     const float* ctx_in = first_only ? ctx_first_ : a.ctx;
     const float* x_res = first_only ? x_first_ : x;
-    ops::linear_forward(a.sum1, ctx_in, w.o.w, w.o.b, R, C, C);
+    ops::linear_forward(ctx_, a.sum1, ctx_in, w.o.w, w.o.b, R, C, C);
     if (s_.attention_output_dropout)
         dropout_.apply(a.sum1, R * C, s_.hidden_dropout, dropout_site::attention_output(l));
-    ops::add_forward(a.sum1, a.sum1, x_res, R * C);
-    ops::layernorm_forward(a.h1, a.mean1, a.rstd1, a.sum1, w.ln1.w, w.ln1.b, R, C, s_.eps);
-    ops::linear_forward(a.ffn_pre, a.h1, w.ffn1.w, w.ffn1.b, R, C, F);
+    ops::add_forward(ctx_, a.sum1, a.sum1, x_res, R * C);
+    ops::layernorm_forward(ctx_, a.h1, a.mean1, a.rstd1, a.sum1, w.ln1.w, w.ln1.b, R, C, s_.eps);
+    ops::linear_forward(ctx_, a.ffn_pre, a.h1, w.ffn1.w, w.ffn1.b, R, C, F);
     if (s_.ffn_activation == Activation::GELU) {
-        ops::gelu_forward(a.ffn_act, a.ffn_pre, R * F);
+        ops::gelu_forward(ctx_, a.ffn_act, a.ffn_pre, R * F);
     } else {
-        ops::relu_forward(a.ffn_act, a.ffn_pre, R * F);
+        ops::relu_forward(ctx_, a.ffn_act, a.ffn_pre, R * F);
     }
-    ops::linear_forward(a.sum2, a.ffn_act, w.ffn2.w, w.ffn2.b, R, F, C);
+    ops::linear_forward(ctx_, a.sum2, a.ffn_act, w.ffn2.w, w.ffn2.b, R, F, C);
     dropout_.apply(a.sum2, R * C, s_.hidden_dropout, dropout_site::ffn(l));
-    ops::add_forward(a.sum2, a.sum2, a.h1, R * C);
-    ops::layernorm_forward(a.out, a.mean2, a.rstd2, a.sum2, w.ln2.w, w.ln2.b, R, C, s_.eps);
+    ops::add_forward(ctx_, a.sum2, a.sum2, a.h1, R * C);
+    ops::layernorm_forward(ctx_, a.out, a.mean2, a.rstd2, a.sum2, w.ln2.w, w.ln2.b, R, C, s_.eps);
 }
 
 const float* Encoder::forward(const EncoderParams<const float>& p, const PackedBatch& bt,
@@ -105,9 +104,10 @@ const float* Encoder::forward(const EncoderParams<const float>& p, const PackedB
     type_ids_ = s_.TT == 0                  ? nullptr
                 : bt.token_type_ids.empty() ? zero_type_ids_.data()
                                             : bt.token_type_ids.data();
-    ops::embedding_forward(emb_sum_, bt.input_ids.data(), positions_.data(), type_ids_, p.wte,
+    ops::embedding_forward(ctx_, emb_sum_, bt.input_ids.data(), positions_.data(), type_ids_, p.wte,
                            p.wpe, type_ids_ ? p.wtt : nullptr, T, C);
-    ops::layernorm_forward(emb_out_, emb_mean_, emb_rstd_, emb_sum_, p.ln.w, p.ln.b, T, C, s_.eps);
+    ops::layernorm_forward(ctx_, emb_out_, emb_mean_, emb_rstd_, emb_sum_, p.ln.w, p.ln.b, T, C,
+                           s_.eps);
     dropout_.apply(emb_out_, T * C, s_.hidden_dropout, dropout_site::embeddings());
 
     const float* x = emb_out_;
@@ -128,21 +128,23 @@ void Encoder::backward_layer(const LayerParams<const float>& w, LayerParams<floa
     const int32_t* off = batch_->offsets.data();
 
     // Output LayerNorm, then the FFN branch; the residual carries g_sum to h1 unchanged.
-    ops::layernorm_backward(g_sum_, g.ln2.w, g.ln2.b, g_y, a.sum2, w.ln2.w, a.mean2, a.rstd2, R, C);
+    ops::layernorm_backward(ctx_, g_sum_, g.ln2.w, g.ln2.b, g_y, a.sum2, w.ln2.w, a.mean2, a.rstd2,
+                            R, C);
     const float* g_ffn_out =
         dropout_.backward(g_tmp_, g_sum_, R * C, s_.hidden_dropout, dropout_site::ffn(l));
-    ops::linear_backward(g_f1_, g.ffn2.w, g.ffn2.b, g_ffn_out, a.ffn_act, w.ffn2.w, R, F, C, false);
+    ops::linear_backward(ctx_, g_f1_, g.ffn2.w, g.ffn2.b, g_ffn_out, a.ffn_act, w.ffn2.w, R, F, C,
+                         false);
     if (s_.ffn_activation == Activation::GELU) {
-        ops::gelu_backward(g_f2_, g_f1_, a.ffn_pre, R * F);
+        ops::gelu_backward(ctx_, g_f2_, g_f1_, a.ffn_pre, R * F);
     } else {
-        ops::relu_backward(g_f2_, g_f1_, a.ffn_act, R * F);
+        ops::relu_backward(ctx_, g_f2_, g_f1_, a.ffn_act, R * F);
     }
-    std::memcpy(g_h1_, g_sum_, static_cast<size_t>(R * C) * sizeof(float));
-    ops::linear_backward(g_h1_, g.ffn1.w, g.ffn1.b, g_f2_, a.h1, w.ffn1.w, R, C, F, true);
+    ops::copy(ctx_, g_h1_, g_sum_, R * C);
+    ops::linear_backward(ctx_, g_h1_, g.ffn1.w, g.ffn1.b, g_f2_, a.h1, w.ffn1.w, R, C, F, true);
 
     // Attention LayerNorm, then the attention branch; the residual carries g_sum to x.
-    ops::layernorm_backward(g_sum_, g.ln1.w, g.ln1.b, g_h1_, a.sum1, w.ln1.w, a.mean1, a.rstd1, R,
-                            C);
+    ops::layernorm_backward(ctx_, g_sum_, g.ln1.w, g.ln1.b, g_h1_, a.sum1, w.ln1.w, a.mean1,
+                            a.rstd1, R, C);
     const float* g_attn_out = s_.attention_output_dropout
                                   ? dropout_.backward(g_tmp_, g_sum_, R * C, s_.hidden_dropout,
                                                       dropout_site::attention_output(l))
@@ -153,21 +155,21 @@ void Encoder::backward_layer(const LayerParams<const float>& w, LayerParams<floa
     if (first_only) {
         // Only the first rows had queries: their input gradient (the residual's g_sum plus the
         // query path's) is formed on B rows, then scattered; K and V add on all rows.
-        ops::linear_backward(g_ctx_first_, g.o.w, g.o.b, g_attn_out, ctx_first_, w.o.w, B, C, C,
-                             false);
-        ops::attention_first_query_backward(g_q_, g_k_, g_v_, g_ctx_first_, a.q, a.k, a.v, a.probs,
-                                            off, B, NH, HS, pa, attn_rng, attn_site);
-        ops::linear_backward(g_sum_, g.q.w, g.q.b, g_q_, x_first_, w.q.w, B, C, C, true);
-        ops::gather_first_token_backward(g_x, g_sum_, off, B, C, T);
+        ops::linear_backward(ctx_, g_ctx_first_, g.o.w, g.o.b, g_attn_out, ctx_first_, w.o.w, B, C,
+                             C, false);
+        ops::attention_first_query_backward(ctx_, g_q_, g_k_, g_v_, g_ctx_first_, a.q, a.k, a.v,
+                                            a.probs, off, B, NH, HS, pa, attn_rng, attn_site);
+        ops::linear_backward(ctx_, g_sum_, g.q.w, g.q.b, g_q_, x_first_, w.q.w, B, C, C, true);
+        ops::gather_first_token_backward(ctx_, g_x, g_sum_, off, B, C, T);
     } else {
-        ops::linear_backward(g_ctx_, g.o.w, g.o.b, g_attn_out, a.ctx, w.o.w, T, C, C, false);
-        ops::attention_backward(g_q_, g_k_, g_v_, g_ctx_, a.q, a.k, a.v, a.probs, off, B, NH, HS,
-                                pa, attn_rng, attn_site);
-        std::memcpy(g_x, g_sum_, static_cast<size_t>(T * C) * sizeof(float));
-        ops::linear_backward(g_x, g.q.w, g.q.b, g_q_, x, w.q.w, T, C, C, true);
+        ops::linear_backward(ctx_, g_ctx_, g.o.w, g.o.b, g_attn_out, a.ctx, w.o.w, T, C, C, false);
+        ops::attention_backward(ctx_, g_q_, g_k_, g_v_, g_ctx_, a.q, a.k, a.v, a.probs, off, B, NH,
+                                HS, pa, attn_rng, attn_site);
+        ops::copy(ctx_, g_x, g_sum_, T * C);
+        ops::linear_backward(ctx_, g_x, g.q.w, g.q.b, g_q_, x, w.q.w, T, C, C, true);
     }
-    ops::linear_backward(g_x, g.k.w, g.k.b, g_k_, x, w.k.w, T, C, C, true);
-    ops::linear_backward(g_x, g.v.w, g.v.b, g_v_, x, w.v.w, T, C, C, true);
+    ops::linear_backward(ctx_, g_x, g.k.w, g.k.b, g_k_, x, w.k.w, T, C, C, true);
+    ops::linear_backward(ctx_, g_x, g.v.w, g.v.b, g_v_, x, w.v.w, T, C, C, true);
 }
 
 void Encoder::backward(const EncoderParams<const float>& p, EncoderParams<float>& g,
@@ -186,9 +188,9 @@ void Encoder::backward(const EncoderParams<const float>& p, EncoderParams<float>
     // Embeddings: dropout, LayerNorm, then the lookup tables.
     const float* g_emb =
         dropout_.backward(g_tmp_, g_y, T * s_.C, s_.hidden_dropout, dropout_site::embeddings());
-    ops::layernorm_backward(g_sum_, g.ln.w, g.ln.b, g_emb, emb_sum_, p.ln.w, emb_mean_, emb_rstd_,
-                            T, s_.C);
-    ops::embedding_backward(g.wte, g.wpe, type_ids_ ? g.wtt : nullptr, g_sum_,
+    ops::layernorm_backward(ctx_, g_sum_, g.ln.w, g.ln.b, g_emb, emb_sum_, p.ln.w, emb_mean_,
+                            emb_rstd_, T, s_.C);
+    ops::embedding_backward(ctx_, g.wte, g.wpe, type_ids_ ? g.wtt : nullptr, g_sum_,
                             batch_->input_ids.data(), positions_.data(), type_ids_, T, s_.C);
 }
 

@@ -8,6 +8,7 @@
 #include "model/dropout.h"
 #include "model/family.h"
 #include "model/param_views.h"
+#include "ops/context.h"
 
 namespace ft {
 
@@ -21,7 +22,8 @@ enum class EncoderOutput {
 
 class Encoder {
   public:
-    explicit Encoder(const EncoderSpec& spec);
+    // Runs every op on ctx (its device, stream and scratch).
+    Encoder(const ops::Context& ctx, const EncoderSpec& spec);
     const EncoderSpec& spec() const { return s_; }
 
     // Registers the saved activations and the backward scratch with the model's arena table.
@@ -46,6 +48,7 @@ class Encoder {
     void backward_layer(const LayerParams<const float>& w, LayerParams<float>& g, int64_t l,
                         const float* x, float* g_x, const float* g_y, bool first_only);
 
+    const ops::Context& ctx_;
     EncoderSpec s_;
     int64_t HS;
     // The last forward.

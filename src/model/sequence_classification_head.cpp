@@ -2,17 +2,17 @@
 #include "model/sequence_classification_head.h"
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 
-#include "finetune/ops.h"
+#include "ops/ops.h"
 
 namespace ft {
 
-SequenceClassificationHead::SequenceClassificationHead(const SequenceHeadSpec& spec, int64_t c,
+SequenceClassificationHead::SequenceClassificationHead(const ops::Context& ctx,
+                                                       const SequenceHeadSpec& spec, int64_t c,
                                                        int64_t k, int64_t layers,
                                                        ProblemType problem)
-    : s_(spec), C(c), K(k), L(layers), problem_(problem) {
+    : ctx_(ctx), s_(spec), C(c), K(k), L(layers), problem_(problem) {
     FT_ASSERT(s_.activation == Activation::TANH || s_.activation == Activation::RELU,
               "the head's activation is tanh or ReLU");
 }
@@ -21,6 +21,7 @@ void SequenceClassificationHead::declare_activations(ActivationTable& t) {
     for (float** p : {&pre_, &act_, &act_drop_}) t.add(p, Rows::SEQUENCES, C);
     t.add(&logits_, Rows::SEQUENCES, K);
     t.add(&g_logits_, Rows::SEQUENCES, K);
+    t.add(&loss_, Rows::ONE, 1, DType::F64);
     for (float** p : {&g_act_, &g_pre_, &g_x_}) t.add(p, Rows::SEQUENCES, C);
 }
 
@@ -39,15 +40,15 @@ double SequenceClassificationHead::forward(const SequenceHeadParams<const float>
     x_ = x;
     B = batch.num_sequences();
     dropout_ = dropout;
-    ops::linear_forward(pre_, x, p.dense.w, p.dense.b, B, C, C);
+    ops::linear_forward(ctx_, pre_, x, p.dense.w, p.dense.b, B, C, C);
     if (s_.activation == Activation::TANH) {
-        ops::tanh_forward(act_, pre_, B * C);
+        ops::tanh_forward(ctx_, act_, pre_, B * C);
     } else {
-        ops::relu_forward(act_, pre_, B * C);
+        ops::relu_forward(ctx_, act_, pre_, B * C);
     }
-    std::memcpy(act_drop_, act_, static_cast<size_t>(B * C) * sizeof(float));
+    ops::copy(ctx_, act_drop_, act_, B * C);
     dropout_.apply(act_drop_, B * C, s_.dropout, dropout_site::head(L));
-    ops::linear_forward(logits_, act_drop_, p.out.w, p.out.b, B, C, K);
+    ops::linear_forward(ctx_, logits_, act_drop_, p.out.w, p.out.b, B, C, K);
     return loss(batch);
 }
 
@@ -58,36 +59,39 @@ double SequenceClassificationHead::loss(const PackedBatch& batch) {
                 if (batch.labels.empty()) return std::numeric_limits<double>::quiet_NaN();
                 throw Error("regression needs float targets, the batch has class labels");
             }
-            return ops::mse_forward_backward(g_logits_, logits_, batch.targets.data(), B * K);
+            ops::mse_forward_backward(ctx_, loss_, g_logits_, logits_, batch.targets.data(), B * K);
+            return *loss_;
         case ProblemType::MULTI_LABEL_CLASSIFICATION:
             if (batch.targets.empty()) return std::numeric_limits<double>::quiet_NaN();
-            return ops::bce_with_logits_forward_backward(g_logits_, logits_, batch.targets.data(),
-                                                         B, K);
+            ops::bce_with_logits_forward_backward(ctx_, loss_, g_logits_, logits_,
+                                                  batch.targets.data(), B, K);
+            return *loss_;
         default:
             if (batch.labels.empty()) return std::numeric_limits<double>::quiet_NaN();
             for (int64_t b = 0; b < B; ++b)
                 if (batch.labels[b] != -100 && (batch.labels[b] < 0 || batch.labels[b] >= K))
                     throw Error("label " + std::to_string(batch.labels[b]) + " of sequence " +
                                 std::to_string(b) + " is outside 0.." + std::to_string(K - 1));
-            return ops::cross_entropy_forward_backward(g_logits_, logits_, batch.labels.data(), B,
-                                                       K);
+            ops::cross_entropy_forward_backward(ctx_, loss_, g_logits_, logits_,
+                                                batch.labels.data(), B, K);
+            return *loss_;
     }
 }
 
 const float* SequenceClassificationHead::backward(const SequenceHeadParams<const float>& p,
                                                   SequenceHeadParams<float>& g, float loss_scale) {
-    if (loss_scale != 1.0f)
-        for (int64_t i = 0; i < B * K; ++i) g_logits_[i] *= loss_scale;
-    ops::linear_backward(g_act_, g.out.w, g.out.b, g_logits_, act_drop_, p.out.w, B, C, K, false);
+    if (loss_scale != 1.0f) ops::scale(ctx_, g_logits_, B * K, loss_scale);
+    ops::linear_backward(ctx_, g_act_, g.out.w, g.out.b, g_logits_, act_drop_, p.out.w, B, C, K,
+                         false);
     const float* g_act_in =
         dropout_.backward(g_pre_, g_act_, B * C, s_.dropout, dropout_site::head(L));
     if (s_.activation == Activation::TANH) {
-        ops::tanh_backward(g_x_, g_act_in, act_, B * C);
+        ops::tanh_backward(ctx_, g_x_, g_act_in, act_, B * C);
     } else {
-        ops::relu_backward(g_x_, g_act_in, act_, B * C);
+        ops::relu_backward(ctx_, g_x_, g_act_in, act_, B * C);
     }
     // g_x_ holds the gradient before the dense layer; the result goes to g_act_ (free again).
-    ops::linear_backward(g_act_, g.dense.w, g.dense.b, g_x_, x_, p.dense.w, B, C, C, false);
+    ops::linear_backward(ctx_, g_act_, g.dense.w, g.dense.b, g_x_, x_, p.dense.w, B, C, C, false);
     return g_act_;
 }
 

@@ -9,14 +9,15 @@
 #include "model/encoder.h"
 #include "model/family.h"
 #include "model/param_views.h"
+#include "ops/context.h"
 
 namespace ft {
 
 class SequenceClassificationHead {
   public:
     // layers: the encoder's depth, which numbers this head's dropout site.
-    SequenceClassificationHead(const SequenceHeadSpec& spec, int64_t C, int64_t K, int64_t layers,
-                               ProblemType problem);
+    SequenceClassificationHead(const ops::Context& ctx, const SequenceHeadSpec& spec, int64_t C,
+                               int64_t K, int64_t layers, ProblemType problem);
     static constexpr EncoderOutput input_rows = EncoderOutput::FIRST_TOKEN;
     ProblemType problem() const { return problem_; }
 
@@ -36,6 +37,7 @@ class SequenceClassificationHead {
   private:
     double loss(const PackedBatch& batch);
 
+    const ops::Context& ctx_;
     SequenceHeadSpec s_;
     int64_t C, K, L;
     ProblemType problem_;
@@ -44,6 +46,7 @@ class SequenceClassificationHead {
     Dropout dropout_;
     float *pre_, *act_, *act_drop_, *logits_;
     float *g_logits_, *g_act_, *g_pre_, *g_x_;
+    double* loss_;  // (1) the loss op's slot, on the context's device; read once per forward
 };
 
 }  // namespace ft

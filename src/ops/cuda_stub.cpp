@@ -138,6 +138,9 @@ void scale(const Context&, float*, int64_t, float) {
 void fill_zero(const Context&, float*, int64_t) {
     unavailable("fill_zero");
 }
+void copy(const Context&, float*, const float*, int64_t) {
+    unavailable("copy");
+}
 
 #define FT_INSTANTIATE(T)                                                                          \
     template void embedding_forward<T>(const Context&, T*, const int32_t*, const int32_t*,         \

@@ -183,6 +183,9 @@ void l2_norm(const Context& ctx, double* out /*(1)*/, const float* x, int64_t n)
 void scale(const Context& ctx, float* x, int64_t n, float c);
 // x = 0.
 void fill_zero(const Context& ctx, float* x, int64_t n);
+// dst = src (n floats on ctx's device; the engine's copies between ops, e.g. a residual's
+// gradient).
+void copy(const Context& ctx, float* dst, const float* src, int64_t n);
 
 // ---- timings of the default context (cpu_context()) ------------------------------------------
 void timing_reset();

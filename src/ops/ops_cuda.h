@@ -91,5 +91,6 @@ void adamw_update(const Context& ctx, float* p, float* g, float* m, float* v, in
 void l2_norm(const Context& ctx, double* out, const float* x, int64_t n);
 void scale(const Context& ctx, float* x, int64_t n, float c);
 void fill_zero(const Context& ctx, float* x, int64_t n);
+void copy(const Context& ctx, float* dst, const float* src, int64_t n);
 
 }  // namespace ft::ops::cuda

@@ -1,6 +1,7 @@
 // The optimizer's passes over the flat parameter and gradient buffers: the AdamW update (torch's
 // and HF's legacy forms, optionally on scaled gradients that it clears as it reads them), the
-// global L2 norm, the clipping scale and zeroing. train/adamw.cpp forms the scalars.
+// global L2 norm, the clipping scale and zeroing (train/adamw.cpp forms the scalars); and the
+// plain buffer copy the engine makes between ops.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -102,6 +103,10 @@ void fill_zero_cpu(const Context&, float* x, int64_t n) {
     if (n > 0) std::memset(x, 0, static_cast<size_t>(n) * sizeof(float));
 }
 
+void copy_cpu(const Context&, float* dst, const float* src, int64_t n) {
+    if (n > 0) std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+}
+
 }  // namespace
 
 void adamw_update(const Context& ctx, float* p, float* g, float* m, float* v, int64_t n,
@@ -145,6 +150,16 @@ void fill_zero(const Context& ctx, float* x, int64_t n) {
             return fill_zero_cpu(ctx, x, n);
         case Device::CUDA:
             return cuda::fill_zero(ctx, x, n);
+    }
+}
+
+void copy(const Context& ctx, float* dst, const float* src, int64_t n) {
+    FT_ASSERT(n >= 0 && (n == 0 || (dst && src)), "copy: bad tensor");
+    switch (ctx.device) {
+        case Device::CPU:
+            return copy_cpu(ctx, dst, src, n);
+        case Device::CUDA:
+            return cuda::copy(ctx, dst, src, n);
     }
 }
 
