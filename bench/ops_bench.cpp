@@ -31,7 +31,8 @@ void BM_linear_forward(benchmark::State& state) {
     const auto x = filled(N * I, 1), w = filled(O * I, 2, 0.05f), b = filled(O, 3);
     std::vector<float> y(N * O);
     for (auto _ : state) {
-        ft::ops::linear_forward(y.data(), x.data(), w.data(), b.data(), N, I, O);
+        ft::ops::linear_forward(ft::ops::cpu_context(), y.data(), x.data(), w.data(), b.data(), N,
+                                I, O);
         benchmark::DoNotOptimize(y.data());
     }
     state.counters["GFLOP/s"] = gflops(2.0 * N * I * O);
@@ -42,8 +43,8 @@ void BM_linear_backward(benchmark::State& state) {
     const auto x = filled(N * I, 1), w = filled(O * I, 2, 0.05f), dy = filled(N * O, 3);
     std::vector<float> dx(N * I), dw(O * I), db(O);
     for (auto _ : state) {
-        ft::ops::linear_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(), N,
-                                 I, O, false);
+        ft::ops::linear_backward(ft::ops::cpu_context(), dx.data(), dw.data(), db.data(), dy.data(),
+                                 x.data(), w.data(), N, I, O, false);
         benchmark::DoNotOptimize(dw.data());
     }
     state.counters["GFLOP/s"] = gflops(4.0 * N * I * O);  // dinp and dweight
@@ -75,8 +76,9 @@ void BM_attention_forward(benchmark::State& state) {
     const double p = static_cast<double>(state.range(1)) / 100.0;
     const ft::Philox rng(7);
     for (auto _ : state) {
-        ft::ops::attention_forward(a.ctx.data(), a.probs.data(), a.q.data(), a.k.data(), a.v.data(),
-                                   a.offsets.data(), a.B, a.NH, a.HS, p, &rng, 0);
+        ft::ops::attention_forward(ft::ops::cpu_context(), a.ctx.data(), a.probs.data(), a.q.data(),
+                                   a.k.data(), a.v.data(), a.offsets.data(), a.B, a.NH, a.HS, p,
+                                   &rng, 0);
         benchmark::DoNotOptimize(a.ctx.data());
     }
     state.counters["GFLOP/s"] = gflops(2 * a.flop_per_product());  // QK^T and PV
@@ -86,12 +88,13 @@ void BM_attention_backward(benchmark::State& state) {
     AttentionData a(state.range(0));
     const double p = static_cast<double>(state.range(1)) / 100.0;
     const ft::Philox rng(7);
-    ft::ops::attention_forward(a.ctx.data(), a.probs.data(), a.q.data(), a.k.data(), a.v.data(),
-                               a.offsets.data(), a.B, a.NH, a.HS, p, &rng, 0);
+    ft::ops::attention_forward(ft::ops::cpu_context(), a.ctx.data(), a.probs.data(), a.q.data(),
+                               a.k.data(), a.v.data(), a.offsets.data(), a.B, a.NH, a.HS, p, &rng,
+                               0);
     for (auto _ : state) {
-        ft::ops::attention_backward(a.dq.data(), a.dk.data(), a.dv.data(), a.dctx.data(),
-                                    a.q.data(), a.k.data(), a.v.data(), a.probs.data(),
-                                    a.offsets.data(), a.B, a.NH, a.HS, p, &rng, 0);
+        ft::ops::attention_backward(ft::ops::cpu_context(), a.dq.data(), a.dk.data(), a.dv.data(),
+                                    a.dctx.data(), a.q.data(), a.k.data(), a.v.data(),
+                                    a.probs.data(), a.offsets.data(), a.B, a.NH, a.HS, p, &rng, 0);
         benchmark::DoNotOptimize(a.dq.data());
     }
     state.counters["GFLOP/s"] = gflops(4 * a.flop_per_product());  // dP, dV, dQ, dK
@@ -108,10 +111,10 @@ void BM_layernorm_forward_backward(benchmark::State& state) {
     const auto x = filled(T * C, 1), w = filled(C, 2), b = filled(C, 3), dy = filled(T * C, 4);
     std::vector<float> y(T * C), mean(T), rstd(T), dx(T * C), dw(C), db(C);
     for (auto _ : state) {
-        ft::ops::layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(),
-                                   T, C, 1e-12);
-        ft::ops::layernorm_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(),
-                                    mean.data(), rstd.data(), T, C);
+        ft::ops::layernorm_forward(ft::ops::cpu_context(), y.data(), mean.data(), rstd.data(),
+                                   x.data(), w.data(), b.data(), T, C, 1e-12);
+        ft::ops::layernorm_backward(ft::ops::cpu_context(), dx.data(), dw.data(), db.data(),
+                                    dy.data(), x.data(), w.data(), mean.data(), rstd.data(), T, C);
         benchmark::DoNotOptimize(dx.data());
     }
 }
@@ -122,8 +125,8 @@ void BM_gelu_forward_backward(benchmark::State& state) {
     const auto x = filled(n, 1, 3.0f), dy = filled(n, 2);
     std::vector<float> y(n), dx(n);
     for (auto _ : state) {
-        ft::ops::gelu_forward(y.data(), x.data(), n);
-        ft::ops::gelu_backward(dx.data(), dy.data(), x.data(), n);
+        ft::ops::gelu_forward(ft::ops::cpu_context(), y.data(), x.data(), n);
+        ft::ops::gelu_backward(ft::ops::cpu_context(), dx.data(), dy.data(), x.data(), n);
         benchmark::DoNotOptimize(dx.data());
     }
 }
@@ -135,7 +138,7 @@ void BM_dropout_forward(benchmark::State& state) {
     std::vector<float> y(n);
     const ft::Philox rng(3);
     for (auto _ : state) {
-        ft::ops::dropout_forward(y.data(), x.data(), n, 0.1, rng, 0);
+        ft::ops::dropout_forward(ft::ops::cpu_context(), y.data(), x.data(), n, 0.1, rng, 0);
         benchmark::DoNotOptimize(y.data());
     }
 }

@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
+#include <variant>
 
 #include "finetune/core.h"
 
@@ -36,5 +38,47 @@ class ConfigFields {
     const std::string& source_;
     json taken_;
 };
+
+// One config.json key of a family's typed config struct S and the member it fills: a family lists
+// its keys once, and that list drives both reading and writing config.json.
+template <class S>
+struct ConfigKey {
+    const char* name;
+    std::variant<int64_t S::*, double S::*, bool S::*, std::string S::*, std::optional<double> S::*>
+        member;
+};
+
+template <class S>
+void read_keys(ConfigFields& r, S& s, std::span<const ConfigKey<S>> keys) {
+    for (const ConfigKey<S>& k : keys)
+        std::visit(
+            [&](auto member) {
+                auto& field = s.*member;
+                using F = std::remove_reference_t<decltype(field)>;
+                if constexpr (std::is_same_v<F, int64_t>) r.integer(k.name, &field);
+                if constexpr (std::is_same_v<F, double>) r.number(k.name, &field);
+                if constexpr (std::is_same_v<F, bool>) r.boolean(k.name, &field);
+                if constexpr (std::is_same_v<F, std::string>) r.string(k.name, &field);
+                if constexpr (std::is_same_v<F, std::optional<double>>)
+                    r.optional_number(k.name, &field);
+            },
+            k.member);
+}
+
+template <class S>
+void write_keys(nlohmann::json& obj, const S& s, std::span<const ConfigKey<S>> keys) {
+    for (const ConfigKey<S>& k : keys)
+        std::visit(
+            [&](auto member) {
+                const auto& field = s.*member;
+                using F = std::remove_cvref_t<decltype(field)>;
+                if constexpr (std::is_same_v<F, std::optional<double>>) {
+                    obj[k.name] = field ? nlohmann::json(*field) : nlohmann::json(nullptr);
+                } else {
+                    obj[k.name] = field;
+                }
+            },
+            k.member);
+}
 
 }  // namespace ft

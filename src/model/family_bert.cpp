@@ -7,23 +7,28 @@ namespace ft {
 
 namespace {
 
+using B = BertConfig;
+const ConfigKey<B> KEYS[] = {
+    {"vocab_size", &B::vocab_size},
+    {"hidden_size", &B::hidden_size},
+    {"num_hidden_layers", &B::num_hidden_layers},
+    {"num_attention_heads", &B::num_attention_heads},
+    {"intermediate_size", &B::intermediate_size},
+    {"hidden_act", &B::hidden_act},
+    {"hidden_dropout_prob", &B::hidden_dropout_prob},
+    {"attention_probs_dropout_prob", &B::attention_probs_dropout_prob},
+    {"classifier_dropout", &B::classifier_dropout},
+    {"type_vocab_size", &B::type_vocab_size},
+    {"layer_norm_eps", &B::layer_norm_eps},
+    {"position_embedding_type", &B::position_embedding_type},
+    {"max_position_embeddings", &B::max_position_embeddings},
+    {"pad_token_id", &B::pad_token_id},
+    {"initializer_range", &B::initializer_range},
+};
+
 void read(ConfigFields& r, ModelConfig& c) {
     auto& b = c.bert;
-    r.integer("vocab_size", &b.vocab_size);
-    r.integer("hidden_size", &b.hidden_size);
-    r.integer("num_hidden_layers", &b.num_hidden_layers);
-    r.integer("num_attention_heads", &b.num_attention_heads);
-    r.integer("intermediate_size", &b.intermediate_size);
-    r.string("hidden_act", &b.hidden_act);
-    r.number("hidden_dropout_prob", &b.hidden_dropout_prob);
-    r.number("attention_probs_dropout_prob", &b.attention_probs_dropout_prob);
-    r.optional_number("classifier_dropout", &b.classifier_dropout);
-    r.integer("type_vocab_size", &b.type_vocab_size);
-    r.number("layer_norm_eps", &b.layer_norm_eps);
-    r.string("position_embedding_type", &b.position_embedding_type);
-    r.integer("max_position_embeddings", &b.max_position_embeddings);
-    r.integer("pad_token_id", &b.pad_token_id);
-    r.number("initializer_range", &b.initializer_range);
+    read_keys<B>(r, b, KEYS);
     if (b.position_embedding_type != "absolute")
         throw Error(r.source() + ": position_embedding_type '" + b.position_embedding_type +
                     "' is not supported (absolute only)");
@@ -35,23 +40,7 @@ void read(ConfigFields& r, ModelConfig& c) {
 }
 
 void write(const ModelConfig& c, nlohmann::json& obj) {
-    const auto& b = c.bert;
-    obj["vocab_size"] = b.vocab_size;
-    obj["hidden_size"] = b.hidden_size;
-    obj["num_hidden_layers"] = b.num_hidden_layers;
-    obj["num_attention_heads"] = b.num_attention_heads;
-    obj["intermediate_size"] = b.intermediate_size;
-    obj["hidden_act"] = b.hidden_act;
-    obj["hidden_dropout_prob"] = b.hidden_dropout_prob;
-    obj["attention_probs_dropout_prob"] = b.attention_probs_dropout_prob;
-    obj["classifier_dropout"] =
-        b.classifier_dropout ? nlohmann::json(*b.classifier_dropout) : nlohmann::json(nullptr);
-    obj["type_vocab_size"] = b.type_vocab_size;
-    obj["layer_norm_eps"] = b.layer_norm_eps;
-    obj["position_embedding_type"] = b.position_embedding_type;
-    obj["max_position_embeddings"] = b.max_position_embeddings;
-    obj["pad_token_id"] = b.pad_token_id;
-    obj["initializer_range"] = b.initializer_range;
+    write_keys<B>(obj, c.bert, KEYS);
 }
 
 EncoderSpec encoder(const ModelConfig& c) {

@@ -7,22 +7,27 @@ namespace ft {
 
 namespace {
 
+using D = DistilBertConfig;
+const ConfigKey<D> KEYS[] = {
+    {"vocab_size", &D::vocab_size},
+    {"dim", &D::dim},
+    {"n_layers", &D::n_layers},
+    {"n_heads", &D::n_heads},
+    {"hidden_dim", &D::hidden_dim},
+    {"dropout", &D::dropout},
+    {"attention_dropout", &D::attention_dropout},
+    {"seq_classif_dropout", &D::seq_classif_dropout},
+    {"qa_dropout", &D::qa_dropout},
+    {"activation", &D::activation},
+    {"max_position_embeddings", &D::max_position_embeddings},
+    {"sinusoidal_pos_embds", &D::sinusoidal_pos_embds},
+    {"initializer_range", &D::initializer_range},
+    {"pad_token_id", &D::pad_token_id},
+};
+
 void read(ConfigFields& r, ModelConfig& c) {
     auto& d = c.distilbert;
-    r.integer("vocab_size", &d.vocab_size);
-    r.integer("dim", &d.dim);
-    r.integer("n_layers", &d.n_layers);
-    r.integer("n_heads", &d.n_heads);
-    r.integer("hidden_dim", &d.hidden_dim);
-    r.number("dropout", &d.dropout);
-    r.number("attention_dropout", &d.attention_dropout);
-    r.number("seq_classif_dropout", &d.seq_classif_dropout);
-    r.number("qa_dropout", &d.qa_dropout);
-    r.string("activation", &d.activation);
-    r.integer("max_position_embeddings", &d.max_position_embeddings);
-    r.boolean("sinusoidal_pos_embds", &d.sinusoidal_pos_embds);
-    r.number("initializer_range", &d.initializer_range);
-    r.integer("pad_token_id", &d.pad_token_id);
+    read_keys<D>(r, d, KEYS);
     if (d.sinusoidal_pos_embds)
         throw Error(r.source() +
                     ": sinusoidal_pos_embds=true is not supported (learned position "
@@ -35,21 +40,7 @@ void read(ConfigFields& r, ModelConfig& c) {
 }
 
 void write(const ModelConfig& c, nlohmann::json& obj) {
-    const auto& d = c.distilbert;
-    obj["vocab_size"] = d.vocab_size;
-    obj["dim"] = d.dim;
-    obj["n_layers"] = d.n_layers;
-    obj["n_heads"] = d.n_heads;
-    obj["hidden_dim"] = d.hidden_dim;
-    obj["dropout"] = d.dropout;
-    obj["attention_dropout"] = d.attention_dropout;
-    obj["seq_classif_dropout"] = d.seq_classif_dropout;
-    obj["qa_dropout"] = d.qa_dropout;
-    obj["activation"] = d.activation;
-    obj["max_position_embeddings"] = d.max_position_embeddings;
-    obj["sinusoidal_pos_embds"] = d.sinusoidal_pos_embds;
-    obj["initializer_range"] = d.initializer_range;
-    obj["pad_token_id"] = d.pad_token_id;
+    write_keys<D>(obj, c.distilbert, KEYS);
 }
 
 EncoderSpec encoder(const ModelConfig& c) {

@@ -304,29 +304,38 @@ FT_SIMD_CLONES void first_row_backward(T* dq0, T* dk, T* dv, const T* dctx0, con
 
 // ---- the CPU implementations -------------------------------------------------------------------
 
+// Calls fn(b, h, t0, len, mask_first, scratch) for every non-empty (sequence, head) pair, on all
+// threads: mask_first is where the pair's len x len block starts in the full op's probabilities
+// (and dropout mask), scratch the calling thread's per_thread elements of the context's workspace.
+// Pairs cost len^2: dynamic scheduling balances unequal lengths; which thread runs a pair never
+// changes its result.
+template <class T, class F>
+void for_each_sequence_head(const Context& ctx, const int32_t* offsets, int64_t B, int64_t NH,
+                            int64_t per_thread, const F& fn) {
+    const Scratch<T> sc = scratch<T>(ctx, offsets, B, NH, per_thread);
+#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
+    for (int64_t w = 0; w < B * NH; ++w) {
+        const int64_t b = w / NH, h = w % NH;
+        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
+        if (len != 0) fn(b, h, t0, len, sc.base[b] + h * len * len, sc.slice());
+    }
+}
+
 template <class T>
 void attention_forward_cpu(const Context& ctx, T* out /*(T,C)*/, T* probs /*(sum_b NH len_b^2)*/,
                            const T* q /*(T,C)*/, const T* k /*(T,C)*/, const T* v /*(T,C)*/,
                            const int32_t* offsets /*(B+1)*/, int64_t B, int64_t NH, int64_t HS,
                            double dropout_p, const Philox* rng, uint64_t rng_offset) {
     const int64_t C = NH * HS;
-    const bool dropout = rng && dropout_p > 0.0;
-    const Scratch<T> sc =
-        scratch<T>(ctx, offsets, B, NH, head_scratch_size<T>(max_length(offsets, B), HS));
-    const int64_t* pb = sc.base;
-    // Pairs cost len^2: dynamic scheduling balances unequal lengths; which thread runs a pair
-    // never changes its result.
-#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
-    for (int64_t w = 0; w < B * NH; ++w) {
-        const int64_t b = w / NH, h = w % NH;
-        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
-        if (len == 0) continue;
-        const int64_t first = t0 * C + h * HS;
-        const int64_t pfirst = pb[b] + h * len * len;
-        head_forward(out + first, probs + pfirst, q + first, k + first, v + first, len, C, HS,
-                     dropout_p, dropout ? rng : nullptr, rng_offset + static_cast<uint64_t>(pfirst),
-                     sc.slice());
-    }
+    const Philox* drop = rng && dropout_p > 0.0 ? rng : nullptr;
+    const int64_t per_thread = head_scratch_size<T>(max_length(offsets, B), HS);
+    for_each_sequence_head<T>(
+        ctx, offsets, B, NH, per_thread,
+        [&](int64_t, int64_t h, int64_t t0, int64_t len, int64_t pfirst, T* scratch) {
+            const int64_t first = t0 * C + h * HS;
+            head_forward(out + first, probs + pfirst, q + first, k + first, v + first, len, C, HS,
+                         dropout_p, drop, rng_offset + static_cast<uint64_t>(pfirst), scratch);
+        });
 }
 
 template <class T>
@@ -336,21 +345,16 @@ void attention_backward_cpu(const Context& ctx, T* dq /*(T,C)*/, T* dk /*(T,C)*/
                             const int32_t* offsets /*(B+1)*/, int64_t B, int64_t NH, int64_t HS,
                             double dropout_p, const Philox* rng, uint64_t rng_offset) {
     const int64_t C = NH * HS;
-    const bool dropout = rng && dropout_p > 0.0;
-    const Scratch<T> sc =
-        scratch<T>(ctx, offsets, B, NH, head_scratch_size<T>(max_length(offsets, B), HS));
-    const int64_t* pb = sc.base;
-#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
-    for (int64_t w = 0; w < B * NH; ++w) {
-        const int64_t b = w / NH, h = w % NH;
-        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
-        if (len == 0) continue;
-        const int64_t first = t0 * C + h * HS;
-        const int64_t pfirst = pb[b] + h * len * len;
-        head_backward(dq + first, dk + first, dv + first, dout + first, q + first, k + first,
-                      v + first, probs + pfirst, len, C, HS, dropout_p, dropout ? rng : nullptr,
-                      rng_offset + static_cast<uint64_t>(pfirst), sc.slice());
-    }
+    const Philox* drop = rng && dropout_p > 0.0 ? rng : nullptr;
+    const int64_t per_thread = head_scratch_size<T>(max_length(offsets, B), HS);
+    for_each_sequence_head<T>(
+        ctx, offsets, B, NH, per_thread,
+        [&](int64_t, int64_t h, int64_t t0, int64_t len, int64_t pfirst, T* scratch) {
+            const int64_t first = t0 * C + h * HS;
+            head_backward(dq + first, dk + first, dv + first, dout + first, q + first, k + first,
+                          v + first, probs + pfirst, len, C, HS, dropout_p, drop,
+                          rng_offset + static_cast<uint64_t>(pfirst), scratch);
+        });
 }
 
 template <class T>
@@ -359,19 +363,15 @@ void attention_first_query_forward_cpu(const Context& ctx, T* out_first, T* prob
                                        const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
                                        double dropout_p, const Philox* rng, uint64_t rng_offset) {
     const int64_t C = NH * HS;
-    const bool dropout = rng && dropout_p > 0.0;
-    const Scratch<T> sc = scratch<T>(ctx, offsets, B, NH, 2 * max_length(offsets, B));
-    const int64_t* pb = sc.base;  // the full op's mask positions
-#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
-    for (int64_t w = 0; w < B * NH; ++w) {
-        const int64_t b = w / NH, h = w % NH;
-        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
-        if (len == 0) continue;
-        first_row_forward(out_first + b * C + h * HS, probs_first + NH * t0 + h * len,
-                          q_first + b * C + h * HS, k + t0 * C + h * HS, v + t0 * C + h * HS, len,
-                          C, HS, dropout_p, dropout ? rng : nullptr,
-                          rng_offset + static_cast<uint64_t>(pb[b] + h * len * len), sc.slice());
-    }
+    const Philox* drop = rng && dropout_p > 0.0 ? rng : nullptr;
+    for_each_sequence_head<T>(
+        ctx, offsets, B, NH, 2 * max_length(offsets, B),
+        [&](int64_t b, int64_t h, int64_t t0, int64_t len, int64_t pfirst, T* scratch) {
+            first_row_forward(out_first + b * C + h * HS, probs_first + NH * t0 + h * len,
+                              q_first + b * C + h * HS, k + t0 * C + h * HS, v + t0 * C + h * HS,
+                              len, C, HS, dropout_p, drop,
+                              rng_offset + static_cast<uint64_t>(pfirst), scratch);
+        });
 }
 
 template <class T>
@@ -381,21 +381,16 @@ void attention_first_query_backward_cpu(const Context& ctx, T* dq_first, T* dk, 
                                         int64_t B, int64_t NH, int64_t HS, double dropout_p,
                                         const Philox* rng, uint64_t rng_offset) {
     const int64_t C = NH * HS;
-    const bool dropout = rng && dropout_p > 0.0;
-    const Scratch<T> sc = scratch<T>(ctx, offsets, B, NH, 2 * max_length(offsets, B));
-    const int64_t* pb = sc.base;
-#pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
-    for (int64_t w = 0; w < B * NH; ++w) {
-        const int64_t b = w / NH, h = w % NH;
-        const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
-        if (len == 0) continue;
-        first_row_backward(dq_first + b * C + h * HS, dk + t0 * C + h * HS, dv + t0 * C + h * HS,
-                           dout_first + b * C + h * HS, q_first + b * C + h * HS,
-                           k + t0 * C + h * HS, v + t0 * C + h * HS,
-                           probs_first + NH * t0 + h * len, len, C, HS, dropout_p,
-                           dropout ? rng : nullptr,
-                           rng_offset + static_cast<uint64_t>(pb[b] + h * len * len), sc.slice());
-    }
+    const Philox* drop = rng && dropout_p > 0.0 ? rng : nullptr;
+    for_each_sequence_head<T>(
+        ctx, offsets, B, NH, 2 * max_length(offsets, B),
+        [&](int64_t b, int64_t h, int64_t t0, int64_t len, int64_t pfirst, T* scratch) {
+            first_row_backward(dq_first + b * C + h * HS, dk + t0 * C + h * HS,
+                               dv + t0 * C + h * HS, dout_first + b * C + h * HS,
+                               q_first + b * C + h * HS, k + t0 * C + h * HS, v + t0 * C + h * HS,
+                               probs_first + NH * t0 + h * len, len, C, HS, dropout_p, drop,
+                               rng_offset + static_cast<uint64_t>(pfirst), scratch);
+        });
 }
 
 // The checks every attention entry shares: sizes, and a workspace on CPU.

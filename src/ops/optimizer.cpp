@@ -19,30 +19,22 @@ constexpr int64_t CHUNK = 1 << 14;
 // One chunk of the update on g * scale; ZERO_GRADS clears each g once read. Compiled for AVX2 and
 // baseline (the loader picks one); an OpenMP region's outlined body would get the baseline only,
 // so the parallel loop sits outside. x * 1.0f == x, so scale 1 leaves the gradients exact.
-template <bool ZERO_GRADS>
+template <bool ZERO_GRADS, bool TORCH_FORM>
 FT_SIMD_CLONES void adamw_chunk(float* __restrict p, float* __restrict g, float* __restrict m,
-                                float* __restrict v, int64_t n, const AdamWScalars& k, float scale,
-                                bool torch_form) {
+                                float* __restrict v, int64_t n, const AdamWScalars& k,
+                                float scale) {
     const float b1 = k.b1, b2 = k.b2, omb1 = k.one_minus_b1, omb2 = k.one_minus_b2, eps = k.eps;
     const float decay = k.decay, nss = k.neg_step_size, sb2 = k.sqrt_bias2;
-    if (torch_form) {
-        for (int64_t i = 0; i < n; ++i) {
-            const float gi = g[i] * scale;
-            if constexpr (ZERO_GRADS) g[i] = 0.0f;
-            const float mi = b1 * m[i] + omb1 * gi;
-            const float vi = b2 * v[i] + omb2 * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
+    for (int64_t i = 0; i < n; ++i) {
+        const float gi = g[i] * scale;
+        if constexpr (ZERO_GRADS) g[i] = 0.0f;
+        const float mi = b1 * m[i] + omb1 * gi;
+        const float vi = b2 * v[i] + omb2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        if constexpr (TORCH_FORM) {
             p[i] = p[i] * decay + nss * mi / (std::sqrt(vi) / sb2 + eps);
-        }
-    } else {
-        for (int64_t i = 0; i < n; ++i) {
-            const float gi = g[i] * scale;
-            if constexpr (ZERO_GRADS) g[i] = 0.0f;
-            const float mi = b1 * m[i] + omb1 * gi;
-            const float vi = b2 * v[i] + omb2 * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
+        } else {
             const float pi = p[i] + nss * mi / (std::sqrt(vi) + eps);
             p[i] = pi + decay * pi;
         }
@@ -56,8 +48,12 @@ void adamw_chunks(float* p, float* g, float* m, float* v, int64_t n, const AdamW
 #pragma omp parallel for num_threads(get_num_threads()) schedule(static) if (chunks > 1)
     for (int64_t c = 0; c < chunks; ++c) {
         const int64_t off = c * CHUNK;
-        adamw_chunk<ZERO_GRADS>(p + off, g + off, m + off, v + off, std::min(CHUNK, n - off), k,
-                                scale, k.torch_form);
+        const int64_t len = std::min(CHUNK, n - off);
+        if (k.torch_form) {
+            adamw_chunk<ZERO_GRADS, true>(p + off, g + off, m + off, v + off, len, k, scale);
+        } else {
+            adamw_chunk<ZERO_GRADS, false>(p + off, g + off, m + off, v + off, len, k, scale);
+        }
     }
 }
 

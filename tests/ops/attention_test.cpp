@@ -236,8 +236,8 @@ void check_first_query_against_full(double p, test::Tolerance tol) {
         for (int64_t c = 0; c < C; ++c) want_dq[b * C + c] = full.dq[OFFSETS[b] * C + c];
 
     std::vector<T> ctx_first(B * C, T(-7)), probs(NH * NTOK, T(-7));
-    attention_first_query_forward(ctx_first.data(), probs.data(), q_first.data(), k.data(),
-                                  v.data(), OFFSETS.data(), B, NH, HS, p, r, offset);
+    attention_first_query_forward(cpu_context(), ctx_first.data(), probs.data(), q_first.data(),
+                                  k.data(), v.data(), OFFSETS.data(), B, NH, HS, p, r, offset);
     test::expect_close(ctx_first, want_ctx, tol, "first-query ctx");
     std::vector<T> want_probs;  // row 0 of every (sequence, head) block
     for (int64_t b = 0, base = 0; b < B; ++b) {
@@ -250,9 +250,9 @@ void check_first_query_against_full(double p, test::Tolerance tol) {
     test::expect_close(probs, want_probs, tol, "first-query probs");
 
     std::vector<T> dq(B * C, T(5)), dk(NTOK * C, T(5)), dv(NTOK * C, T(5));
-    attention_first_query_backward(dq.data(), dk.data(), dv.data(), dctx_first.data(),
-                                   q_first.data(), k.data(), v.data(), probs.data(), OFFSETS.data(),
-                                   B, NH, HS, p, r, offset);
+    attention_first_query_backward(cpu_context(), dq.data(), dk.data(), dv.data(),
+                                   dctx_first.data(), q_first.data(), k.data(), v.data(),
+                                   probs.data(), OFFSETS.data(), B, NH, HS, p, r, offset);
     test::expect_close(dq, want_dq, tol, "first-query dq");
     test::expect_close(dk, full.dk, tol, "first-query dk");
     test::expect_close(dv, full.dv, tol, "first-query dv");

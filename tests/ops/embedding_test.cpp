@@ -14,15 +14,17 @@ TEST(OpsEmbedding, ForwardSumsTheRows) {
                              wtt = {1000, 1000, 7, 7};
     const std::vector<int32_t> ids = {2, 0}, pos = {0, 1}, types = {1, 0};
     std::vector<float> out(4);
-    embedding_forward(out.data(), ids.data(), pos.data(), static_cast<const int32_t*>(nullptr),
-                      wte.data(), wpe.data(), static_cast<const float*>(nullptr), 2, C);
+    embedding_forward(cpu_context(), out.data(), ids.data(), pos.data(),
+                      static_cast<const int32_t*>(nullptr), wte.data(), wpe.data(),
+                      static_cast<const float*>(nullptr), 2, C);
     EXPECT_EQ(out, (std::vector<float>{100.5f, 200.25f, 4, 6}));
-    embedding_forward(out.data(), ids.data(), pos.data(), types.data(), wte.data(), wpe.data(),
-                      wtt.data(), 2, C);
+    embedding_forward(cpu_context(), out.data(), ids.data(), pos.data(), types.data(), wte.data(),
+                      wpe.data(), wtt.data(), 2, C);
     EXPECT_EQ(out, (std::vector<float>{107.5f, 207.25f, 1004, 1006}));
     // A token-type table without ids means type 0 everywhere (BERT with no segment ids).
-    embedding_forward(out.data(), ids.data(), pos.data(), static_cast<const int32_t*>(nullptr),
-                      wte.data(), wpe.data(), wtt.data(), 2, C);
+    embedding_forward(cpu_context(), out.data(), ids.data(), pos.data(),
+                      static_cast<const int32_t*>(nullptr), wte.data(), wpe.data(), wtt.data(), 2,
+                      C);
     EXPECT_EQ(out, (std::vector<float>{1100.5f, 1200.25f, 1004, 1006}));
 }
 
@@ -72,8 +74,8 @@ TEST(OpsEmbedding, BackwardDoesNotDependOnThreadCount) {
         const int saved = get_num_threads();
         set_num_threads(threads);
         std::vector<float> dwte(V * C), dwpe(P * C);
-        embedding_backward(dwte.data(), dwpe.data(), static_cast<float*>(nullptr), up.data(),
-                           ids.data(), pos.data(), nullptr, T, C);
+        embedding_backward(cpu_context(), dwte.data(), dwpe.data(), static_cast<float*>(nullptr),
+                           up.data(), ids.data(), pos.data(), nullptr, T, C);
         set_num_threads(saved);
         dwte.insert(dwte.end(), dwpe.begin(), dwpe.end());
         return dwte;

@@ -13,7 +13,7 @@ TEST(OpsHeads, GatherTakesEachSequencesFirstToken) {
     std::vector<float> hidden(10 * C);
     for (size_t i = 0; i < hidden.size(); ++i) hidden[i] = static_cast<float>(i);
     std::vector<float> out(3 * C);
-    gather_first_token(out.data(), hidden.data(), offsets.data(), 3, C);
+    gather_first_token(cpu_context(), out.data(), hidden.data(), offsets.data(), 3, C);
     EXPECT_EQ(out, (std::vector<float>{0, 1, 6, 7, 16, 17}));
 }
 

@@ -16,7 +16,8 @@ TEST(OpsLayerNorm, HandWorkedRow) {
     // [1, 2, 3]: mean 2, biased variance 2/3, rstd = sqrt(3/2); out = 2 * xhat + 1.
     const std::vector<double> x = {1, 2, 3}, w = {2, 2, 2}, b = {1, 1, 1};
     std::vector<double> y(3), mean(1), rstd(1);
-    layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), 1, 3, 0.0);
+    layernorm_forward(cpu_context(), y.data(), mean.data(), rstd.data(), x.data(), w.data(),
+                      b.data(), 1, 3, 0.0);
     const double r = std::sqrt(1.5);
     EXPECT_DOUBLE_EQ(mean[0], 2.0);
     EXPECT_DOUBLE_EQ(rstd[0], r);
@@ -25,7 +26,8 @@ TEST(OpsLayerNorm, HandWorkedRow) {
     EXPECT_NEAR(y[2], 1 + 2 * r, 1e-15);
     // eps enters under the square root: a constant row normalises to zero, rstd = 1/sqrt(eps).
     const std::vector<double> c = {5, 5, 5};
-    layernorm_forward(y.data(), mean.data(), rstd.data(), c.data(), w.data(), b.data(), 1, 3, 1e-4);
+    layernorm_forward(cpu_context(), y.data(), mean.data(), rstd.data(), c.data(), w.data(),
+                      b.data(), 1, 3, 1e-4);
     EXPECT_DOUBLE_EQ(rstd[0], 100.0);
     EXPECT_EQ(y, (std::vector<double>{1, 1, 1}));
 }
@@ -70,17 +72,17 @@ TEST(OpsLayerNorm, FloatMatchesDouble) {
                b = test::convert<double>(bf), up = test::convert<double>(upf);
     std::vector<double> y(T * C), mean(T), rstd(T), dx(T * C), dw(C), db(C);
     std::vector<float> yf(T * C), meanf(T), rstdf(T), dxf(T * C), dwf(C), dbf(C);
-    layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), T, C,
-                      1e-12);
-    layernorm_forward(yf.data(), meanf.data(), rstdf.data(), xf.data(), wf.data(), bf.data(), T, C,
-                      1e-12);
+    layernorm_forward(cpu_context(), y.data(), mean.data(), rstd.data(), x.data(), w.data(),
+                      b.data(), T, C, 1e-12);
+    layernorm_forward(cpu_context(), yf.data(), meanf.data(), rstdf.data(), xf.data(), wf.data(),
+                      bf.data(), T, C, 1e-12);
     test::expect_close(yf, y, F32_TOL, "out");
     test::expect_close(meanf, mean, F32_TOL, "mean");
     test::expect_close(rstdf, rstd, F32_TOL, "rstd");
-    layernorm_backward(dx.data(), dw.data(), db.data(), up.data(), x.data(), w.data(), mean.data(),
-                       rstd.data(), T, C);
-    layernorm_backward(dxf.data(), dwf.data(), dbf.data(), upf.data(), xf.data(), wf.data(),
-                       meanf.data(), rstdf.data(), T, C);
+    layernorm_backward(cpu_context(), dx.data(), dw.data(), db.data(), up.data(), x.data(),
+                       w.data(), mean.data(), rstd.data(), T, C);
+    layernorm_backward(cpu_context(), dxf.data(), dwf.data(), dbf.data(), upf.data(), xf.data(),
+                       wf.data(), meanf.data(), rstdf.data(), T, C);
     test::expect_close(dxf, dx, F32_TOL, "dinp");
     test::expect_close(dwf, dw, F32_TOL, "dweight");
     test::expect_close(dbf, db, F32_TOL, "dbias");
@@ -96,10 +98,10 @@ TEST(OpsLayerNorm, ResultsDoNotDependOnThreadCount) {
         const int saved = get_num_threads();
         set_num_threads(threads);
         std::vector<float> y(T * C), mean(T), rstd(T), dx(T * C), dw(C), db(C);
-        layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), T, C,
-                          1e-12);
-        layernorm_backward(dx.data(), dw.data(), db.data(), up.data(), x.data(), w.data(),
-                           mean.data(), rstd.data(), T, C);
+        layernorm_forward(cpu_context(), y.data(), mean.data(), rstd.data(), x.data(), w.data(),
+                          b.data(), T, C, 1e-12);
+        layernorm_backward(cpu_context(), dx.data(), dw.data(), db.data(), up.data(), x.data(),
+                           w.data(), mean.data(), rstd.data(), T, C);
         set_num_threads(saved);
         y.insert(y.end(), dx.begin(), dx.end());
         y.insert(y.end(), dw.begin(), dw.end());

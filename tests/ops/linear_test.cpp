@@ -16,9 +16,10 @@ TEST(OpsLinear, HandWorkedProduct) {
     // inp (2,3) x W^T with W (2,3) = [[1,0,-1],[2,1,0]], bias [10, 20].
     const std::vector<float> inp = {1, 2, 3, 4, 5, 6}, w = {1, 0, -1, 2, 1, 0}, b = {10, 20};
     std::vector<float> out(4);
-    linear_forward(out.data(), inp.data(), w.data(), b.data(), 2, 3, 2);
+    linear_forward(cpu_context(), out.data(), inp.data(), w.data(), b.data(), 2, 3, 2);
     EXPECT_EQ(out, (std::vector<float>{8, 24, 8, 33}));
-    linear_forward(out.data(), inp.data(), w.data(), static_cast<const float*>(nullptr), 2, 3, 2);
+    linear_forward(cpu_context(), out.data(), inp.data(), w.data(),
+                   static_cast<const float*>(nullptr), 2, 3, 2);
     EXPECT_EQ(out, (std::vector<float>{-2, 4, -2, 13}));
 }
 
@@ -67,13 +68,13 @@ TEST(OpsLinear, TimingCountsTheGemmFlops) {
     std::vector<float> inp(N * I, 1.0f), w(O * I, 0.5f), out(N * O), dout(N * O, 1.0f), dinp(N * I),
         dw(O * I);
     timing_reset();
-    linear_forward<float>(out.data(), inp.data(), w.data(), nullptr, N, I, O);
+    linear_forward<float>(cpu_context(), out.data(), inp.data(), w.data(), nullptr, N, I, O);
     EXPECT_EQ(timing_totals().gemm_flop, 2.0 * N * I * O);
-    linear_backward<float>(dinp.data(), dw.data(), nullptr, dout.data(), inp.data(), w.data(), N, I,
-                           O, false);
+    linear_backward<float>(cpu_context(), dinp.data(), dw.data(), nullptr, dout.data(), inp.data(),
+                           w.data(), N, I, O, false);
     EXPECT_EQ(timing_totals().gemm_flop, 6.0 * N * I * O);
-    linear_backward<float>(nullptr, dw.data(), nullptr, dout.data(), inp.data(), w.data(), N, I, O,
-                           false);
+    linear_backward<float>(cpu_context(), nullptr, dw.data(), nullptr, dout.data(), inp.data(),
+                           w.data(), N, I, O, false);
     EXPECT_EQ(timing_totals().gemm_flop, 8.0 * N * I * O);
     EXPECT_GT(timing_totals().gemm_s, 0.0);
     timing_reset();
@@ -86,11 +87,12 @@ TEST(OpsLinear, NullBiasAndNullDinp) {
     const auto up = test::random_vec(N * O, 3);
     std::vector<double> y(N * O), dw(O * I, 0.0);
     auto f = [&] {
-        linear_forward(y.data(), x.data(), w.data(), static_cast<const double*>(nullptr), N, I, O);
+        linear_forward(cpu_context(), y.data(), x.data(), w.data(),
+                       static_cast<const double*>(nullptr), N, I, O);
         return test::dot(up, y);
     };
-    linear_backward(static_cast<double*>(nullptr), dw.data(), static_cast<double*>(nullptr),
-                    up.data(), x.data(), w.data(), N, I, O, false);
+    linear_backward(cpu_context(), static_cast<double*>(nullptr), dw.data(),
+                    static_cast<double*>(nullptr), up.data(), x.data(), w.data(), N, I, O, false);
     test::expect_close(dw, test::numeric_grad(w, f), FD_TOL, "linear dweight");
 }
 
@@ -117,12 +119,14 @@ void check_float_against_double(const LinearCase& c, uint64_t seed) {
                                   dw = test::convert<double>(dw0f),
                                   db = test::convert<double>(db0f);
     std::vector<float> yf(N * O), dxf = dx0f, dwf = dw0f, dbf = db0f;
-    linear_forward(y.data(), x.data(), w.data(), c.bias ? b.data() : nullptr, N, I, O);
-    linear_forward(yf.data(), xf.data(), wf.data(), c.bias ? bf.data() : nullptr, N, I, O);
-    linear_backward(dx.data(), dw.data(), c.bias ? db.data() : nullptr, up.data(), x.data(),
-                    w.data(), N, I, O, c.accumulate);
-    linear_backward(dxf.data(), dwf.data(), c.bias ? dbf.data() : nullptr, upf.data(), xf.data(),
-                    wf.data(), N, I, O, c.accumulate);
+    linear_forward(cpu_context(), y.data(), x.data(), w.data(), c.bias ? b.data() : nullptr, N, I,
+                   O);
+    linear_forward(cpu_context(), yf.data(), xf.data(), wf.data(), c.bias ? bf.data() : nullptr, N,
+                   I, O);
+    linear_backward(cpu_context(), dx.data(), dw.data(), c.bias ? db.data() : nullptr, up.data(),
+                    x.data(), w.data(), N, I, O, c.accumulate);
+    linear_backward(cpu_context(), dxf.data(), dwf.data(), c.bias ? dbf.data() : nullptr,
+                    upf.data(), xf.data(), wf.data(), N, I, O, c.accumulate);
     const std::string shape = "N=" + std::to_string(N) + " I=" + std::to_string(I) +
                               " O=" + std::to_string(O) + (c.bias ? " bias" : "") +
                               (c.accumulate ? " accumulate" : "");
@@ -171,7 +175,7 @@ TEST(OpsLinear, PrimitiveCacheOverflowKeepsResultsRight) {
     const auto b = test::convert<float>(test::random_vec(O, 3));
     std::vector<float> y(NMAX * O);
     for (int64_t n = 1; n <= NMAX; ++n) {
-        linear_forward(y.data(), x.data(), w.data(), b.data(), n, I, O);
+        linear_forward(cpu_context(), y.data(), x.data(), w.data(), b.data(), n, I, O);
         if (n % 97 != 0 && n != NMAX) continue;
         for (int64_t r = 0; r < n; ++r)
             for (int64_t o = 0; o < O; ++o) {
@@ -187,13 +191,14 @@ TEST(OpsLinear, EmptyDimensions) {
     // is the bias and dbias still collects dout.
     const std::vector<float> w(6, 1.0f), b = {1, 2}, dout = {1, 2, 3, 4};
     std::vector<float> dw(6, 5.0f), db = {7, 8}, out(4, -1.0f);
-    linear_backward(static_cast<float*>(nullptr), dw.data(), db.data(), dout.data(),
+    linear_backward(cpu_context(), static_cast<float*>(nullptr), dw.data(), db.data(), dout.data(),
                     static_cast<const float*>(nullptr), w.data(), 0, 3, 2, false);
     EXPECT_EQ(dw, std::vector<float>(6, 5.0f));
     EXPECT_EQ(db, (std::vector<float>{7, 8}));
-    linear_forward(out.data(), static_cast<const float*>(nullptr), w.data(), b.data(), 2, 0, 2);
+    linear_forward(cpu_context(), out.data(), static_cast<const float*>(nullptr), w.data(),
+                   b.data(), 2, 0, 2);
     EXPECT_EQ(out, (std::vector<float>{1, 2, 1, 2}));
-    linear_backward(static_cast<float*>(nullptr), dw.data(), db.data(), dout.data(),
+    linear_backward(cpu_context(), static_cast<float*>(nullptr), dw.data(), db.data(), dout.data(),
                     static_cast<const float*>(nullptr), w.data(), 2, 0, 2, false);
     EXPECT_EQ(db, (std::vector<float>{11, 14}));
 }
@@ -206,9 +211,9 @@ TEST(OpsLinear, FloatIsDeterministic) {
     const auto up = test::convert<float>(test::random_vec(N * O, 4));
     auto run = [&] {
         std::vector<float> y(N * O), dx(N * I), dw(O * I), db(O);
-        linear_forward(y.data(), x.data(), w.data(), b.data(), N, I, O);
-        linear_backward(dx.data(), dw.data(), db.data(), up.data(), x.data(), w.data(), N, I, O,
-                        false);
+        linear_forward(cpu_context(), y.data(), x.data(), w.data(), b.data(), N, I, O);
+        linear_backward(cpu_context(), dx.data(), dw.data(), db.data(), up.data(), x.data(),
+                        w.data(), N, I, O, false);
         y.insert(y.end(), dx.begin(), dx.end());
         y.insert(y.end(), dw.begin(), dw.end());
         y.insert(y.end(), db.begin(), db.end());

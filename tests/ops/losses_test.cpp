@@ -11,6 +11,32 @@ namespace ft::ops {
 
 using test::F32_TOL;
 
+namespace {
+
+// The hand-worked cases read the loss as a value: run the op on the CPU context, read its slot.
+template <class T>
+double cross_entropy_forward_backward(T* dlogits, const T* logits, const int64_t* labels, int64_t B,
+                                      int64_t K) {
+    double loss = 0.0;
+    cross_entropy_forward_backward(cpu_context(), &loss, dlogits, logits, labels, B, K);
+    return loss;
+}
+template <class T>
+double mse_forward_backward(T* dpred, const T* pred, const T* target, int64_t B) {
+    double loss = 0.0;
+    mse_forward_backward(cpu_context(), &loss, dpred, pred, target, B);
+    return loss;
+}
+template <class T>
+double bce_with_logits_forward_backward(T* dlogits, const T* logits, const T* target, int64_t B,
+                                        int64_t K) {
+    double loss = 0.0;
+    bce_with_logits_forward_backward(cpu_context(), &loss, dlogits, logits, target, B, K);
+    return loss;
+}
+
+}  // namespace
+
 TEST(OpsLosses, CrossEntropyHandWorked) {
     // Row 0: logits [0, ln 3], label 1: p = [1/4, 3/4], loss ln(4/3), grad [1/4, -1/4].
     // Row 1 is ignored (-100): no loss, zero gradient, and not counted in the mean.

@@ -47,13 +47,13 @@ TEST(OpsPointwise, GeluHandWorkedValues) {
     // x * Phi(x): Phi(1) = 0.8413447460685429, and gelu(-x) = gelu(x) - x.
     const std::vector<double> x = {1.0, 0.0, -1.0, 3.0};
     std::vector<double> y(4);
-    gelu_forward(y.data(), x.data(), 4);
+    gelu_forward(cpu_context(), y.data(), x.data(), 4);
     EXPECT_NEAR(y[0], 0.8413447460685429, 1e-15);
     EXPECT_EQ(y[1], 0.0);
     EXPECT_NEAR(y[2], -0.15865525393145707, 1e-15);
     EXPECT_NEAR(y[3], 2.99595030590511, 1e-14);
     std::vector<float> xf = test::convert<float>(x), yf(4);
-    gelu_forward(yf.data(), xf.data(), 4);
+    gelu_forward(cpu_context(), yf.data(), xf.data(), 4);
     test::expect_close(yf, y, F32_TOL, "gelu float");
 }
 
@@ -94,23 +94,23 @@ TEST(OpsPointwise, FloatMatchesDouble) {
     const auto xr = test::convert<double>(xf), upr = test::convert<double>(upf);
     std::vector<double> y(n), dy(n);
     std::vector<float> yf(n), dyf(n);
-    gelu_forward(y.data(), xr.data(), n);
-    gelu_forward(yf.data(), xf.data(), n);
+    gelu_forward(cpu_context(), y.data(), xr.data(), n);
+    gelu_forward(cpu_context(), yf.data(), xf.data(), n);
     test::expect_close(yf, y, F32_TOL, "gelu");
-    gelu_backward(dy.data(), upr.data(), xr.data(), n);
-    gelu_backward(dyf.data(), upf.data(), xf.data(), n);
+    gelu_backward(cpu_context(), dy.data(), upr.data(), xr.data(), n);
+    gelu_backward(cpu_context(), dyf.data(), upf.data(), xf.data(), n);
     test::expect_close(dyf, dy, F32_TOL, "gelu backward");
-    tanh_forward(y.data(), xr.data(), n);
-    tanh_forward(yf.data(), xf.data(), n);
+    tanh_forward(cpu_context(), y.data(), xr.data(), n);
+    tanh_forward(cpu_context(), yf.data(), xf.data(), n);
     test::expect_close(yf, y, F32_TOL, "tanh");
-    relu_forward(yf.data(), xf.data(), n);
+    relu_forward(cpu_context(), yf.data(), xf.data(), n);
     for (size_t i = 0; i < n; ++i) ASSERT_EQ(yf[i], std::max(xf[i], 0.0f)) << i;
 }
 
 TEST(OpsPointwise, AddIsElementwiseSum) {
     const std::vector<float> a = {1, 2, 3}, b = {0.5f, -2, 4};
     std::vector<float> out(3);
-    add_forward(out.data(), a.data(), b.data(), 3);
+    add_forward(cpu_context(), out.data(), a.data(), b.data(), 3);
     EXPECT_EQ(out, (std::vector<float>{1.5f, 0, 7}));
 }
 
@@ -122,7 +122,7 @@ TEST(OpsDropout, MaskFollowsPhiloxUniform) {
     const auto x = test::convert<float>(test::random_vec(n, 6));
     std::vector<float> y(n);
     const uint64_t offset = 7;  // not a multiple of 4 either
-    dropout_forward(y.data(), x.data(), n, p, rng, offset);
+    dropout_forward(cpu_context(), y.data(), x.data(), n, p, rng, offset);
     const float scale = static_cast<float>(1.0 / (1.0 - p));
     size_t dropped = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -157,10 +157,11 @@ TEST(OpsDropout, MaskDependsOnPositionNotOnCallSplit) {
     const size_t n = 70001;
     const auto x = test::convert<float>(test::random_vec(n, 7));
     std::vector<float> whole(n), parts(n);
-    dropout_forward(whole.data(), x.data(), n, 0.1, rng, 3);
+    dropout_forward(cpu_context(), whole.data(), x.data(), n, 0.1, rng, 3);
     const size_t half = 33333;
-    dropout_forward(parts.data(), x.data(), half, 0.1, rng, 3);
-    dropout_forward(parts.data() + half, x.data() + half, n - half, 0.1, rng, 3 + half);
+    dropout_forward(cpu_context(), parts.data(), x.data(), half, 0.1, rng, 3);
+    dropout_forward(cpu_context(), parts.data() + half, x.data() + half, n - half, 0.1, rng,
+                    3 + half);
     EXPECT_EQ(whole, parts);
 }
 
@@ -169,11 +170,11 @@ TEST(OpsDropout, InPlaceAndBackwardRegenerateTheMask) {
     const size_t n = 500;
     const auto x = test::convert<float>(test::random_vec(n, 8));
     std::vector<float> y(n), inplace = x, dx(n);
-    dropout_forward(y.data(), x.data(), n, 0.25, rng, 100);
-    dropout_forward(inplace.data(), inplace.data(), n, 0.25, rng, 100);
+    dropout_forward(cpu_context(), y.data(), x.data(), n, 0.25, rng, 100);
+    dropout_forward(cpu_context(), inplace.data(), inplace.data(), n, 0.25, rng, 100);
     EXPECT_EQ(y, inplace);
     // dropout is linear: its backward applied to x is its forward applied to x.
-    dropout_backward(dx.data(), x.data(), n, 0.25, rng, 100);
+    dropout_backward(cpu_context(), dx.data(), x.data(), n, 0.25, rng, 100);
     EXPECT_EQ(dx, y);
 }
 
@@ -181,9 +182,9 @@ TEST(OpsDropout, ProbabilityZeroCopiesAndOneZeroes) {
     const Philox rng(1);
     const std::vector<float> x = {1, -2, 3};
     std::vector<float> y(3, 9.0f);
-    dropout_forward(y.data(), x.data(), 3, 0.0, rng, 0);
+    dropout_forward(cpu_context(), y.data(), x.data(), 3, 0.0, rng, 0);
     EXPECT_EQ(y, x);
-    dropout_forward(y.data(), x.data(), 3, 1.0, rng, 0);
+    dropout_forward(cpu_context(), y.data(), x.data(), 3, 1.0, rng, 0);
     EXPECT_EQ(y, (std::vector<float>{0, 0, 0}));
 }
 
@@ -209,11 +210,11 @@ TEST(OpsPointwise, ResultsDoNotDependOnThreadCount) {
     const Philox rng(5);
     std::vector<float> ref_g(n), ref_d(n), g(n), d(n);
     set_num_threads(1);
-    gelu_forward(ref_g.data(), x.data(), n);
-    dropout_forward(ref_d.data(), x.data(), n, 0.1, rng, 0);
+    gelu_forward(cpu_context(), ref_g.data(), x.data(), n);
+    dropout_forward(cpu_context(), ref_d.data(), x.data(), n, 0.1, rng, 0);
     set_num_threads(2);
-    gelu_forward(g.data(), x.data(), n);
-    dropout_forward(d.data(), x.data(), n, 0.1, rng, 0);
+    gelu_forward(cpu_context(), g.data(), x.data(), n);
+    dropout_forward(cpu_context(), d.data(), x.data(), n, 0.1, rng, 0);
     set_num_threads(saved);
     EXPECT_EQ(g, ref_g);
     EXPECT_EQ(d, ref_d);
