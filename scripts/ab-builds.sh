@@ -13,8 +13,15 @@ shared=${FT_SHARED_DIR:-$here/../shared}
 ids=$shared/reference/tokenization/cola_bert_uncased_ids.jsonl
 data=$new/bench_data/full_distilbert
 model=$new/bench_data/distilbert_base_trainer
-[ -f "$data/safetensors/model.safetensors" ] && [ -f "$model/pytorch_model.bin" ] ||
-  { echo "run scripts/run-benchmarks.sh $new train (and trainer) once to make the checkpoints" >&2; exit 1; }
+[ -f "$data/safetensors/model.safetensors" ] ||
+  { echo "run scripts/run-benchmarks.sh $new train once to make the checkpoint" >&2; exit 1; }
+# The eval model: the same checkpoint as HF saves it, with the tokenizer files beside it.
+if [ ! -f "$model/pytorch_model.bin" ]; then
+  tok=$shared/data/tokenizers/bert-base-uncased
+  mkdir -p "$model"
+  cp "$data/bin/config.json" "$data/bin/pytorch_model.bin" "$tok/vocab.txt" "$tok/tokenizer.json" \
+    "$tok/tokenizer_config.json" "$model/"
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
