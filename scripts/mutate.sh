@@ -12,12 +12,19 @@ list=$repo/scripts/mutations.tsv
 mkdir -p "$work/tree"
 # The tracked files (and the untracked ones git does not ignore) as they are in the working tree.
 # Only files whose bytes differ are written (with a new mtime, so the build sees them); the
-# others keep theirs and are not rebuilt.
+# others keep theirs and are not rebuilt. Files the tree no longer has are removed from the copy.
 (cd "$repo" && git ls-files -co --exclude-standard -z) | python3 -c '
 import os, shutil, sys
 src, dst = sys.argv[1], sys.argv[2]
-for rel in sys.stdin.buffer.read().decode().split("\0"):
-    if not rel or not os.path.isfile(os.path.join(src, rel)):
+files = [rel for rel in sys.stdin.buffer.read().decode().split("\0") if rel]
+keep = set(files)
+for root, _, names in os.walk(dst):
+    for name in names:
+        rel = os.path.relpath(os.path.join(root, name), dst)
+        if rel not in keep:
+            os.remove(os.path.join(root, name))
+for rel in files:
+    if not os.path.isfile(os.path.join(src, rel)):
         continue
     a, b = os.path.join(src, rel), os.path.join(dst, rel)
     if os.path.exists(b) and open(a, "rb").read() == open(b, "rb").read():
@@ -67,7 +74,9 @@ PY
       failed="-"
     else
       verdict="caught"
-      failed=$(grep -E '^\[  FAILED  \] [A-Za-z]' "$log" | grep -v ' tests\?, listed' | sed 's/\[  FAILED  \] //; s/ (.*//' | sort -u | tr '\n' ' ')
+      failed=$(grep -E '^\[  FAILED  \] [A-Za-z]' "$log" | grep -v ' tests\?, listed' | sed 's/\[  FAILED  \] //; s/ (.*//' | sort -u | tr '\n' ' ' || true)
+      # A test binary that aborts (an internal assert) names no failed test: say what stopped it.
+      [ -n "$failed" ] || failed="(stopped: $(tail -n 1 "$log" | cut -c1-100))"
     fi
   fi
   cp "$work/original" "$tree/$file"  # a new mtime: the next build sees the file change back
