@@ -71,6 +71,8 @@ TEST(ModelFamily, DistilBertParametersBindToTheirHuggingFaceNames) {
     const std::string l0 = "distilbert.transformer.layer.0.";
     const auto& layer = p.encoder.layers[0];
     EXPECT_EQ(layer.q.b, named(w, l0 + "attention.q_lin.bias"));
+    EXPECT_EQ(layer.k.w, named(w, l0 + "attention.k_lin.weight"));
+    EXPECT_EQ(layer.v.w, named(w, l0 + "attention.v_lin.weight"));
     EXPECT_EQ(layer.o.w, named(w, l0 + "attention.out_lin.weight"));
     EXPECT_EQ(layer.ln1.w, named(w, l0 + "sa_layer_norm.weight"));
     EXPECT_EQ(layer.ffn1.w, named(w, l0 + "ffn.lin1.weight"));
