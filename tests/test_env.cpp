@@ -25,6 +25,10 @@ std::string env_or(const char* var, const char* fallback) {
 std::filesystem::path shared_dir() {
     return env_or("FT_SHARED_DIR", FT_SHARED_DIR);
 }
+
+std::filesystem::path bert_uncased_tokenizer_dir() {
+    return shared_dir() / "data/tokenizers/bert-base-uncased";
+}
 std::filesystem::path testdata_dir() {
     return env_or("FT_TESTDATA_DIR", FT_TESTDATA_DIR);
 }
@@ -78,7 +82,7 @@ std::filesystem::path tiny_distilbert_model_dir() {
     for (const char* f : {"config.json", "pytorch_model.bin"})
         std::filesystem::copy_file(shared_dir() / "reference/tiny_distilbert/init" / f, dir / f);
     for (const char* f : {"vocab.txt", "tokenizer_config.json"})
-        std::filesystem::copy_file(shared_dir() / "data/tokenizers/bert-base-uncased" / f, dir / f);
+        std::filesystem::copy_file(bert_uncased_tokenizer_dir() / f, dir / f);
     return dir;
 }
 

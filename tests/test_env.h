@@ -8,7 +8,9 @@
 
 namespace ft::test {
 
-std::filesystem::path shared_dir();    // FT_SHARED_DIR, default <repo>/../shared
+std::filesystem::path shared_dir();  // FT_SHARED_DIR, default <repo>/../shared
+// The real bert-base-uncased tokenizer files (vocab.txt, tokenizer.json, tokenizer_config.json).
+std::filesystem::path bert_uncased_tokenizer_dir();
 std::filesystem::path testdata_dir();  // build/testdata
 std::filesystem::path tools_dir();     // <repo>/tools
 std::string python();                  // the python3 that has torch

@@ -66,10 +66,6 @@ struct AutoModelForSequenceClassification {
                                                         uint64_t seed = 42);
 };
 
-// Whether a model takes token_type_ids, so that its tokenizer returns them (HF's
-// model_input_names): BERT does, DistilBERT does not.
-bool takes_token_type_ids(const ModelConfig& config);
-
 namespace evaluate {
 // evaluate.load("glue", "cola"): the GLUE metric of a task (path must be "glue").
 GlueMetric load(std::string_view path, std::string_view config_name);

@@ -64,10 +64,6 @@ Encoding AutoTokenizer::operator()(std::string_view text, const TokenizerCall& c
     return tokenizer_->encode(text, std::nullopt, encode_options(call));
 }
 
-bool takes_token_type_ids(const ModelConfig& config) {
-    return config.uses_token_types();
-}
-
 std::unique_ptr<PretrainedModel> AutoModelForSequenceClassification::from_pretrained(
     const std::string& name_or_path, std::optional<int64_t> num_labels) {
     LoadOptions o;

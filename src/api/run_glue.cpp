@@ -118,7 +118,7 @@ PreparedGlueJob prepare_glue_job(const RunGlueArguments& args, GlueJobData data,
     load_model(args, p);
 
     const TextColumns columns = choose_text_columns(raw[reference_split], p.task);
-    const bool token_types = takes_token_type_ids(p.model->config);
+    const bool token_types = p.model->config.uses_token_types();
     auto take = [&](const std::string& split, std::optional<int64_t> limit, Dataset& out, bool& has,
                     bool drop_labels) {
         if (!raw.contains(split)) throw Error("the dataset has no '" + split + "' split");

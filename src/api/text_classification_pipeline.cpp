@@ -77,7 +77,7 @@ TextClassification TextClassificationPipeline::operator()(
     const Encoding e = tokenizer_->encode(text, text_pair, opts);
     PackedBatch b;
     b.input_ids = e.input_ids;
-    if (takes_token_type_ids(config())) b.token_type_ids = e.token_type_ids;
+    if (config().uses_token_types()) b.token_type_ids = e.token_type_ids;
     b.offsets = {0, static_cast<int32_t>(e.input_ids.size())};
     engine_->forward(b, /*train=*/false);
     const auto K = static_cast<size_t>(config().num_labels());

@@ -93,7 +93,7 @@ const float* Encoder::forward(const EncoderParams<const float>& p, const PackedB
     dropout_ = dropout;
     T = bt.num_tokens();
     B = bt.num_sequences();
-    reserve(T);
+    FT_ASSERT(static_cast<int64_t>(positions_.size()) >= T, "encoder used past its reserve()");
     const int64_t C = s_.C;
 
     // Positions restart in every sequence, as in the padded model (from the family's offset).

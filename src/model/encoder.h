@@ -28,7 +28,8 @@ class Encoder {
 
     // Registers the saved activations and the backward scratch with the model's arena table.
     void declare_activations(ActivationTable& table);
-    // Host-side index buffers for batches of up to this many tokens (so a step never allocates).
+    // Host-side index buffers for batches of up to this many tokens (so a step never allocates);
+    // forward() needs it called for its batch size first (the model does, with the arena).
     void reserve(int64_t max_tokens);
 
     // The batch must have been validated. Returns (T, C) or (B, C) hidden states.

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string tokenizer_dir() {
-    return (test::shared_dir() / "data/tokenizers/bert-base-uncased").string();
+    return (test::bert_uncased_tokenizer_dir()).string();
 }
 
 std::vector<json> lines_of(const std::string& text) {

@@ -13,8 +13,7 @@ namespace ft {
 namespace {
 
 TEST(DatasetTokenizeMap, ColaMapEqualsRowByRowAndHuggingFace) {
-    const BertTokenizer tok =
-        BertTokenizer::from_pretrained(test::shared_dir() / "data/tokenizers/bert-base-uncased");
+    const BertTokenizer tok = BertTokenizer::from_pretrained(test::bert_uncased_tokenizer_dir());
     const DatasetDict cola = load_dataset("glue", "cola");
     TokenizeColumns spec;
     spec.options.truncation = Truncation::LongestFirst;
@@ -64,8 +63,7 @@ TEST(DatasetTokenizeMap, ColaMapEqualsRowByRowAndHuggingFace) {
 }
 
 TEST(DatasetTokenizeMap, PairsGetTokenTypesAndErrorsNameTheRow) {
-    const BertTokenizer tok =
-        BertTokenizer::from_pretrained(test::shared_dir() / "data/tokenizers/bert-base-uncased");
+    const BertTokenizer tok = BertTokenizer::from_pretrained(test::bert_uncased_tokenizer_dir());
     Dataset ds;
     ds = ds.add_column("a", Column::strings({"the cat", "hello"}));
     ds = ds.add_column("b", Column::strings({"sat", "world again"}));

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 fs::path hub_dir() {
-    return test::shared_dir() / "data/tokenizers/bert-base-uncased";
+    return test::bert_uncased_tokenizer_dir();
 }
 
 void write_json(const fs::path& path, const json& j) {

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 fs::path tokenizer_dir() {
-    return test::shared_dir() / "data/tokenizers/bert-base-uncased";
+    return test::bert_uncased_tokenizer_dir();
 }
 fs::path reference_dir() {
     return test::shared_dir() / "reference/tokenization";

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 fs::path hub_dir() {
-    return test::shared_dir() / "data/tokenizers/bert-base-uncased";
+    return test::bert_uncased_tokenizer_dir();
 }
 
 json read_json(const fs::path& p) {

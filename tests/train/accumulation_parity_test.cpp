@@ -43,8 +43,8 @@ Job make_job() {
     j.model->config.distilbert.dropout = 0;
     j.model->config.distilbert.attention_dropout = 0;
     j.model->config.distilbert.seq_classif_dropout = 0;
-    j.tok = std::make_unique<BertTokenizer>(BertTokenizer::from_pretrained(
-        test::shared_dir() / "data" / "tokenizers" / "bert-base-uncased"));
+    j.tok = std::make_unique<BertTokenizer>(
+        BertTokenizer::from_pretrained(test::bert_uncased_tokenizer_dir()));
     j.train = test::tokenised_golden_rows(j.g, *j.tok, "train", j.g["train_rows"], false);
     j.eval = test::tokenised_golden_rows(j.g, *j.tok, "validation", j.g["eval_rows"], false);
     return j;

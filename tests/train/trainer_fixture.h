@@ -30,7 +30,7 @@ inline TinyJob make_tiny_job(int64_t train_rows, int64_t eval_rows, bool dropout
         j.model->config.distilbert.seq_classif_dropout = 0;
     }
     j.tokenizer = std::make_unique<BertTokenizer>(
-        BertTokenizer::from_pretrained(shared_dir() / "data" / "tokenizers" / "bert-base-uncased"));
+        BertTokenizer::from_pretrained(bert_uncased_tokenizer_dir()));
     const DatasetDict cola =
         load_glue_from_dir(glue_task("cola"), shared_dir() / "data" / "glue" / "cola");
     TokenizeColumns spec;

@@ -65,8 +65,7 @@ ParityRun run_case(const std::string& name) {
         if (k == "attention_probs_dropout_prob")
             r.model->config.bert.attention_probs_dropout_prob = p;
     }
-    const BertTokenizer tok = BertTokenizer::from_pretrained(test::shared_dir() / "data" /
-                                                             "tokenizers" / "bert-base-uncased");
+    const BertTokenizer tok = BertTokenizer::from_pretrained(test::bert_uncased_tokenizer_dir());
     const bool bert = r.model->config.family == ModelFamily::BERT;
     const Dataset train = tokenised_rows(g, tok, "train", g["train_rows"], bert);
     const Dataset eval = tokenised_rows(g, tok, "validation", g["eval_rows"], bert);
@@ -230,8 +229,7 @@ void check_parity(const std::string& name) {
     EXPECT_EQ(got_folders, ref_folders);
 
     // The best model, loaded at the end: its eval logits and parameter statistics.
-    const BertTokenizer tok = BertTokenizer::from_pretrained(test::shared_dir() / "data" /
-                                                             "tokenizers" / "bert-base-uncased");
+    const BertTokenizer tok = BertTokenizer::from_pretrained(test::bert_uncased_tokenizer_dir());
     const Dataset eval = tokenised_rows(g, tok, "validation", g["eval_rows"],
                                         r.model->config.family == ModelFamily::BERT);
     const double worst_logit =
