@@ -30,6 +30,9 @@ TEST(EvalMetricGlue, StreamedBatchesEqualTheOneShotMetricWithCombinedScore) {
                                                         std::vector<int64_t>{0, 1, 0, 0});
     EXPECT_EQ(got.at("accuracy"), one.at("accuracy"));
     EXPECT_EQ(got.at("f1"), one.at("f1"));
+    // And the hand-worked values themselves, not only our one-shot metric's.
+    EXPECT_DOUBLE_EQ(got.at("accuracy"), 0.75);
+    EXPECT_DOUBLE_EQ(got.at("f1"), 2.0 / 3.0);
     EXPECT_EQ(got.at("combined_score"), (0.75 + 2.0 / 3.0) / 2);
     EXPECT_EQ(got.size(), 3u);
     // compute() reset the state; a task with one metric has no combined_score.
