@@ -125,8 +125,10 @@ void BM_gelu_forward_backward(benchmark::State& state) {
     const auto x = filled(n, 1, 3.0f), dy = filled(n, 2);
     std::vector<float> y(n), dx(n);
     for (auto _ : state) {
-        ft::ops::gelu_forward(ft::ops::cpu_context(), y.data(), x.data(), n);
-        ft::ops::gelu_backward(ft::ops::cpu_context(), dx.data(), dy.data(), x.data(), n);
+        ft::ops::activation_forward(ft::ops::cpu_context(), ft::Activation::GELU, y.data(),
+                                    x.data(), n);
+        ft::ops::activation_backward<float>(ft::ops::cpu_context(), ft::Activation::GELU, dx.data(),
+                                            dy.data(), x.data(), nullptr, n);
         benchmark::DoNotOptimize(dx.data());
     }
 }

@@ -15,6 +15,10 @@
 
 namespace ft {
 
+// The activations of encoders and heads (ops::activation_forward); GELU is the exact (erf) form,
+// HF's "gelu".
+enum class Activation { GELU, RELU, TANH };  // GELU is the exact (erf) form, HF's "gelu"
+
 // ---------------------------------------------------------------------------------------------
 // Errors. User and data errors throw ft::Error whose message names the file, line, field or
 // shape at fault; internal invariants use FT_ASSERT, which stays on in release builds.

@@ -18,7 +18,6 @@
 namespace ft {
 
 enum class ModelFamily { DISTILBERT, BERT };
-enum class Activation { GELU, RELU, TANH };  // GELU is the exact (erf) form, HF's "gelu"
 // HF's problem_type; NONE means "infer from num_labels and the label dtype" as HF does.
 enum class ProblemType {
     NONE,

@@ -2,6 +2,7 @@
 // allocator comes from device_cuda.h, which a build without CUDA fills with a stub that refuses.
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 #include "core/device_cuda.h"
 #include "finetune/core.h"
@@ -9,13 +10,9 @@
 namespace ft {
 
 std::string_view device_name(Device d) {
-    switch (d) {
-        case Device::CPU:
-            return "cpu";
-        case Device::CUDA:
-            return "cuda";
-    }
-    return "?";
+    constexpr std::string_view NAMES[] = {"cpu", "cuda"};  // in Device's order
+    const auto i = static_cast<size_t>(d);
+    return i < std::size(NAMES) ? NAMES[i] : "?";
 }
 
 namespace {

@@ -10,8 +10,22 @@
 #include <variant>
 
 #include "finetune/core.h"
+#include "model/encoder_spec.h"
 
 namespace ft {
+
+// What a key's value must satisfy once read; a failure names the file and the key.
+enum class KeyCheck {
+    NONE,
+    POSITIVE,    // an integer > 0
+    DROPOUT,     // a probability in [0, 1] (torch.nn.Dropout); an absent optional passes
+    ACTIVATION,  // "gelu" or "relu"
+};
+
+// The activation a checked activation name stands for.
+inline Activation activation_named(const std::string& name) {
+    return name == "relu" ? Activation::RELU : Activation::GELU;
+}
 
 class ConfigFields {
   public:
@@ -31,6 +45,9 @@ class ConfigFields {
     void require_positive(const char* key, int64_t v) const;
     void check_dropout(const char* key, double p) const;  // torch.nn.Dropout: p in [0, 1]
     void check_activation(const char* key, const std::string& act) const;  // gelu or relu
+    // Any Check below for the value of key, read as an F.
+    template <class F>
+    void check(const char* key, const F& value, KeyCheck what) const;
     const std::string& source() const { return source_; }
 
   private:
@@ -39,13 +56,19 @@ class ConfigFields {
     json taken_;
 };
 
-// One config.json key of a family's typed config struct S and the member it fills: a family lists
-// its keys once, and that list drives both reading and writing config.json.
+// One config.json key of a family's typed config struct S: the member it fills, the encoder-spec
+// field it sets (if any; an activation name sets an Activation), and what its value must satisfy.
+// A family lists its keys once, and that list drives reading, checking and writing config.json
+// and forming the encoder's spec.
 template <class S>
 struct ConfigKey {
     const char* name;
     std::variant<int64_t S::*, double S::*, bool S::*, std::string S::*, std::optional<double> S::*>
         member;
+    std::variant<std::monostate, int64_t EncoderSpec::*, double EncoderSpec::*,
+                 Activation EncoderSpec::*>
+        spec = {};
+    KeyCheck check = KeyCheck::NONE;
 };
 
 template <class S>
@@ -61,8 +84,44 @@ void read_keys(ConfigFields& r, S& s, std::span<const ConfigKey<S>> keys) {
                 if constexpr (std::is_same_v<F, std::string>) r.string(k.name, &field);
                 if constexpr (std::is_same_v<F, std::optional<double>>)
                     r.optional_number(k.name, &field);
+                r.check(k.name, field, k.check);
             },
             k.member);
+}
+
+template <class F>
+void ConfigFields::check(const char* key, const F& value, KeyCheck what) const {
+    if constexpr (std::is_same_v<F, int64_t>)
+        if (what == KeyCheck::POSITIVE) return require_positive(key, value);
+    if constexpr (std::is_same_v<F, double>)
+        if (what == KeyCheck::DROPOUT) return check_dropout(key, value);
+    if constexpr (std::is_same_v<F, std::optional<double>>)
+        if (what == KeyCheck::DROPOUT) return value ? check_dropout(key, *value) : void();
+    if constexpr (std::is_same_v<F, std::string>)
+        if (what == KeyCheck::ACTIVATION) return check_activation(key, value);
+    FT_ASSERT(what == KeyCheck::NONE, std::string("config key ") + key + ": check of another type");
+}
+
+// The spec fields the keys name, from the values in s.
+template <class S>
+void set_spec_fields(EncoderSpec& e, const S& s, std::span<const ConfigKey<S>> keys) {
+    for (const ConfigKey<S>& k : keys)
+        std::visit(
+            [&](auto member, auto target) {
+                using F = std::remove_cvref_t<decltype(s.*member)>;
+                using G = decltype(target);
+                if constexpr (std::is_same_v<G, Activation EncoderSpec::*> &&
+                              std::is_same_v<F, std::string>) {
+                    e.*target = activation_named(s.*member);
+                } else if constexpr (!std::is_same_v<G, std::monostate>) {
+                    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(e.*target)>, F>)
+                        e.*target = s.*member;
+                    else
+                        FT_ASSERT(false, std::string("config key ") + k.name +
+                                             ": spec field of another type");
+                }
+            },
+            k.member, k.spec);
 }
 
 template <class S>

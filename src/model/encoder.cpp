@@ -75,11 +75,7 @@ void Encoder::forward_layer(const LayerParams<const float>& w, int64_t l, const 
     ops::add_forward(ctx_, a.sum1, a.sum1, x_res, R * C);
     ops::layernorm_forward(ctx_, a.h1, a.mean1, a.rstd1, a.sum1, w.ln1.w, w.ln1.b, R, C, s_.eps);
     ops::linear_forward(ctx_, a.ffn_pre, a.h1, w.ffn1.w, w.ffn1.b, R, C, F);
-    if (s_.ffn_activation == Activation::GELU) {
-        ops::gelu_forward(ctx_, a.ffn_act, a.ffn_pre, R * F);
-    } else {
-        ops::relu_forward(ctx_, a.ffn_act, a.ffn_pre, R * F);
-    }
+    ops::activation_forward(ctx_, s_.ffn_activation, a.ffn_act, a.ffn_pre, R * F);
     ops::linear_forward(ctx_, a.sum2, a.ffn_act, w.ffn2.w, w.ffn2.b, R, F, C);
     dropout_.apply(a.sum2, R * C, s_.hidden_dropout, dropout_site::ffn(l));
     ops::add_forward(ctx_, a.sum2, a.sum2, a.h1, R * C);
@@ -134,11 +130,7 @@ void Encoder::backward_layer(const LayerParams<const float>& w, LayerParams<floa
         dropout_.backward(g_tmp_, g_sum_, R * C, s_.hidden_dropout, dropout_site::ffn(l));
     ops::linear_backward(ctx_, g_f1_, g.ffn2.w, g.ffn2.b, g_ffn_out, a.ffn_act, w.ffn2.w, R, F, C,
                          false);
-    if (s_.ffn_activation == Activation::GELU) {
-        ops::gelu_backward(ctx_, g_f2_, g_f1_, a.ffn_pre, R * F);
-    } else {
-        ops::relu_backward(ctx_, g_f2_, g_f1_, a.ffn_act, R * F);
-    }
+    ops::activation_backward(ctx_, s_.ffn_activation, g_f2_, g_f1_, a.ffn_pre, a.ffn_act, R * F);
     ops::copy(ctx_, g_h1_, g_sum_, R * C);
     ops::linear_backward(ctx_, g_h1_, g.ffn1.w, g.ffn1.b, g_f2_, a.h1, w.ffn1.w, R, C, F, true);
 

@@ -8,35 +8,30 @@ namespace ft {
 namespace {
 
 using D = DistilBertConfig;
+using E = EncoderSpec;
 const ConfigKey<D> KEYS[] = {
-    {"vocab_size", &D::vocab_size},
-    {"dim", &D::dim},
-    {"n_layers", &D::n_layers},
-    {"n_heads", &D::n_heads},
-    {"hidden_dim", &D::hidden_dim},
-    {"dropout", &D::dropout},
-    {"attention_dropout", &D::attention_dropout},
-    {"seq_classif_dropout", &D::seq_classif_dropout},
-    {"qa_dropout", &D::qa_dropout},
-    {"activation", &D::activation},
-    {"max_position_embeddings", &D::max_position_embeddings},
+    {"vocab_size", &D::vocab_size, &E::V},
+    {"dim", &D::dim, &E::C},
+    {"n_layers", &D::n_layers, &E::L},
+    {"n_heads", &D::n_heads, &E::NH},
+    {"hidden_dim", &D::hidden_dim, &E::F},
+    {"dropout", &D::dropout, &E::hidden_dropout, KeyCheck::DROPOUT},
+    {"attention_dropout", &D::attention_dropout, &E::attention_dropout, KeyCheck::DROPOUT},
+    {"seq_classif_dropout", &D::seq_classif_dropout, {}, KeyCheck::DROPOUT},
+    {"qa_dropout", &D::qa_dropout, {}, KeyCheck::DROPOUT},
+    {"activation", &D::activation, &E::ffn_activation, KeyCheck::ACTIVATION},
+    {"max_position_embeddings", &D::max_position_embeddings, &E::P},
     {"sinusoidal_pos_embds", &D::sinusoidal_pos_embds},
     {"initializer_range", &D::initializer_range},
-    {"pad_token_id", &D::pad_token_id},
+    {"pad_token_id", &D::pad_token_id, &E::padding_idx},
 };
 
 void read(ConfigFields& r, ModelConfig& c) {
-    auto& d = c.distilbert;
-    read_keys<D>(r, d, KEYS);
-    if (d.sinusoidal_pos_embds)
+    read_keys<D>(r, c.distilbert, KEYS);
+    if (c.distilbert.sinusoidal_pos_embds)
         throw Error(r.source() +
                     ": sinusoidal_pos_embds=true is not supported (learned position "
                     "embeddings only)");
-    r.check_activation("activation", d.activation);
-    r.check_dropout("dropout", d.dropout);
-    r.check_dropout("attention_dropout", d.attention_dropout);
-    r.check_dropout("seq_classif_dropout", d.seq_classif_dropout);
-    r.check_dropout("qa_dropout", d.qa_dropout);
 }
 
 void write(const ModelConfig& c, nlohmann::json& obj) {
@@ -44,21 +39,11 @@ void write(const ModelConfig& c, nlohmann::json& obj) {
 }
 
 EncoderSpec encoder(const ModelConfig& c) {
-    const auto& d = c.distilbert;
     EncoderSpec e;
-    e.C = d.dim;
-    e.L = d.n_layers;
-    e.NH = d.n_heads;
-    e.F = d.hidden_dim;
-    e.V = d.vocab_size;
-    e.P = d.max_position_embeddings;
-    e.TT = 0;
-    e.padding_idx = d.pad_token_id;
-    e.eps = 1e-12;  // hard-coded in HF's DistilBERT
-    e.ffn_activation = d.activation == "relu" ? Activation::RELU : Activation::GELU;
-    e.hidden_dropout = d.dropout;
-    e.attention_dropout = d.attention_dropout;
-    e.attention_output_dropout = false;
+    set_spec_fields<D>(e, c.distilbert, KEYS);
+    e.TT = 0;                            // no token-type embeddings
+    e.eps = 1e-12;                       // hard-coded in HF's DistilBERT
+    e.attention_output_dropout = false;  // DistilBERT's attention output has none
     return e;
 }
 

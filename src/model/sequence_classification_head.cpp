@@ -41,11 +41,7 @@ double SequenceClassificationHead::forward(const SequenceHeadParams<const float>
     B = batch.num_sequences();
     dropout_ = dropout;
     ops::linear_forward(ctx_, pre_, x, p.dense.w, p.dense.b, B, C, C);
-    if (s_.activation == Activation::TANH) {
-        ops::tanh_forward(ctx_, act_, pre_, B * C);
-    } else {
-        ops::relu_forward(ctx_, act_, pre_, B * C);
-    }
+    ops::activation_forward(ctx_, s_.activation, act_, pre_, B * C);
     ops::copy(ctx_, act_drop_, act_, B * C);
     dropout_.apply(act_drop_, B * C, s_.dropout, dropout_site::head(L));
     ops::linear_forward(ctx_, logits_, act_drop_, p.out.w, p.out.b, B, C, K);
@@ -85,11 +81,7 @@ const float* SequenceClassificationHead::backward(const SequenceHeadParams<const
                          false);
     const float* g_act_in =
         dropout_.backward(g_pre_, g_act_, B * C, s_.dropout, dropout_site::head(L));
-    if (s_.activation == Activation::TANH) {
-        ops::tanh_backward(ctx_, g_x_, g_act_in, act_, B * C);
-    } else {
-        ops::relu_backward(ctx_, g_x_, g_act_in, act_, B * C);
-    }
+    ops::activation_backward(ctx_, s_.activation, g_x_, g_act_in, pre_, act_, B * C);
     // g_x_ holds the gradient before the dense layer; the result goes to g_act_ (free again).
     ops::linear_backward(ctx_, g_act_, g.dense.w, g.dense.b, g_x_, x_, p.dense.w, B, C, C, false);
     return g_act_;

@@ -304,93 +304,34 @@ FT_SIMD_CLONES void first_row_backward(T* dq0, T* dk, T* dv, const T* dctx0, con
 
 // ---- the CPU implementations -------------------------------------------------------------------
 
-// Calls fn(b, h, t0, len, mask_first, scratch) for every non-empty (sequence, head) pair, on all
-// threads: mask_first is where the pair's len x len block starts in the full op's probabilities
-// (and dropout mask), scratch the calling thread's per_thread elements of the context's workspace.
-// Pairs cost len^2: dynamic scheduling balances unequal lengths; which thread runs a pair never
-// changes its result.
+// One (sequence, head) pair of a packed batch, as the per-pair kernels see it.
+template <class T>
+struct HeadBlock {
+    int64_t b, h, t0, len;  // the sequence, the head, the sequence's first token and length
+    int64_t mask_first;   // where the pair's len x len block starts in the full op's probabilities
+    const Philox* drop;   // null without dropout
+    uint64_t drop_first;  // the block's first dropout mask element
+    T* scratch;           // the calling thread's slice of the context's workspace
+};
+
+// Calls fn(block) for every non-empty (sequence, head) pair, on all threads, each with
+// per_thread elements of scratch. Pairs cost len^2: dynamic scheduling balances unequal
+// lengths; which thread runs a pair never changes its result.
 template <class T, class F>
 void for_each_sequence_head(const Context& ctx, const int32_t* offsets, int64_t B, int64_t NH,
+                            double dropout_p, const Philox* rng, uint64_t rng_offset,
                             int64_t per_thread, const F& fn) {
+    const Philox* drop = rng && dropout_p > 0.0 ? rng : nullptr;
     const Scratch<T> sc = scratch<T>(ctx, offsets, B, NH, per_thread);
 #pragma omp parallel for num_threads(detail::threads()) schedule(dynamic, 1)
     for (int64_t w = 0; w < B * NH; ++w) {
         const int64_t b = w / NH, h = w % NH;
         const int64_t t0 = offsets[b], len = offsets[b + 1] - offsets[b];
-        if (len != 0) fn(b, h, t0, len, sc.base[b] + h * len * len, sc.slice());
+        const int64_t mask_first = sc.base[b] + h * len * len;
+        if (len != 0)
+            fn(HeadBlock<T>{b, h, t0, len, mask_first, drop,
+                            rng_offset + static_cast<uint64_t>(mask_first), sc.slice()});
     }
-}
-
-template <class T>
-void attention_forward_cpu(const Context& ctx, T* out /*(T,C)*/, T* probs /*(sum_b NH len_b^2)*/,
-                           const T* q /*(T,C)*/, const T* k /*(T,C)*/, const T* v /*(T,C)*/,
-                           const int32_t* offsets /*(B+1)*/, int64_t B, int64_t NH, int64_t HS,
-                           double dropout_p, const Philox* rng, uint64_t rng_offset) {
-    const int64_t C = NH * HS;
-    const Philox* drop = rng && dropout_p > 0.0 ? rng : nullptr;
-    const int64_t per_thread = head_scratch_size<T>(max_length(offsets, B), HS);
-    for_each_sequence_head<T>(
-        ctx, offsets, B, NH, per_thread,
-        [&](int64_t, int64_t h, int64_t t0, int64_t len, int64_t pfirst, T* scratch) {
-            const int64_t first = t0 * C + h * HS;
-            head_forward(out + first, probs + pfirst, q + first, k + first, v + first, len, C, HS,
-                         dropout_p, drop, rng_offset + static_cast<uint64_t>(pfirst), scratch);
-        });
-}
-
-template <class T>
-void attention_backward_cpu(const Context& ctx, T* dq /*(T,C)*/, T* dk /*(T,C)*/, T* dv /*(T,C)*/,
-                            const T* dout /*(T,C)*/, const T* q /*(T,C)*/, const T* k /*(T,C)*/,
-                            const T* v /*(T,C)*/, const T* probs /*(sum_b NH len_b^2)*/,
-                            const int32_t* offsets /*(B+1)*/, int64_t B, int64_t NH, int64_t HS,
-                            double dropout_p, const Philox* rng, uint64_t rng_offset) {
-    const int64_t C = NH * HS;
-    const Philox* drop = rng && dropout_p > 0.0 ? rng : nullptr;
-    const int64_t per_thread = head_scratch_size<T>(max_length(offsets, B), HS);
-    for_each_sequence_head<T>(
-        ctx, offsets, B, NH, per_thread,
-        [&](int64_t, int64_t h, int64_t t0, int64_t len, int64_t pfirst, T* scratch) {
-            const int64_t first = t0 * C + h * HS;
-            head_backward(dq + first, dk + first, dv + first, dout + first, q + first, k + first,
-                          v + first, probs + pfirst, len, C, HS, dropout_p, drop,
-                          rng_offset + static_cast<uint64_t>(pfirst), scratch);
-        });
-}
-
-template <class T>
-void attention_first_query_forward_cpu(const Context& ctx, T* out_first, T* probs_first,
-                                       const T* q_first, const T* k, const T* v,
-                                       const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
-                                       double dropout_p, const Philox* rng, uint64_t rng_offset) {
-    const int64_t C = NH * HS;
-    const Philox* drop = rng && dropout_p > 0.0 ? rng : nullptr;
-    for_each_sequence_head<T>(
-        ctx, offsets, B, NH, 2 * max_length(offsets, B),
-        [&](int64_t b, int64_t h, int64_t t0, int64_t len, int64_t pfirst, T* scratch) {
-            first_row_forward(out_first + b * C + h * HS, probs_first + NH * t0 + h * len,
-                              q_first + b * C + h * HS, k + t0 * C + h * HS, v + t0 * C + h * HS,
-                              len, C, HS, dropout_p, drop,
-                              rng_offset + static_cast<uint64_t>(pfirst), scratch);
-        });
-}
-
-template <class T>
-void attention_first_query_backward_cpu(const Context& ctx, T* dq_first, T* dk, T* dv,
-                                        const T* dout_first, const T* q_first, const T* k,
-                                        const T* v, const T* probs_first, const int32_t* offsets,
-                                        int64_t B, int64_t NH, int64_t HS, double dropout_p,
-                                        const Philox* rng, uint64_t rng_offset) {
-    const int64_t C = NH * HS;
-    const Philox* drop = rng && dropout_p > 0.0 ? rng : nullptr;
-    for_each_sequence_head<T>(
-        ctx, offsets, B, NH, 2 * max_length(offsets, B),
-        [&](int64_t b, int64_t h, int64_t t0, int64_t len, int64_t pfirst, T* scratch) {
-            first_row_backward(dq_first + b * C + h * HS, dk + t0 * C + h * HS,
-                               dv + t0 * C + h * HS, dout_first + b * C + h * HS,
-                               q_first + b * C + h * HS, k + t0 * C + h * HS, v + t0 * C + h * HS,
-                               probs_first + NH * t0 + h * len, len, C, HS, dropout_p, drop,
-                               rng_offset + static_cast<uint64_t>(pfirst), scratch);
-        });
 }
 
 // The checks every attention entry shares: sizes, and a workspace on CPU.
@@ -419,14 +360,16 @@ void attention_forward(const Context& ctx, T* out, T* probs, const T* q, const T
                        const Philox* rng, uint64_t rng_offset) {
     check_attention(ctx, offsets, B, NH, HS);
     const detail::ScopedOpTimer timer(ctx, detail::TimedOp::ATTENTION);
-    switch (ctx.device) {
-        case Device::CPU:
-            return attention_forward_cpu(ctx, out, probs, q, k, v, offsets, B, NH, HS, dropout_p,
-                                         rng, rng_offset);
-        case Device::CUDA:
-            return cuda::attention_forward(ctx, out, probs, q, k, v, offsets, B, NH, HS, dropout_p,
-                                           rng, rng_offset);
-    }
+    FT_CUDA_TWIN(T, ctx, attention_forward, out, probs, q, k, v, offsets, B, NH, HS, dropout_p, rng,
+                 rng_offset);
+    const int64_t C = NH * HS;
+    for_each_sequence_head<T>(
+        ctx, offsets, B, NH, dropout_p, rng, rng_offset,
+        head_scratch_size<T>(max_length(offsets, B), HS), [&](const HeadBlock<T>& hb) {
+            const int64_t at = hb.t0 * C + hb.h * HS;
+            head_forward(out + at, probs + hb.mask_first, q + at, k + at, v + at, hb.len, C, HS,
+                         dropout_p, hb.drop, hb.drop_first, hb.scratch);
+        });
 }
 
 template <class T>
@@ -436,16 +379,21 @@ void attention_backward(const Context& ctx, T* dq, T* dk, T* dv, const T* dout, 
                         uint64_t rng_offset) {
     check_attention(ctx, offsets, B, NH, HS);
     const detail::ScopedOpTimer timer(ctx, detail::TimedOp::ATTENTION);
-    switch (ctx.device) {
-        case Device::CPU:
-            return attention_backward_cpu(ctx, dq, dk, dv, dout, q, k, v, probs, offsets, B, NH, HS,
-                                          dropout_p, rng, rng_offset);
-        case Device::CUDA:
-            return cuda::attention_backward(ctx, dq, dk, dv, dout, q, k, v, probs, offsets, B, NH,
-                                            HS, dropout_p, rng, rng_offset);
-    }
+    FT_CUDA_TWIN(T, ctx, attention_backward, dq, dk, dv, dout, q, k, v, probs, offsets, B, NH, HS,
+                 dropout_p, rng, rng_offset);
+    const int64_t C = NH * HS;
+    for_each_sequence_head<T>(ctx, offsets, B, NH, dropout_p, rng, rng_offset,
+                              head_scratch_size<T>(max_length(offsets, B), HS),
+                              [&](const HeadBlock<T>& hb) {
+                                  const int64_t at = hb.t0 * C + hb.h * HS;
+                                  head_backward(dq + at, dk + at, dv + at, dout + at, q + at,
+                                                k + at, v + at, probs + hb.mask_first, hb.len, C,
+                                                HS, dropout_p, hb.drop, hb.drop_first, hb.scratch);
+                              });
 }
 
+// The first-query forms read and write one row per sequence (b * C) for the query side, the
+// sequence's keys and values (t0 * C), and NH rows of len probabilities per sequence.
 template <class T>
 void attention_first_query_forward(const Context& ctx, T* out_first, T* probs_first,
                                    const T* q_first, const T* k, const T* v, const int32_t* offsets,
@@ -453,16 +401,17 @@ void attention_first_query_forward(const Context& ctx, T* out_first, T* probs_fi
                                    const Philox* rng, uint64_t rng_offset) {
     check_attention(ctx, offsets, B, NH, HS);
     const detail::ScopedOpTimer timer(ctx, detail::TimedOp::ATTENTION);
-    switch (ctx.device) {
-        case Device::CPU:
-            return attention_first_query_forward_cpu(ctx, out_first, probs_first, q_first, k, v,
-                                                     offsets, B, NH, HS, dropout_p, rng,
-                                                     rng_offset);
-        case Device::CUDA:
-            return cuda::attention_first_query_forward(ctx, out_first, probs_first, q_first, k, v,
-                                                       offsets, B, NH, HS, dropout_p, rng,
-                                                       rng_offset);
-    }
+    FT_CUDA_TWIN(T, ctx, attention_first_query_forward, out_first, probs_first, q_first, k, v,
+                 offsets, B, NH, HS, dropout_p, rng, rng_offset);
+    const int64_t C = NH * HS;
+    for_each_sequence_head<T>(
+        ctx, offsets, B, NH, dropout_p, rng, rng_offset, 2 * max_length(offsets, B),
+        [&](const HeadBlock<T>& hb) {
+            const int64_t row = hb.b * C + hb.h * HS, at = hb.t0 * C + hb.h * HS;
+            first_row_forward(out_first + row, probs_first + NH * hb.t0 + hb.h * hb.len,
+                              q_first + row, k + at, v + at, hb.len, C, HS, dropout_p, hb.drop,
+                              hb.drop_first, hb.scratch);
+        });
 }
 
 template <class T>
@@ -473,16 +422,17 @@ void attention_first_query_backward(const Context& ctx, T* dq_first, T* dk, T* d
                                     uint64_t rng_offset) {
     check_attention(ctx, offsets, B, NH, HS);
     const detail::ScopedOpTimer timer(ctx, detail::TimedOp::ATTENTION);
-    switch (ctx.device) {
-        case Device::CPU:
-            return attention_first_query_backward_cpu(ctx, dq_first, dk, dv, dout_first, q_first, k,
-                                                      v, probs_first, offsets, B, NH, HS, dropout_p,
-                                                      rng, rng_offset);
-        case Device::CUDA:
-            return cuda::attention_first_query_backward(ctx, dq_first, dk, dv, dout_first, q_first,
-                                                        k, v, probs_first, offsets, B, NH, HS,
-                                                        dropout_p, rng, rng_offset);
-    }
+    FT_CUDA_TWIN(T, ctx, attention_first_query_backward, dq_first, dk, dv, dout_first, q_first, k,
+                 v, probs_first, offsets, B, NH, HS, dropout_p, rng, rng_offset);
+    const int64_t C = NH * HS;
+    for_each_sequence_head<T>(
+        ctx, offsets, B, NH, dropout_p, rng, rng_offset, 2 * max_length(offsets, B),
+        [&](const HeadBlock<T>& hb) {
+            const int64_t row = hb.b * C + hb.h * HS, at = hb.t0 * C + hb.h * HS;
+            first_row_backward(dq_first + row, dk + at, dv + at, dout_first + row, q_first + row,
+                               k + at, v + at, probs_first + NH * hb.t0 + hb.h * hb.len, hb.len, C,
+                               HS, dropout_p, hb.drop, hb.drop_first, hb.scratch);
+        });
 }
 
 #define FT_INSTANTIATE(T)                                                                         \

@@ -2,8 +2,11 @@
 // default context's timings that the benchmarks read.
 #include "ops/context.h"
 
+#include <string>
+
 #include "ops/dnnl_backend.h"
 #include "ops/ops.h"
+#include "ops/ops_internal.h"
 
 namespace ft::ops {
 
@@ -22,6 +25,12 @@ OwnedContext::~OwnedContext() = default;
 const Context& cpu_context() {
     static const OwnedContext ctx(Device::CPU, /*timed=*/true);
     return ctx;
+}
+
+void detail::require_cpu(const Context& ctx, const char* op) {
+    if (ctx.device != Device::CPU)
+        throw Error(std::string("op ") + op +
+                    " runs on a CUDA device in float only; its double form is for CPU tests");
 }
 
 void timing_reset() {

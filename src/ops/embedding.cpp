@@ -63,12 +63,8 @@ void embedding_forward(const Context& ctx, T* out, const int32_t* ids, const int
                        int64_t C) {
     FT_ASSERT(ntok >= 0 && C >= 0, "embedding_forward: negative size");
     FT_ASSERT(ntok == 0 || (out && ids && pos && wte && wpe), "embedding_forward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return embedding_forward_cpu(ctx, out, ids, pos, types, wte, wpe, wtt, ntok, C);
-        case Device::CUDA:
-            return cuda::embedding_forward(ctx, out, ids, pos, types, wte, wpe, wtt, ntok, C);
-    }
+    FT_CUDA_TWIN(T, ctx, embedding_forward, out, ids, pos, types, wte, wpe, wtt, ntok, C);
+    embedding_forward_cpu(ctx, out, ids, pos, types, wte, wpe, wtt, ntok, C);
 }
 
 template <class T>
@@ -77,12 +73,8 @@ void embedding_backward(const Context& ctx, T* dwte, T* dwpe, T* dwtt, const T* 
                         int64_t C) {
     FT_ASSERT(ntok >= 0 && C >= 0, "embedding_backward: negative size");
     FT_ASSERT(ntok == 0 || (dwte && dwpe && dout && ids && pos), "embedding_backward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return embedding_backward_cpu(ctx, dwte, dwpe, dwtt, dout, ids, pos, types, ntok, C);
-        case Device::CUDA:
-            return cuda::embedding_backward(ctx, dwte, dwpe, dwtt, dout, ids, pos, types, ntok, C);
-    }
+    FT_CUDA_TWIN(T, ctx, embedding_backward, dwte, dwpe, dwtt, dout, ids, pos, types, ntok, C);
+    embedding_backward_cpu(ctx, dwte, dwpe, dwtt, dout, ids, pos, types, ntok, C);
 }
 
 #define FT_INSTANTIATE(T)                                                                     \

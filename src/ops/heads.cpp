@@ -30,12 +30,8 @@ void gather_first_token(const Context& ctx, T* out, const T* hidden, const int32
                         int64_t B, int64_t C) {
     FT_ASSERT(B >= 0 && C >= 0, "gather_first_token: negative size");
     FT_ASSERT(B == 0 || (out && hidden && offsets), "gather_first_token: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return gather_first_token_cpu(ctx, out, hidden, offsets, B, C);
-        case Device::CUDA:
-            return cuda::gather_first_token(ctx, out, hidden, offsets, B, C);
-    }
+    FT_CUDA_TWIN(T, ctx, gather_first_token, out, hidden, offsets, B, C);
+    gather_first_token_cpu(ctx, out, hidden, offsets, B, C);
 }
 
 template <class T>
@@ -44,12 +40,8 @@ void gather_first_token_backward(const Context& ctx, T* dhidden, const T* dout,
     FT_ASSERT(B >= 0 && C >= 0 && ntok >= 0, "gather_first_token_backward: negative size");
     FT_ASSERT(ntok == 0 || (dhidden && (B == 0 || (dout && offsets))),
               "gather_first_token_backward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return gather_first_token_backward_cpu(ctx, dhidden, dout, offsets, B, C, ntok);
-        case Device::CUDA:
-            return cuda::gather_first_token_backward(ctx, dhidden, dout, offsets, B, C, ntok);
-    }
+    FT_CUDA_TWIN(T, ctx, gather_first_token_backward, dhidden, dout, offsets, B, C, ntok);
+    gather_first_token_backward_cpu(ctx, dhidden, dout, offsets, B, C, ntok);
 }
 
 #define FT_INSTANTIATE(T)                                                                      \

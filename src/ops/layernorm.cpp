@@ -132,12 +132,8 @@ void layernorm_forward(const Context& ctx, T* out, T* mean, T* rstd, const T* in
     FT_ASSERT(ntok >= 0 && C > 0, "layernorm_forward: bad size");
     FT_ASSERT(ntok == 0 || (out && mean && rstd && inp && weight && bias),
               "layernorm_forward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return layernorm_forward_cpu(ctx, out, mean, rstd, inp, weight, bias, ntok, C, eps);
-        case Device::CUDA:
-            return cuda::layernorm_forward(ctx, out, mean, rstd, inp, weight, bias, ntok, C, eps);
-    }
+    FT_CUDA_TWIN(T, ctx, layernorm_forward, out, mean, rstd, inp, weight, bias, ntok, C, eps);
+    layernorm_forward_cpu(ctx, out, mean, rstd, inp, weight, bias, ntok, C, eps);
 }
 
 template <class T>
@@ -147,14 +143,9 @@ void layernorm_backward(const Context& ctx, T* dinp, T* dweight, T* dbias, const
     FT_ASSERT(ntok >= 0 && C > 0, "layernorm_backward: bad size");
     FT_ASSERT(ntok == 0 || (dinp && dweight && dbias && dout && inp && weight && mean && rstd),
               "layernorm_backward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return layernorm_backward_cpu(ctx, dinp, dweight, dbias, dout, inp, weight, mean, rstd,
-                                          ntok, C);
-        case Device::CUDA:
-            return cuda::layernorm_backward(ctx, dinp, dweight, dbias, dout, inp, weight, mean,
-                                            rstd, ntok, C);
-    }
+    FT_CUDA_TWIN(T, ctx, layernorm_backward, dinp, dweight, dbias, dout, inp, weight, mean, rstd,
+                 ntok, C);
+    layernorm_backward_cpu(ctx, dinp, dweight, dbias, dout, inp, weight, mean, rstd, ntok, C);
 }
 
 #define FT_INSTANTIATE(T)                                                                         \

@@ -134,12 +134,8 @@ void linear_forward(const Context& ctx, T* out, const T* inp, const T* weight, c
     FT_ASSERT(ctx.device != Device::CPU || ctx.dnnl, "linear_forward: the context has no oneDNN");
     const detail::ScopedOpTimer timer(ctx, detail::TimedOp::GEMM);
     count_flop(ctx, 1, N, I, O);
-    switch (ctx.device) {
-        case Device::CPU:
-            return linear_forward_cpu(ctx, out, inp, weight, bias, N, I, O);
-        case Device::CUDA:
-            return cuda::linear_forward(ctx, out, inp, weight, bias, N, I, O);
-    }
+    FT_CUDA_TWIN(T, ctx, linear_forward, out, inp, weight, bias, N, I, O);
+    linear_forward_cpu(ctx, out, inp, weight, bias, N, I, O);
 }
 
 template <class T>
@@ -150,14 +146,9 @@ void linear_backward(const Context& ctx, T* dinp, T* dweight, T* dbias, const T*
     FT_ASSERT(ctx.device != Device::CPU || ctx.dnnl, "linear_backward: the context has no oneDNN");
     const detail::ScopedOpTimer timer(ctx, detail::TimedOp::GEMM);
     count_flop(ctx, dinp ? 2 : 1, N, I, O);
-    switch (ctx.device) {
-        case Device::CPU:
-            return linear_backward_cpu(ctx, dinp, dweight, dbias, dout, inp, weight, N, I, O,
-                                       accumulate_dinp);
-        case Device::CUDA:
-            return cuda::linear_backward(ctx, dinp, dweight, dbias, dout, inp, weight, N, I, O,
-                                         accumulate_dinp);
-    }
+    FT_CUDA_TWIN(T, ctx, linear_backward, dinp, dweight, dbias, dout, inp, weight, N, I, O,
+                 accumulate_dinp);
+    linear_backward_cpu(ctx, dinp, dweight, dbias, dout, inp, weight, N, I, O, accumulate_dinp);
 }
 
 #define FT_INSTANTIATE(T)                                                                      \

@@ -91,12 +91,8 @@ void cross_entropy_forward_backward(const Context& ctx, double* loss, T* dlogits
     FT_ASSERT(B >= 0 && (B == 0 || K > 0), "cross_entropy_forward_backward: bad size");
     FT_ASSERT(loss && (B == 0 || (dlogits && logits && labels)),
               "cross_entropy_forward_backward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return cross_entropy_forward_backward_cpu(ctx, loss, dlogits, logits, labels, B, K);
-        case Device::CUDA:
-            return cuda::cross_entropy_forward_backward(ctx, loss, dlogits, logits, labels, B, K);
-    }
+    FT_CUDA_TWIN(T, ctx, cross_entropy_forward_backward, loss, dlogits, logits, labels, B, K);
+    cross_entropy_forward_backward_cpu(ctx, loss, dlogits, logits, labels, B, K);
 }
 
 template <class T>
@@ -104,12 +100,8 @@ void mse_forward_backward(const Context& ctx, double* loss, T* dpred, const T* p
                           const T* target, int64_t B) {
     FT_ASSERT(B >= 0, "mse_forward_backward: negative size");
     FT_ASSERT(loss && (B == 0 || (dpred && pred && target)), "mse_forward_backward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return mse_forward_backward_cpu(ctx, loss, dpred, pred, target, B);
-        case Device::CUDA:
-            return cuda::mse_forward_backward(ctx, loss, dpred, pred, target, B);
-    }
+    FT_CUDA_TWIN(T, ctx, mse_forward_backward, loss, dpred, pred, target, B);
+    mse_forward_backward_cpu(ctx, loss, dpred, pred, target, B);
 }
 
 template <class T>
@@ -118,12 +110,8 @@ void bce_with_logits_forward_backward(const Context& ctx, double* loss, T* dlogi
     FT_ASSERT(B >= 0 && K >= 0, "bce_with_logits_forward_backward: negative size");
     FT_ASSERT(loss && (B * K == 0 || (dlogits && logits && target)),
               "bce_with_logits_forward_backward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return bce_with_logits_forward_backward_cpu(ctx, loss, dlogits, logits, target, B, K);
-        case Device::CUDA:
-            return cuda::bce_with_logits_forward_backward(ctx, loss, dlogits, logits, target, B, K);
-    }
+    FT_CUDA_TWIN(T, ctx, bce_with_logits_forward_backward, loss, dlogits, logits, target, B, K);
+    bce_with_logits_forward_backward_cpu(ctx, loss, dlogits, logits, target, B, K);
 }
 
 #define FT_INSTANTIATE(T)                                                                    \

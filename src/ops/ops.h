@@ -102,22 +102,14 @@ void attention_first_query_backward(const Context& ctx, T* dq_first /*(B,C)*/, T
                                     double dropout_p, const Philox* rng, uint64_t rng_offset);
 
 // ---- pointwise -------------------------------------------------------------------------------
-// Exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))), HF's "gelu".
+// out = act(inp). GELU is exact: x * 0.5 * (1 + erf(x / sqrt(2))), HF's "gelu".
 template <class T>
-void gelu_forward(const Context& ctx, T* out, const T* inp, int64_t n);
+void activation_forward(const Context& ctx, Activation act, T* out, const T* inp, int64_t n);
+// dinp = dout * act'(x), written. GELU's derivative reads the input inp, ReLU's and tanh's the
+// output out; the one not read may be null.
 template <class T>
-void gelu_backward(const Context& ctx, T* dinp, const T* dout, const T* inp,
-                   int64_t n);  // dinp written
-template <class T>
-void relu_forward(const Context& ctx, T* out, const T* inp, int64_t n);
-template <class T>
-void relu_backward(const Context& ctx, T* dinp, const T* dout, const T* out,
-                   int64_t n);  // from the output
-template <class T>
-void tanh_forward(const Context& ctx, T* out, const T* inp, int64_t n);
-template <class T>
-void tanh_backward(const Context& ctx, T* dinp, const T* dout, const T* out,
-                   int64_t n);  // from the output
+void activation_backward(const Context& ctx, Activation act, T* dinp, const T* dout, const T* inp,
+                         const T* out, int64_t n);
 // out = a + b (the residual add before each LayerNorm).
 template <class T>
 void add_forward(const Context& ctx, T* out, const T* a, const T* b, int64_t n);

@@ -1,6 +1,7 @@
-// The CUDA twins of the ops of ops.h: the same signatures, called by each op's dispatch when
-// ctx.device is CUDA. A build with CUDA implements them in .cu files; one without compiles
-// cuda_stub.cpp, whose every entry throws ft::Error "built without CUDA".
+// The CUDA twins of the ops of ops.h, in float: the signatures of the float instantiations,
+// called by each op's dispatch when ctx.device is CUDA (the double ones are for CPU tests). A
+// build with CUDA implements them in .cu files; one without compiles cuda_stub.cpp, whose every
+// entry throws ft::Error "built without CUDA".
 #pragma once
 
 #include <cstdint>
@@ -9,82 +10,57 @@
 
 namespace ft::ops::cuda {
 
-template <class T>
-void embedding_forward(const Context& ctx, T* out, const int32_t* ids, const int32_t* pos,
-                       const int32_t* types, const T* wte, const T* wpe, const T* wtt, int64_t ntok,
-                       int64_t C);
-template <class T>
-void embedding_backward(const Context& ctx, T* dwte, T* dwpe, T* dwtt, const T* dout,
-                        const int32_t* ids, const int32_t* pos, const int32_t* types, int64_t ntok,
-                        int64_t C);
-template <class T>
-void layernorm_forward(const Context& ctx, T* out, T* mean, T* rstd, const T* inp, const T* weight,
-                       const T* bias, int64_t ntok, int64_t C, double eps);
-template <class T>
-void layernorm_backward(const Context& ctx, T* dinp, T* dweight, T* dbias, const T* dout,
-                        const T* inp, const T* weight, const T* mean, const T* rstd, int64_t ntok,
-                        int64_t C);
-template <class T>
-void linear_forward(const Context& ctx, T* out, const T* inp, const T* weight, const T* bias,
-                    int64_t N, int64_t I, int64_t O);
-template <class T>
-void linear_backward(const Context& ctx, T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
-                     const T* weight, int64_t N, int64_t I, int64_t O, bool accumulate_dinp);
-template <class T>
-void attention_forward(const Context& ctx, T* out, T* probs, const T* q, const T* k, const T* v,
-                       const int32_t* offsets, int64_t B, int64_t NH, int64_t HS, double dropout_p,
-                       const Philox* rng, uint64_t rng_offset);
-template <class T>
-void attention_backward(const Context& ctx, T* dq, T* dk, T* dv, const T* dout, const T* q,
-                        const T* k, const T* v, const T* probs, const int32_t* offsets, int64_t B,
-                        int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
-                        uint64_t rng_offset);
-template <class T>
-void attention_first_query_forward(const Context& ctx, T* out_first, T* probs_first,
-                                   const T* q_first, const T* k, const T* v, const int32_t* offsets,
-                                   int64_t B, int64_t NH, int64_t HS, double dropout_p,
-                                   const Philox* rng, uint64_t rng_offset);
-template <class T>
-void attention_first_query_backward(const Context& ctx, T* dq_first, T* dk, T* dv,
-                                    const T* dout_first, const T* q_first, const T* k, const T* v,
-                                    const T* probs_first, const int32_t* offsets, int64_t B,
-                                    int64_t NH, int64_t HS, double dropout_p, const Philox* rng,
-                                    uint64_t rng_offset);
-template <class T>
-void gelu_forward(const Context& ctx, T* out, const T* inp, int64_t n);
-template <class T>
-void gelu_backward(const Context& ctx, T* dinp, const T* dout, const T* inp, int64_t n);
-template <class T>
-void relu_forward(const Context& ctx, T* out, const T* inp, int64_t n);
-template <class T>
-void relu_backward(const Context& ctx, T* dinp, const T* dout, const T* out, int64_t n);
-template <class T>
-void tanh_forward(const Context& ctx, T* out, const T* inp, int64_t n);
-template <class T>
-void tanh_backward(const Context& ctx, T* dinp, const T* dout, const T* out, int64_t n);
-template <class T>
-void add_forward(const Context& ctx, T* out, const T* a, const T* b, int64_t n);
-template <class T>
-void dropout_forward(const Context& ctx, T* out, const T* inp, int64_t n, double p,
+void embedding_forward(const Context& ctx, float* out, const int32_t* ids, const int32_t* pos,
+                       const int32_t* types, const float* wte, const float* wpe, const float* wtt,
+                       int64_t ntok, int64_t C);
+void embedding_backward(const Context& ctx, float* dwte, float* dwpe, float* dwtt,
+                        const float* dout, const int32_t* ids, const int32_t* pos,
+                        const int32_t* types, int64_t ntok, int64_t C);
+void layernorm_forward(const Context& ctx, float* out, float* mean, float* rstd, const float* inp,
+                       const float* weight, const float* bias, int64_t ntok, int64_t C, double eps);
+void layernorm_backward(const Context& ctx, float* dinp, float* dweight, float* dbias,
+                        const float* dout, const float* inp, const float* weight, const float* mean,
+                        const float* rstd, int64_t ntok, int64_t C);
+void linear_forward(const Context& ctx, float* out, const float* inp, const float* weight,
+                    const float* bias, int64_t N, int64_t I, int64_t O);
+void linear_backward(const Context& ctx, float* dinp, float* dweight, float* dbias,
+                     const float* dout, const float* inp, const float* weight, int64_t N, int64_t I,
+                     int64_t O, bool accumulate_dinp);
+void attention_forward(const Context& ctx, float* out, float* probs, const float* q, const float* k,
+                       const float* v, const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
+                       double dropout_p, const Philox* rng, uint64_t rng_offset);
+void attention_backward(const Context& ctx, float* dq, float* dk, float* dv, const float* dout,
+                        const float* q, const float* k, const float* v, const float* probs,
+                        const int32_t* offsets, int64_t B, int64_t NH, int64_t HS, double dropout_p,
+                        const Philox* rng, uint64_t rng_offset);
+void attention_first_query_forward(const Context& ctx, float* out_first, float* probs_first,
+                                   const float* q_first, const float* k, const float* v,
+                                   const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
+                                   double dropout_p, const Philox* rng, uint64_t rng_offset);
+void attention_first_query_backward(const Context& ctx, float* dq_first, float* dk, float* dv,
+                                    const float* dout_first, const float* q_first, const float* k,
+                                    const float* v, const float* probs_first,
+                                    const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
+                                    double dropout_p, const Philox* rng, uint64_t rng_offset);
+void activation_forward(const Context& ctx, Activation act, float* out, const float* inp,
+                        int64_t n);
+void activation_backward(const Context& ctx, Activation act, float* dinp, const float* dout,
+                         const float* inp, const float* out, int64_t n);
+void add_forward(const Context& ctx, float* out, const float* a, const float* b, int64_t n);
+void dropout_forward(const Context& ctx, float* out, const float* inp, int64_t n, double p,
                      const Philox& rng, uint64_t rng_offset);
-template <class T>
-void dropout_backward(const Context& ctx, T* dinp, const T* dout, int64_t n, double p,
-                      const Philox& rng, uint64_t rng_offset);
-template <class T>
-void gather_first_token(const Context& ctx, T* out, const T* hidden, const int32_t* offsets,
+void gather_first_token(const Context& ctx, float* out, const float* hidden, const int32_t* offsets,
                         int64_t B, int64_t C);
-template <class T>
-void gather_first_token_backward(const Context& ctx, T* dhidden, const T* dout,
+void gather_first_token_backward(const Context& ctx, float* dhidden, const float* dout,
                                  const int32_t* offsets, int64_t B, int64_t C, int64_t ntok);
-template <class T>
-void cross_entropy_forward_backward(const Context& ctx, double* loss, T* dlogits, const T* logits,
-                                    const int64_t* labels, int64_t B, int64_t K);
-template <class T>
-void mse_forward_backward(const Context& ctx, double* loss, T* dpred, const T* pred,
-                          const T* target, int64_t B);
-template <class T>
-void bce_with_logits_forward_backward(const Context& ctx, double* loss, T* dlogits, const T* logits,
-                                      const T* target, int64_t B, int64_t K);
+void cross_entropy_forward_backward(const Context& ctx, double* loss, float* dlogits,
+                                    const float* logits, const int64_t* labels, int64_t B,
+                                    int64_t K);
+void mse_forward_backward(const Context& ctx, double* loss, float* dpred, const float* pred,
+                          const float* target, int64_t B);
+void bce_with_logits_forward_backward(const Context& ctx, double* loss, float* dlogits,
+                                      const float* logits, const float* target, int64_t B,
+                                      int64_t K);
 
 void adamw_update(const Context& ctx, float* p, float* g, float* m, float* v, int64_t n,
                   const AdamWScalars& k, float grad_scale, bool zero_grads);

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "finetune/core.h"
+#include "ops/context.h"
 
 // Hot float loops are compiled twice, for AVX2 + FMA and for baseline x86-64, and the loader
 // picks one per machine (the library itself targets baseline x86-64). Same machine, same clone,
@@ -33,6 +35,26 @@ namespace ft::ops::detail {
 // double for both instantiations: the float results then round once, which keeps them within
 // 1e-5 of PyTorch's whatever its summation order.
 using Acc = double;
+
+// The CUDA twins of the ops (ops_cuda.h) take float: the double instantiations of the encoder
+// ops exist for the CPU's finite-difference tests. An op dispatches to its twin when
+// has_cuda_twin<T> and ctx is a GPU context, and otherwise calls require_cpu before its CPU code.
+template <class T>
+constexpr bool has_cuda_twin = std::is_same_v<T, float>;
+// Throws ft::Error naming the op when ctx is not a CPU context (a GPU asked for double).
+void require_cpu(const Context& ctx, const char* op);
+
+}  // namespace ft::ops::detail
+
+// An op's dispatch, first in its body: on a GPU context a float op returns its CUDA twin
+// cuda::op(ctx, ...), any other scalar there throws; on the CPU it falls through to the op's CPU
+// code. (A macro because the twin's call must be discarded at compile time for double.)
+#define FT_CUDA_TWIN(T, ctx, op, ...)                                                           \
+    if constexpr (::ft::ops::detail::has_cuda_twin<T>)                                          \
+        if ((ctx).device == ::ft::Device::CUDA) return ::ft::ops::cuda::op((ctx), __VA_ARGS__); \
+    ::ft::ops::detail::require_cpu((ctx), #op)
+
+namespace ft::ops::detail {
 
 // The OpenMP team size every kernel uses. Going through ft::get_num_threads() makes FT_NUM_THREADS
 // apply before the first parallel region (and before oneDNN reads omp_get_max_threads()).

@@ -109,54 +109,34 @@ void adamw_update(const Context& ctx, float* p, float* g, float* m, float* v, in
                   const AdamWScalars& k, float grad_scale, bool zero_grads) {
     FT_ASSERT(n >= 0, "adamw_update: negative size");
     FT_ASSERT(n == 0 || (p && g && m && v), "adamw_update: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return adamw_update_cpu(ctx, p, g, m, v, n, k, grad_scale, zero_grads);
-        case Device::CUDA:
-            return cuda::adamw_update(ctx, p, g, m, v, n, k, grad_scale, zero_grads);
-    }
+    FT_CUDA_TWIN(float, ctx, adamw_update, p, g, m, v, n, k, grad_scale, zero_grads);
+    adamw_update_cpu(ctx, p, g, m, v, n, k, grad_scale, zero_grads);
 }
 
 void l2_norm(const Context& ctx, double* out, const float* x, int64_t n) {
     FT_ASSERT(n >= 0, "l2_norm: negative size");
     FT_ASSERT(out && (n == 0 || x), "l2_norm: null tensor");
     FT_ASSERT(ctx.device != Device::CPU || ctx.workspace, "l2_norm: the context has no workspace");
-    switch (ctx.device) {
-        case Device::CPU:
-            return l2_norm_cpu(ctx, out, x, n);
-        case Device::CUDA:
-            return cuda::l2_norm(ctx, out, x, n);
-    }
+    FT_CUDA_TWIN(float, ctx, l2_norm, out, x, n);
+    l2_norm_cpu(ctx, out, x, n);
 }
 
 void scale(const Context& ctx, float* x, int64_t n, float c) {
     FT_ASSERT(n >= 0 && (n == 0 || x), "scale: bad tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return scale_cpu(ctx, x, n, c);
-        case Device::CUDA:
-            return cuda::scale(ctx, x, n, c);
-    }
+    FT_CUDA_TWIN(float, ctx, scale, x, n, c);
+    scale_cpu(ctx, x, n, c);
 }
 
 void fill_zero(const Context& ctx, float* x, int64_t n) {
     FT_ASSERT(n >= 0 && (n == 0 || x), "fill_zero: bad tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return fill_zero_cpu(ctx, x, n);
-        case Device::CUDA:
-            return cuda::fill_zero(ctx, x, n);
-    }
+    FT_CUDA_TWIN(float, ctx, fill_zero, x, n);
+    fill_zero_cpu(ctx, x, n);
 }
 
 void copy(const Context& ctx, float* dst, const float* src, int64_t n) {
     FT_ASSERT(n >= 0 && (n == 0 || (dst && src)), "copy: bad tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return copy_cpu(ctx, dst, src, n);
-        case Device::CUDA:
-            return cuda::copy(ctx, dst, src, n);
-    }
+    FT_CUDA_TWIN(float, ctx, copy, dst, src, n);
+    copy_cpu(ctx, dst, src, n);
 }
 
 }  // namespace ft::ops

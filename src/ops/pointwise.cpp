@@ -1,6 +1,6 @@
-// Elementwise ops of the encoder: exact (erf) GELU, ReLU, tanh, the residual add, and inverted
-// dropout whose mask is a pure function of (rng, offset, index), so the backward regenerates it
-// instead of storing it.
+// Elementwise ops of the encoder: the activations (exact (erf) GELU, ReLU, tanh), the residual add,
+// and inverted dropout whose mask is a pure function of (rng, offset, index), so the backward
+// regenerates it instead of storing it.
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -134,86 +134,34 @@ void apply_dropout(T* out /*(n)*/, const T* inp /*(n)*/, int64_t n, double p, co
 }  // namespace
 
 template <class T>
-void dropout_forward_cpu(const Context&, T* out /*(n)*/, const T* inp /*(n)*/, int64_t n, double p,
-                         const Philox& rng, uint64_t rng_offset) {
-    apply_dropout(out, inp, n, p, rng, rng_offset);
-}
-
-template <class T>
-void dropout_backward_cpu(const Context&, T* dinp /*(n)*/, const T* dout /*(n)*/, int64_t n,
-                          double p, const Philox& rng, uint64_t rng_offset) {
-    apply_dropout(dinp, dout, n, p, rng, rng_offset);
-}
-
-template <class T>
-void gelu_forward(const Context& ctx, T* out, const T* inp, int64_t n) {
-    FT_ASSERT(n >= 0, "gelu_forward: negative size");
-    FT_ASSERT(n == 0 || (out && inp), "gelu_forward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
+void activation_forward(const Context& ctx, Activation act, T* out, const T* inp, int64_t n) {
+    FT_ASSERT(n >= 0, "activation_forward: negative size");
+    FT_ASSERT(n == 0 || (out && inp), "activation_forward: null tensor");
+    FT_CUDA_TWIN(T, ctx, activation_forward, act, out, inp, n);
+    switch (act) {
+        case Activation::GELU:
             return gelu_forward_cpu(ctx, out, inp, n);
-        case Device::CUDA:
-            return cuda::gelu_forward(ctx, out, inp, n);
-    }
-}
-
-template <class T>
-void gelu_backward(const Context& ctx, T* dinp, const T* dout, const T* inp, int64_t n) {
-    FT_ASSERT(n >= 0, "gelu_backward: negative size");
-    FT_ASSERT(n == 0 || (dinp && dout && inp), "gelu_backward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return gelu_backward_cpu(ctx, dinp, dout, inp, n);
-        case Device::CUDA:
-            return cuda::gelu_backward(ctx, dinp, dout, inp, n);
-    }
-}
-
-template <class T>
-void relu_forward(const Context& ctx, T* out, const T* inp, int64_t n) {
-    FT_ASSERT(n >= 0, "relu_forward: negative size");
-    FT_ASSERT(n == 0 || (out && inp), "relu_forward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
+        case Activation::RELU:
             return relu_forward_cpu(ctx, out, inp, n);
-        case Device::CUDA:
-            return cuda::relu_forward(ctx, out, inp, n);
-    }
-}
-
-template <class T>
-void relu_backward(const Context& ctx, T* dinp, const T* dout, const T* out, int64_t n) {
-    FT_ASSERT(n >= 0, "relu_backward: negative size");
-    FT_ASSERT(n == 0 || (dinp && dout && out), "relu_backward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return relu_backward_cpu(ctx, dinp, dout, out, n);
-        case Device::CUDA:
-            return cuda::relu_backward(ctx, dinp, dout, out, n);
-    }
-}
-
-template <class T>
-void tanh_forward(const Context& ctx, T* out, const T* inp, int64_t n) {
-    FT_ASSERT(n >= 0, "tanh_forward: negative size");
-    FT_ASSERT(n == 0 || (out && inp), "tanh_forward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
+        case Activation::TANH:
             return tanh_forward_cpu(ctx, out, inp, n);
-        case Device::CUDA:
-            return cuda::tanh_forward(ctx, out, inp, n);
     }
 }
 
 template <class T>
-void tanh_backward(const Context& ctx, T* dinp, const T* dout, const T* out, int64_t n) {
-    FT_ASSERT(n >= 0, "tanh_backward: negative size");
-    FT_ASSERT(n == 0 || (dinp && dout && out), "tanh_backward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
+void activation_backward(const Context& ctx, Activation act, T* dinp, const T* dout, const T* inp,
+                         const T* out, int64_t n) {
+    FT_ASSERT(n >= 0, "activation_backward: negative size");
+    FT_ASSERT(n == 0 || (dinp && dout && (act == Activation::GELU ? inp : out)),
+              "activation_backward: null tensor");
+    FT_CUDA_TWIN(T, ctx, activation_backward, act, dinp, dout, inp, out, n);
+    switch (act) {
+        case Activation::GELU:
+            return gelu_backward_cpu(ctx, dinp, dout, inp, n);
+        case Activation::RELU:
+            return relu_backward_cpu(ctx, dinp, dout, out, n);
+        case Activation::TANH:
             return tanh_backward_cpu(ctx, dinp, dout, out, n);
-        case Device::CUDA:
-            return cuda::tanh_backward(ctx, dinp, dout, out, n);
     }
 }
 
@@ -221,47 +169,30 @@ template <class T>
 void add_forward(const Context& ctx, T* out, const T* a, const T* b, int64_t n) {
     FT_ASSERT(n >= 0, "add_forward: negative size");
     FT_ASSERT(n == 0 || (out && a && b), "add_forward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return add_forward_cpu(ctx, out, a, b, n);
-        case Device::CUDA:
-            return cuda::add_forward(ctx, out, a, b, n);
-    }
+    FT_CUDA_TWIN(T, ctx, add_forward, out, a, b, n);
+    add_forward_cpu(ctx, out, a, b, n);
 }
 
 template <class T>
 void dropout_forward(const Context& ctx, T* out, const T* inp, int64_t n, double p,
                      const Philox& rng, uint64_t rng_offset) {
-    FT_ASSERT(n >= 0, "dropout_forward: negative size");
-    FT_ASSERT(n == 0 || (out && inp), "dropout_forward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return dropout_forward_cpu(ctx, out, inp, n, p, rng, rng_offset);
-        case Device::CUDA:
-            return cuda::dropout_forward(ctx, out, inp, n, p, rng, rng_offset);
-    }
+    FT_ASSERT(n >= 0, "dropout: negative size");
+    FT_ASSERT(n == 0 || (out && inp), "dropout: null tensor");
+    FT_CUDA_TWIN(T, ctx, dropout_forward, out, inp, n, p, rng, rng_offset);
+    apply_dropout(out, inp, n, p, rng, rng_offset);
 }
 
+// The same map applied to the gradient: the mask regenerated from (rng, rng_offset).
 template <class T>
 void dropout_backward(const Context& ctx, T* dinp, const T* dout, int64_t n, double p,
                       const Philox& rng, uint64_t rng_offset) {
-    FT_ASSERT(n >= 0, "dropout_backward: negative size");
-    FT_ASSERT(n == 0 || (dinp && dout), "dropout_backward: null tensor");
-    switch (ctx.device) {
-        case Device::CPU:
-            return dropout_backward_cpu(ctx, dinp, dout, n, p, rng, rng_offset);
-        case Device::CUDA:
-            return cuda::dropout_backward(ctx, dinp, dout, n, p, rng, rng_offset);
-    }
+    dropout_forward(ctx, dinp, dout, n, p, rng, rng_offset);
 }
 
 #define FT_INSTANTIATE(T)                                                                          \
-    template void gelu_forward<T>(const Context&, T*, const T*, int64_t);                          \
-    template void gelu_backward<T>(const Context&, T*, const T*, const T*, int64_t);               \
-    template void relu_forward<T>(const Context&, T*, const T*, int64_t);                          \
-    template void relu_backward<T>(const Context&, T*, const T*, const T*, int64_t);               \
-    template void tanh_forward<T>(const Context&, T*, const T*, int64_t);                          \
-    template void tanh_backward<T>(const Context&, T*, const T*, const T*, int64_t);               \
+    template void activation_forward<T>(const Context&, Activation, T*, const T*, int64_t);        \
+    template void activation_backward<T>(const Context&, Activation, T*, const T*, const T*,       \
+                                         const T*, int64_t);                                       \
     template void add_forward<T>(const Context&, T*, const T*, const T*, int64_t);                 \
     template void dropout_forward<T>(const Context&, T*, const T*, int64_t, double, const Philox&, \
                                      uint64_t);                                                    \

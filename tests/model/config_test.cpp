@@ -101,6 +101,25 @@ TEST(ModelConfig, UnsupportedSettingsAreClearErrors) {
     EXPECT_NE(error_of("{not json").find("cfg.json: invalid JSON"), std::string::npos);
 }
 
+// The family key tables' value checks: each bad value names its key and what it must be.
+TEST(ModelConfig, FamilyKeyChecksNameTheKey) {
+    const auto has = [](const std::string& json_text, const std::string& needle) {
+        const std::string e = error_of(json_text);
+        EXPECT_NE(e.find(needle), std::string::npos) << json_text << " -> '" << e << "'";
+    };
+    for (const char* key :
+         {"hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"})
+        has(std::string(R"({"model_type":"bert",")") + key + R"(":1.5})",
+            std::string("'") + key + "' is a dropout probability");
+    for (const char* key : {"dropout", "attention_dropout", "seq_classif_dropout", "qa_dropout"})
+        has(std::string(R"({"model_type":"distilbert",")") + key + R"(":-0.1})",
+            std::string("'") + key + "' is a dropout probability");
+    has(R"({"model_type":"bert","type_vocab_size":0})", "'type_vocab_size' must be positive");
+    has(R"({"model_type":"distilbert","activation":"tanh"})", "activation 'tanh'");
+    EXPECT_EQ(error_of(R"({"model_type":"bert","classifier_dropout":null})"), "");
+    EXPECT_EQ(error_of(R"({"model_type":"bert","hidden_dropout_prob":1.0})"), "");
+}
+
 // Found by fuzz/config_fuzz.cpp: a number past double's range is valid JSON syntax, but nlohmann
 // reports it as out_of_range, not parse_error; it escaped as a foreign exception.
 // Found by fuzz/config_fuzz.cpp (out-of-memory): num_labels 1e11 made LABEL_0..LABEL_{N-1}

@@ -3,6 +3,8 @@
 // and the descriptors answer the questions the layers above used to answer with family checks.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "finetune/model.h"
 #include "model/activation_table.h"
 #include "model/family.h"
@@ -96,6 +98,39 @@ TEST(ModelFamily, DescriptorsAnswerForTheirFamily) {
     EXPECT_DOUBLE_EQ(BERT_FAMILY.sequence_head(b).dropout, 0.3);
     EXPECT_EQ(DISTILBERT_FAMILY.sequence_head(small(ModelFamily::DISTILBERT)).activation,
               Activation::RELU);
+}
+
+// Each encoder-spec field comes from its own config key (distinct values, so a swapped or missing
+// row of a family's key table shows), and the fields no key sets are the family's.
+TEST(ModelFamily, EncoderSpecFieldsComeFromTheirKeys) {
+    ModelConfig b = small(ModelFamily::BERT);
+    b.bert.type_vocab_size = 3;
+    b.bert.pad_token_id = 4;
+    b.bert.layer_norm_eps = 1e-7;
+    b.bert.hidden_act = "relu";
+    b.bert.hidden_dropout_prob = 0.25;
+    b.bert.attention_probs_dropout_prob = 0.125;
+    const EncoderSpec e = BERT_FAMILY.encoder(b);
+    EXPECT_EQ(std::vector<int64_t>({e.V, e.C, e.L, e.NH, e.F, e.P, e.TT, e.padding_idx}),
+              std::vector<int64_t>({50, 8, 2, 2, 16, 20, 3, 4}));
+    EXPECT_EQ(e.eps, 1e-7);
+    EXPECT_EQ(e.ffn_activation, Activation::RELU);
+    EXPECT_EQ(e.hidden_dropout, 0.25);
+    EXPECT_EQ(e.attention_dropout, 0.125);
+    EXPECT_TRUE(e.attention_output_dropout);
+
+    ModelConfig d = small(ModelFamily::DISTILBERT);
+    d.distilbert.pad_token_id = 5;
+    d.distilbert.dropout = 0.375;
+    d.distilbert.attention_dropout = 0.0625;
+    const EncoderSpec f = DISTILBERT_FAMILY.encoder(d);
+    EXPECT_EQ(std::vector<int64_t>({f.V, f.C, f.L, f.NH, f.F, f.P, f.TT, f.padding_idx}),
+              std::vector<int64_t>({50, 8, 2, 2, 16, 20, 0, 5}));
+    EXPECT_EQ(f.eps, 1e-12);
+    EXPECT_EQ(f.ffn_activation, Activation::GELU);
+    EXPECT_EQ(f.hidden_dropout, 0.375);
+    EXPECT_EQ(f.attention_dropout, 0.0625);
+    EXPECT_FALSE(f.attention_output_dropout);
 }
 
 TEST(ActivationTable, SizesExactlyWhatItCarves) {

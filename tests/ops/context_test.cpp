@@ -16,11 +16,11 @@ TEST(OpsContext, CudaWithoutCudaSaysSo) {
     const OwnedContext gpu(Device::CUDA);
     std::vector<float> x(4, 1.0f), y(4);
     try {
-        gelu_forward(gpu.get(), y.data(), x.data(), 4);
+        activation_forward(gpu.get(), Activation::GELU, y.data(), x.data(), 4);
         FAIL() << "no error";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("built without CUDA"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("gelu_forward"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("activation_forward"), std::string::npos) << e.what();
     }
     double loss = 0.0;
     const std::vector<int64_t> labels = {0};
@@ -28,6 +28,25 @@ TEST(OpsContext, CudaWithoutCudaSaysSo) {
         cross_entropy_forward_backward(gpu.get(), &loss, y.data(), x.data(), labels.data(), 1, 4),
         Error);
     EXPECT_THROW(l2_norm(gpu.get(), &loss, x.data(), 4), Error);
+}
+
+TEST(OpsContext, DoubleOnCudaSaysFloatOnly) {
+    // The CUDA twins take float; the double instantiations are the CPU's (finite differences).
+    // A hand-made context reaches the dispatch without a device (OwnedContext would allocate).
+    Context gpu;
+    gpu.device = Device::CUDA;
+    std::vector<double> x(4, 1.0), y(4);
+    try {
+        activation_forward(gpu, Activation::GELU, y.data(), x.data(), 4);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("float only"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("activation_forward"), std::string::npos) << e.what();
+    }
+    const std::vector<int32_t> offsets = {0, 2};
+    EXPECT_THROW(attention_first_query_forward(gpu, y.data(), y.data(), x.data(), x.data(),
+                                               x.data(), offsets.data(), 1, 1, 2, 0.0, nullptr, 0),
+                 Error);
 }
 
 TEST(OpsContext, UntimedContextCountsNothingAndTimedOneCounts) {

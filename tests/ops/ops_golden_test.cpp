@@ -156,19 +156,17 @@ class OpsGolden : public test::OpsTargetTest {
             const auto inp = get<T>(op + ".inp"), dout = get<T>(op + ".dout");
             const int64_t n = static_cast<int64_t>(inp.size());
             std::vector<T> out(n), dinp(n);
-            if (op == "gelu") {
-                gelu_forward(ctx(), out.data(), inp.data(), n);
-                gelu_backward(ctx(), dinp.data(), dout.data(), inp.data(), n);
-            } else if (op == "relu") {
-                relu_forward(ctx(), out.data(), inp.data(), n);
-                relu_backward(ctx(), dinp.data(), dout.data(), out.data(), n);
-            } else {
-                tanh_forward(ctx(), out.data(), inp.data(), n);
-                // From the output as the op takes it: the golden output, rounded to float32, so
-                // that both instantiations see the value the float forward would store.
-                const auto out32 = get<T>(op + ".out");
-                tanh_backward(ctx(), dinp.data(), dout.data(), out32.data(), n);
-            }
+            const Activation act = op == "gelu"   ? Activation::GELU
+                                   : op == "relu" ? Activation::RELU
+                                                  : Activation::TANH;
+            activation_forward(ctx(), act, out.data(), inp.data(), n);
+            // ReLU and tanh take their output: tanh the golden output, rounded to float32, so
+            // that both instantiations see the value the float forward would store.
+            const auto out32 = get<T>(op + ".out");
+            const T* saved_out = op == "relu" ? out.data() : out32.data();
+            activation_backward<T>(ctx(), act, dinp.data(), dout.data(),
+                                   op == "gelu" ? inp.data() : nullptr,
+                                   op == "gelu" ? nullptr : saved_out, n);
             test::expect_close(out, get<double>(op + ".out"), tol().golden, op + ".out");
             test::expect_close(dinp, get<double>(op + ".dinp"), tol().golden, op + ".dinp");
         }

@@ -47,43 +47,42 @@ TEST(OpsPointwise, GeluHandWorkedValues) {
     // x * Phi(x): Phi(1) = 0.8413447460685429, and gelu(-x) = gelu(x) - x.
     const std::vector<double> x = {1.0, 0.0, -1.0, 3.0};
     std::vector<double> y(4);
-    gelu_forward(cpu_context(), y.data(), x.data(), 4);
+    activation_forward(cpu_context(), Activation::GELU, y.data(), x.data(), 4);
     EXPECT_NEAR(y[0], 0.8413447460685429, 1e-15);
     EXPECT_EQ(y[1], 0.0);
     EXPECT_NEAR(y[2], -0.15865525393145707, 1e-15);
     EXPECT_NEAR(y[3], 2.99595030590511, 1e-14);
     std::vector<float> xf = test::convert<float>(x), yf(4);
-    gelu_forward(cpu_context(), yf.data(), xf.data(), 4);
+    activation_forward(cpu_context(), Activation::GELU, yf.data(), xf.data(), 4);
     test::expect_close(yf, y, F32_TOL, "gelu float");
 }
 
 class OpsPointwiseFd : public test::OpsTargetTest {
   protected:
-    using Fwd = void (*)(const Context&, double*, const double*, int64_t);
-    using Bwd = void (*)(const Context&, double*, const double*, const double*, int64_t);
-    // The op pair on this test's context, as check_pointwise_fd calls them.
-    void check(Fwd fwd, Bwd bwd, bool from_output, std::vector<double> x, const std::string& what) {
-        check_pointwise_fd(
-            [&](double* out, const double* inp, int64_t n) { fwd(ctx(), out, inp, n); },
-            [&](double* dinp, const double* dout, const double* saved, int64_t n) {
-                bwd(ctx(), dinp, dout, saved, n);
-            },
-            from_output, std::move(x), what, tol().fd);
+    // The activation's op pair on this test's context, as check_pointwise_fd calls them: the
+    // backward gets the saved tensor in the slot the activation reads (input or output).
+    void check(Activation act, bool from_output, std::vector<double> x, const std::string& what) {
+        check_pointwise_fd([&](double* out, const double* inp,
+                               int64_t n) { activation_forward(ctx(), act, out, inp, n); },
+                           [&](double* dinp, const double* dout, const double* saved, int64_t n) {
+                               activation_backward(ctx(), act, dinp, dout,
+                                                   from_output ? nullptr : saved,
+                                                   from_output ? saved : nullptr, n);
+                           },
+                           from_output, std::move(x), what, tol().fd);
     }
 };
 
 TEST_P(OpsPointwiseFd, GeluBackwardMatchesFiniteDifferences) {
-    check(gelu_forward<double>, gelu_backward<double>, false, test::random_vec(64, 1, -4.0, 4.0),
-          "gelu dinp");
+    check(Activation::GELU, false, test::random_vec(64, 1, -4.0, 4.0), "gelu dinp");
 }
 
 TEST_P(OpsPointwiseFd, ReluBackwardMatchesFiniteDifferences) {
-    check(relu_forward<double>, relu_backward<double>, true, away_from_zero(64, 2), "relu dinp");
+    check(Activation::RELU, true, away_from_zero(64, 2), "relu dinp");
 }
 
 TEST_P(OpsPointwiseFd, TanhBackwardMatchesFiniteDifferences) {
-    check(tanh_forward<double>, tanh_backward<double>, true, test::random_vec(64, 3, -3.0, 3.0),
-          "tanh dinp");
+    check(Activation::TANH, true, test::random_vec(64, 3, -3.0, 3.0), "tanh dinp");
 }
 
 TEST(OpsPointwise, FloatMatchesDouble) {
@@ -94,16 +93,18 @@ TEST(OpsPointwise, FloatMatchesDouble) {
     const auto xr = test::convert<double>(xf), upr = test::convert<double>(upf);
     std::vector<double> y(n), dy(n);
     std::vector<float> yf(n), dyf(n);
-    gelu_forward(cpu_context(), y.data(), xr.data(), n);
-    gelu_forward(cpu_context(), yf.data(), xf.data(), n);
+    activation_forward(cpu_context(), Activation::GELU, y.data(), xr.data(), n);
+    activation_forward(cpu_context(), Activation::GELU, yf.data(), xf.data(), n);
     test::expect_close(yf, y, F32_TOL, "gelu");
-    gelu_backward(cpu_context(), dy.data(), upr.data(), xr.data(), n);
-    gelu_backward(cpu_context(), dyf.data(), upf.data(), xf.data(), n);
+    activation_backward<double>(cpu_context(), Activation::GELU, dy.data(), upr.data(), xr.data(),
+                                nullptr, n);
+    activation_backward<float>(cpu_context(), Activation::GELU, dyf.data(), upf.data(), xf.data(),
+                               nullptr, n);
     test::expect_close(dyf, dy, F32_TOL, "gelu backward");
-    tanh_forward(cpu_context(), y.data(), xr.data(), n);
-    tanh_forward(cpu_context(), yf.data(), xf.data(), n);
+    activation_forward(cpu_context(), Activation::TANH, y.data(), xr.data(), n);
+    activation_forward(cpu_context(), Activation::TANH, yf.data(), xf.data(), n);
     test::expect_close(yf, y, F32_TOL, "tanh");
-    relu_forward(cpu_context(), yf.data(), xf.data(), n);
+    activation_forward(cpu_context(), Activation::RELU, yf.data(), xf.data(), n);
     for (size_t i = 0; i < n; ++i) ASSERT_EQ(yf[i], std::max(xf[i], 0.0f)) << i;
 }
 
@@ -210,10 +211,10 @@ TEST(OpsPointwise, ResultsDoNotDependOnThreadCount) {
     const Philox rng(5);
     std::vector<float> ref_g(n), ref_d(n), g(n), d(n);
     set_num_threads(1);
-    gelu_forward(cpu_context(), ref_g.data(), x.data(), n);
+    activation_forward(cpu_context(), Activation::GELU, ref_g.data(), x.data(), n);
     dropout_forward(cpu_context(), ref_d.data(), x.data(), n, 0.1, rng, 0);
     set_num_threads(2);
-    gelu_forward(cpu_context(), g.data(), x.data(), n);
+    activation_forward(cpu_context(), Activation::GELU, g.data(), x.data(), n);
     dropout_forward(cpu_context(), d.data(), x.data(), n, 0.1, rng, 0);
     set_num_threads(saved);
     EXPECT_EQ(g, ref_g);

@@ -51,8 +51,9 @@ TEST(OpsVecMath, GeluKernelAsBuilt) {
     const int n = 240001;
     std::vector<float> x(n), y(n), dy(n), ones(n, 1.0f);
     for (int i = 0; i < n; ++i) x[i] = -12.0f + 24.0f * static_cast<float>(i) / (n - 1);
-    gelu_forward(cpu_context(), y.data(), x.data(), n);
-    gelu_backward(cpu_context(), dy.data(), ones.data(), x.data(), n);
+    activation_forward(cpu_context(), Activation::GELU, y.data(), x.data(), n);
+    activation_backward<float>(cpu_context(), Activation::GELU, dy.data(), ones.data(), x.data(),
+                               nullptr, n);
     // Absolute error scaled by max(1, |x|) everywhere, and relative error where the value is
     // not small: the lower tail has the input-rounding floor of the CDF test above, and
     // GELU's derivative cancels (Phi(x) + x phi(x)) around its zero at x = -0.75.

@@ -1,0 +1,30 @@
+// What the encoder and the sequence-classification head of a model need to know, resolved from
+// config.json by the model's family (model/family.h).
+#pragma once
+
+#include <cstdint>
+
+#include "finetune/model.h"
+
+namespace ft {
+
+// What the encoder needs to know, resolved from config.json (DESIGN.md's letters).
+struct EncoderSpec {
+    int64_t C = 0, L = 0, NH = 0, F = 0, V = 0;
+    int64_t P = 0;                // max_position_embeddings
+    int64_t TT = 0;               // token-type rows; 0: the family has no token-type embeddings
+    int64_t position_offset = 0;  // the first position id of a sequence (RoBERTa: pad id + 1)
+    int64_t padding_idx = -1;     // the word embedding row zeroed at init (pad_token_id)
+    double eps = 1e-12;
+    Activation ffn_activation = Activation::GELU;
+    double hidden_dropout = 0.1, attention_dropout = 0.1;
+    bool attention_output_dropout = false;  // dropout on the attention projection's output
+};
+
+// The sequence-classification head on the first token: dense -> activation -> dropout -> out.
+struct SequenceHeadSpec {
+    Activation activation = Activation::TANH;  // BERT's pooler: tanh; DistilBERT: ReLU
+    double dropout = 0.1;
+};
+
+}  // namespace ft
