@@ -188,6 +188,9 @@ class Philox {
     uint64_t next_u64(uint64_t i) const;
     // Standard normal for element i (Box-Muller over one block).
     double normal(uint64_t i) const;
+    // The key and the stream, for a device implementation of the same generator.
+    uint64_t seed() const { return seed_; }
+    uint64_t stream() const { return stream_; }
 
   private:
     uint64_t seed_;

@@ -42,12 +42,15 @@ class Workspace {
 // The CPU backend's handles: oneDNN's engine, stream and primitive cache (dnnl_backend.h),
 // created on the first GEMM.
 class DnnlBackend;
+// A GPU context's stream and cuBLASLt handle (cuda_backend.h).
+class CudaBackend;
 
 struct Context {
     Device device = Device::CPU;
     void* stream = nullptr;  // cudaStream_t on CUDA (null: the default stream); unused on CPU
     Workspace* workspace = nullptr;  // scratch for ops that need it (attention, l2_norm)
     DnnlBackend* dnnl = nullptr;     // CPU GEMMs
+    CudaBackend* cuda = nullptr;     // GPU handles (stream, cuBLASLt); null on CPU
     OpTimes* timings = nullptr;      // null: ops are not timed
 };
 
@@ -65,6 +68,7 @@ class OwnedContext {
   private:
     std::unique_ptr<Workspace> workspace_;
     std::unique_ptr<DnnlBackend> dnnl_;
+    std::unique_ptr<CudaBackend> cuda_;
     std::unique_ptr<OpTimes> times_;
     Context ctx_;
 };

@@ -2,6 +2,7 @@
 // ft::Error saying so (as core/device_cuda_stub.cpp does for memory).
 #include <string>
 
+#include "ops/cuda_backend.h"
 #include "ops/ops_cuda.h"
 
 namespace ft::ops::cuda {
@@ -12,6 +13,16 @@ namespace {
                 " was asked to run on a CUDA device, but finetune was built without CUDA");
 }
 }  // namespace
+
+}  // namespace ft::ops::cuda
+
+namespace ft::ops {
+std::unique_ptr<CudaBackend> make_cuda_backend() {
+    cuda::unavailable("make_cuda_backend");
+}
+}  // namespace ft::ops
+
+namespace ft::ops::cuda {
 
 void embedding_forward(const Context&, float*, const int32_t*, const int32_t*, const int32_t*,
                        const float*, const float*, const float*, int64_t, int64_t) {
