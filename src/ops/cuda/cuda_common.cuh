@@ -31,4 +31,15 @@ inline unsigned blocks_for(int64_t n, int threads) {
     return static_cast<unsigned>(b < 1 ? 1 : (b > 65535 * 8 ? 65535 * 8 : b));
 }
 
+// A packed batch's offsets, which ops.h passes on the host, copied into the front of the
+// context's workspace (ordered on the context's stream), and the rest of the block for the op:
+// `rest_bytes` bytes at `rest`, 256-byte aligned. Valid until the op's kernels have run (the next
+// op on the same stream may take the same bytes).
+struct OffsetsAndScratch {
+    const int32_t* offsets;  // (B + 1), on the device
+    void* rest;
+};
+OffsetsAndScratch offsets_and_scratch(const Context& ctx, const int32_t* host_offsets, int64_t B,
+                                      size_t rest_bytes);
+
 }  // namespace ft::ops::cuda
