@@ -55,6 +55,20 @@ TOOLCHAIN_UTILITY = re.compile(
     r"DLLTOOL|MT)$")
 
 
+def cuda_toolkit_root(build_dir):
+    """The CUDA toolkit's folder when the build used it (FT_CUDA=ON), else None. The toolkit is
+    optional and not a Debian package: a machine without it builds the CPU-only library."""
+    values = {}
+    with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+        for line in f:
+            m = re.match(r"^(FT_CUDA|CMAKE_CUDA_COMPILER):[A-Z]+=(.*)$", line.strip())
+            if m:
+                values[m.group(1)] = m.group(2)
+    if values.get("FT_CUDA") != "ON" or not values.get("CMAKE_CUDA_COMPILER"):
+        return None
+    return os.path.dirname(os.path.dirname(os.path.realpath(values["CMAKE_CUDA_COMPILER"])))
+
+
 def cache_paths(build_dir):
     """Absolute paths among CMakeCache.txt values (a value may be a ;-list)."""
     out = set()
@@ -224,6 +238,14 @@ def main():
     files = set()
     for collect in (cache_paths, cmake_inputs, ninja_deps, link_libraries):
         files |= {os.path.normpath(p) for p in collect(args.build_dir) if is_system_path(p, args.build_dir)}
+    cuda_root = cuda_toolkit_root(args.build_dir)
+    cuda_files = set()
+    if cuda_root:
+        def in_toolkit(p):
+            r = os.path.realpath(p)
+            return r == cuda_root or r.startswith(cuda_root + "/") or p.startswith("/usr/local/cuda/") or p == "/usr/local/cuda"
+        cuda_files = {f for f in files if in_toolkit(f)}
+        files -= cuda_files
 
     db, provides = installed_db()
     allowed = closure(roots, db, provides)
@@ -246,6 +268,9 @@ def main():
 
     print(f"check-build-deps: {len(files)} system files read by {args.build_dir}, {checked} owned by "
           f"Debian packages; {len(roots)} packages in {source}, {len(allowed)} with their Depends")
+    if cuda_files:
+        print(f"  and {len(cuda_files)} files of the CUDA toolkit in {cuda_root} (FT_CUDA=ON; optional, "
+              "not a Debian package)")
     if unowned:
         print("FAIL: the build reads files that no Debian package installs (a fresh machine lacks them):")
         for f in unowned:

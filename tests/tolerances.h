@@ -64,6 +64,18 @@ inline constexpr Tolerances TOLERANCES[] = {
      {1e-5, 1e-5},
      {1e-5, 1e-5},
      {UNMEASURED, UNMEASURED}},
+    // The GPU in float, against the CPU (issue 17: each op within 1e-5 relative; the model-level
+    // comparisons with the CPU's bounds). Not yet measured on a GPU.
+    {Device::CUDA,
+     DType::F32,
+     2e-6,
+     3e-6,
+     1e-6,
+     1e-6,
+     3e-8,
+     {1e-5, 1e-5},
+     {1e-5, 1e-5},
+     {UNMEASURED, UNMEASURED}},
     {Device::CPU,
      DType::F64,
      UNMEASURED,

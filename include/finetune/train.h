@@ -151,6 +151,9 @@ struct TrainingArguments {
     std::optional<int64_t> data_seed{};  // the sampler's seed; seed when unset
     SamplingStrategy train_sampling_strategy = SamplingStrategy::RANDOM;  // group_by_length alias
     bool bf16 = false;                   // accepted by the parser, refused by finalize()
+    std::optional<bool> tf32{};          // TF32 GEMMs on a GPU; unset: off, as torch's default
+    bool use_cpu = false;                // train on the CPU even where a GPU can be used
+    bool no_cuda = false;                // HF's deprecated name of use_cpu (finalize() maps it)
     std::optional<bool> disable_tqdm{};  // finalize(): false
     std::vector<std::string> report_to = {"none"};
     std::optional<std::string>

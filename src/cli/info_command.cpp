@@ -1,11 +1,12 @@
 // `finetune info MODEL`: what a checkpoint (a directory, or a Hub repo id fetched into the cache)
 // holds — family, shape, parameter count as HF's num_parameters() counts it, file format and
-// dtypes, keys.
+// dtypes, keys — and the devices training can use (`finetune info` alone: the devices only).
 #include <cstdio>
 #include <map>
 #include <string>
 
 #include "cli/commands.h"
+#include "core/device_cuda.h"
 #include "finetune/hub.h"
 #include "finetune/model.h"
 
@@ -25,7 +26,20 @@ void print_keys(const char* title, const std::vector<std::string>& keys) {
     for (const auto& k : keys) std::printf("  %s\n", k.c_str());
 }
 
+// The devices training can use, as HF's Trainer would pick among them.
+void print_devices() {
+    std::printf("%-18s%s\n", "devices:", "cpu");
+    const int n = cuda::device_count();
+    for (int i = 0; i < n; ++i)
+        std::printf("  cuda:%d           %s\n", i, cuda::device_description(i).c_str());
+    if (n == 0) std::printf("  (no GPU: %s)\n", cuda::unavailable_reason().c_str());
+}
+
 int run_info(const std::string& name_or_path) {
+    if (name_or_path.empty()) {
+        print_devices();
+        return 0;
+    }
     // A directory as it is; otherwise a Hub repo id, fetched into (or found in) the HF cache.
     const std::string dir = hub::resolve_pretrained(name_or_path).string();
     const PretrainedModel m = load_pretrained(dir);
@@ -75,17 +89,19 @@ int run_info(const std::string& name_or_path) {
         std::printf("  (newly initialised, as HF does: train before use)\n");
     print_keys("unexpected keys:", m.report.unexpected_keys);
     print_keys("ignored buffers:", m.report.ignored_buffers);
+    print_devices();
     return 0;
 }
 
 }  // namespace
 
 Command register_info(CLI::App& app) {
-    auto* sub =
-        app.add_subcommand("info", "Describe a model checkpoint (directory or Hub repo id)");
+    auto* sub = app.add_subcommand(
+        "info", "Describe a model checkpoint (directory or Hub repo id), and the devices");
     auto dir = std::make_shared<std::string>();
-    sub->add_option("model", *dir, "Directory with config.json and model weights, or a Hub repo id")
-        ->required();
+    sub->add_option("model", *dir,
+                    "Directory with config.json and model weights, or a Hub repo id (none: the "
+                    "devices only)");
     return {sub, [dir] { return run_info(*dir); }};
 }
 

@@ -415,6 +415,13 @@ std::vector<ArgumentSpec> make_specs() {
     specs.push_back(bool_arg("bf16", &Args::bf16,
                              "bfloat16 mixed precision. Not supported yet: finetune.cpp trains "
                              "in f32 and refuses this flag."));
+    specs.push_back(opt_bool_arg("tf32", &Args::tf32,
+                                 "TF32 matmuls on a GPU (faster, about 10 bits of mantissa); "
+                                 "unset: off, exact f32."));
+    specs.push_back(
+        bool_arg("use_cpu", &Args::use_cpu, "Train on the CPU even where a GPU can be used."));
+    specs.push_back(
+        bool_arg("no_cuda", &Args::no_cuda, "Deprecated name of --use_cpu (HF's), kept working."));
     specs.push_back(opt_bool_arg("disable_tqdm", &Args::disable_tqdm,
                                  "Hide the progress bar; false when unset."));
     {
@@ -667,6 +674,13 @@ std::vector<std::string> TrainingArguments::finalize() {
         warnings.push_back("both warmup_ratio and warmup_steps are set: warmup_steps (" +
                            format_steps(warmup_steps) +
                            ") wins and warmup_ratio is ignored during training");
+
+    if (no_cuda) {
+        warnings.push_back(
+            "using `no_cuda` is deprecated and will be removed in version 5.0 of Transformers. "
+            "Use `use_cpu` instead");
+        use_cpu = true;
+    }
 
     // What finetune.cpp implements of the rest.
     if (bf16)

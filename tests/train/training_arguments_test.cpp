@@ -132,6 +132,9 @@ TEST(TrainingArgumentsSpecs, OnePerFieldInDeclarationOrder) {
                                                "data_seed",
                                                "train_sampling_strategy",
                                                "bf16",
+                                               "tf32",
+                                               "use_cpu",
+                                               "no_cuda",
                                                "disable_tqdm",
                                                "report_to",
                                                "resume_from_checkpoint"};
@@ -502,6 +505,20 @@ TEST(TrainingArgumentsFinalize, BatchSizesAndAccumulation) {
     EXPECT_EQ(finalize_error(c), "--gradient_accumulation_steps must be at least 1, got 0");
 }
 
+// HF's __post_init__: no_cuda is the deprecated spelling of use_cpu; it warns and sets it.
+TEST(TrainingArgumentsFinalize, NoCudaIsTheDeprecatedUseCpu) {
+    TrainingArguments a;
+    a.no_cuda = true;
+    const auto warnings = a.finalize();
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("`no_cuda` is deprecated"), std::string::npos) << warnings[0];
+    EXPECT_TRUE(a.use_cpu);
+    TrainingArguments b;
+    EXPECT_TRUE(b.finalize().empty());
+    EXPECT_FALSE(b.use_cpu);
+    EXPECT_FALSE(b.tf32.has_value());
+}
+
 TEST(TrainingArgumentsFinalize, ReportToWarnsAndTqdmDefaults) {
     TrainingArguments a;
     a.report_to = {"wandb", "tensorboard"};
@@ -574,6 +591,9 @@ TEST(TrainingArgumentsJson, DefaultsInHfLayout) {
   "data_seed": null,
   "train_sampling_strategy": "random",
   "bf16": false,
+  "tf32": null,
+  "use_cpu": false,
+  "no_cuda": false,
   "disable_tqdm": null,
   "report_to": [
     "none"

@@ -28,8 +28,8 @@ __device__ __forceinline__ uint4 philox_block(uint64_t seed, uint64_t stream, ui
 __device__ __forceinline__ uint32_t philox_uniform_bits(uint64_t seed, uint64_t stream,
                                                         uint64_t i) {
     const uint4 w = philox_block(seed, stream, i / 4);
-    const uint32_t words[4] = {w.x, w.y, w.z, w.w};
-    return words[i % 4] >> 8;
+    const uint32_t r = static_cast<uint32_t>(i % 4);  // selects, not an indexed array (no stack)
+    return (r == 0 ? w.x : r == 1 ? w.y : r == 2 ? w.z : w.w) >> 8;
 }
 
 // The dropout decision of ops.h in integers: dropped when bits < threshold, with threshold =
