@@ -15,12 +15,16 @@ namespace {
 constexpr int THREADS = 256;
 constexpr int64_t IGNORE_INDEX = -100;  // torch.nn.CrossEntropyLoss's default
 
+// The bits of std::numeric_limits<double>::quiet_NaN(), the CPU's loss over nothing.
+__device__ __forceinline__ double quiet_nan() {
+    return __longlong_as_double(0x7ff8000000000000LL);
+}
+
 // The CPU asserts that every label is -100 or in [0, K) (the data layer checks them; one out of
 // range is a bug upstream). A kernel cannot throw: there the loss is NaN and every gradient row
 // zero, so the step is visibly wrong and leaves the weights' gradients untouched.
 __global__ void __launch_bounds__(THREADS)
-    cross_entropy_kernel(double* __restrict__ loss, float* __restrict__ dlogits,
-                         const float* __restrict__ logits, const int64_t* __restrict__ labels,
+    cross_entropy_kernel(double* loss, float* dlogits, const float* logits, const int64_t* labels,
                          int64_t B, int64_t K) {
     __shared__ int64_t scratch_i[32];
     __shared__ double scratch_d[32];
@@ -45,7 +49,8 @@ __global__ void __launch_bounds__(THREADS)
         }
         // log-softmax with the max subtracted: log p_k = x_k - (max + log sum exp(x - max)).
         double mx = x[0];
-        for (int64_t k = 1; k < K; ++k) mx = ::fmax(mx, static_cast<double>(x[k]));
+        // std::max's comparison, NaNs included.
+        for (int64_t k = 1; k < K; ++k) mx = mx < x[k] ? static_cast<double>(x[k]) : mx;
         double sum = 0;
         for (int64_t k = 0; k < K; ++k) sum += ::exp(x[k] - mx);
         const double lse = mx + ::log(sum);
@@ -56,16 +61,12 @@ __global__ void __launch_bounds__(THREADS)
         }
     }
     total = block_sum(total, scratch_d);
-    if (threadIdx.x == 0) {
-        // Every label ignored: torch's mean over nothing is NaN (the gradient stays zero).
-        const double nan = __longlong_as_double(0x7ff8000000000000LL);
-        *loss = (count == 0 || bad) ? nan : total / n;
-    }
+    // Every label ignored: torch's mean over nothing is NaN (the gradient stays zero).
+    if (threadIdx.x == 0) *loss = count == 0 || bad ? quiet_nan() : total / n;
 }
 
 __global__ void __launch_bounds__(THREADS)
-    mse_kernel(double* __restrict__ loss, float* __restrict__ dpred, const float* __restrict__ pred,
-               const float* __restrict__ target, int64_t B) {
+    mse_kernel(double* loss, float* dpred, const float* pred, const float* target, int64_t B) {
     __shared__ double scratch[32];
     double total = 0;
     for (int64_t b = threadIdx.x; b < B; b += blockDim.x) {
@@ -74,13 +75,11 @@ __global__ void __launch_bounds__(THREADS)
         dpred[b] = static_cast<float>(2.0 * e / static_cast<double>(B));
     }
     total = block_sum(total, scratch);
-    if (threadIdx.x == 0)
-        *loss = B ? total / static_cast<double>(B) : __longlong_as_double(0x7ff8000000000000LL);
+    if (threadIdx.x == 0) *loss = B ? total / static_cast<double>(B) : quiet_nan();
 }
 
 __global__ void __launch_bounds__(THREADS)
-    bce_with_logits_kernel(double* __restrict__ loss, float* __restrict__ dlogits,
-                           const float* __restrict__ logits, const float* __restrict__ target,
+    bce_with_logits_kernel(double* loss, float* dlogits, const float* logits, const float* target,
                            int64_t n) {
     __shared__ double scratch[32];
     double total = 0;
@@ -93,8 +92,7 @@ __global__ void __launch_bounds__(THREADS)
         dlogits[i] = static_cast<float>((sigmoid - y) / static_cast<double>(n));
     }
     total = block_sum(total, scratch);
-    if (threadIdx.x == 0)
-        *loss = n ? total / static_cast<double>(n) : __longlong_as_double(0x7ff8000000000000LL);
+    if (threadIdx.x == 0) *loss = n ? total / static_cast<double>(n) : quiet_nan();
 }
 
 }  // namespace

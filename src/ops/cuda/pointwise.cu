@@ -1,6 +1,7 @@
 // Elementwise ops on the GPU: the activations, the residual add and inverted dropout. Dropout
 // draws its mask from the device Philox (philox.cuh), one block for the four elements that share
-// it, so the mask is the CPU's bit for bit.
+// it, so the mask is the CPU's bit for bit. Outputs may alias inputs (the encoder adds in place:
+// out == a), so no pointer is __restrict__: each element is read and then written by one thread.
 #include <cstdint>
 
 #include "ops/cuda/cuda_common.cuh"
@@ -28,8 +29,7 @@ __device__ __forceinline__ float gelu_grad(float x) {
 }
 
 template <Activation A>
-__global__ void activation_forward_kernel(float* __restrict__ out, const float* __restrict__ inp,
-                                          int64_t n) {
+__global__ void activation_forward_kernel(float* out, const float* inp, int64_t n) {
     for (int64_t i = global_thread(); i < n; i += grid_threads()) {
         const float x = inp[i];
         if constexpr (A == Activation::GELU)
@@ -43,9 +43,8 @@ __global__ void activation_forward_kernel(float* __restrict__ out, const float* 
 
 // GELU's derivative reads the input, ReLU's and tanh's the output.
 template <Activation A>
-__global__ void activation_backward_kernel(float* __restrict__ dinp, const float* __restrict__ dout,
-                                           const float* __restrict__ inp,
-                                           const float* __restrict__ out, int64_t n) {
+__global__ void activation_backward_kernel(float* dinp, const float* dout, const float* inp,
+                                           const float* out, int64_t n) {
     for (int64_t i = global_thread(); i < n; i += grid_threads()) {
         if constexpr (A == Activation::GELU) {
             dinp[i] = dout[i] * gelu_grad(inp[i]);
@@ -60,14 +59,12 @@ __global__ void activation_backward_kernel(float* __restrict__ dinp, const float
     }
 }
 
-__global__ void add_kernel(float* __restrict__ out, const float* __restrict__ a,
-                           const float* __restrict__ b, int64_t n) {
+__global__ void add_kernel(float* out, const float* a, const float* b, int64_t n) {
     for (int64_t i = global_thread(); i < n; i += grid_threads()) out[i] = a[i] + b[i];
 }
 
 // One thread per Philox block: block q covers the elements i with rng index first + i in
-// [4q, 4q + 4), the partial blocks at both ends included. out may alias inp (each element is read
-// and written by the same thread), so no __restrict__ here.
+// [4q, 4q + 4), the partial blocks at both ends included.
 __global__ void dropout_kernel(float* out, const float* inp, int64_t n, uint64_t seed,
                                uint64_t stream, uint64_t first, uint32_t threshold, float scale) {
     const uint64_t q0 = first / 4;

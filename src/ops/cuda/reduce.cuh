@@ -17,17 +17,8 @@ __device__ __forceinline__ V warp_sum(V v) {
     return v;
 }
 
-template <class V>
-__device__ __forceinline__ V warp_max(V v) {
-    for (int m = 16; m > 0; m >>= 1) {
-        const V o = __shfl_xor_sync(FULL_MASK, v, m);
-        v = o > v ? o : v;
-    }
-    return v;
-}
-
 // Sum over the threads of a block (blockDim.x a multiple of 32, at most 1024), returned to every
-// thread: each warp's sum, then the warps' sums in warp order. `scratch` is 32 values of shared
+// thread: each warp's butterfly, then one over the warps' sums. `scratch` is 32 values of shared
 // memory; every thread of the block must call it.
 template <class V>
 __device__ V block_sum(V v, V* scratch) {
