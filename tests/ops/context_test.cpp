@@ -30,6 +30,22 @@ TEST(OpsContext, CudaWithoutCudaSaysSo) {
     EXPECT_THROW(l2_norm(gpu.get(), &loss, x.data(), 4), Error);
 }
 
+// A build with CUDA on a machine without a usable GPU (CI, this machine): asking for a GPU
+// context fails at once with the reason, not at the first kernel.
+TEST(OpsContext, CudaBuildWithoutAGpuSaysWhy) {
+    if (!cuda::built_with_cuda()) GTEST_SKIP() << "built without CUDA";
+    if (cuda::device_count() > 0) GTEST_SKIP() << "a GPU is present";
+    const std::string why = cuda::unavailable_reason();
+    ASSERT_FALSE(why.empty());
+    try {
+        const OwnedContext gpu(Device::CUDA);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(Buffer(64, Device::CUDA), Error);
+}
+
 TEST(OpsContext, DoubleOnCudaSaysFloatOnly) {
     // The CUDA twins take float; the double instantiations are the CPU's (finite differences).
     // A hand-made context reaches the dispatch without a device (OwnedContext would allocate).
