@@ -1,6 +1,7 @@
 // The CLI skeleton end to end: --version, --help, usage errors (exit 2), `info` on checkpoints.
 #include <gtest/gtest.h>
 
+#include "core/device_cuda.h"
 #include "test_env.h"
 
 namespace ft {
@@ -34,10 +35,23 @@ TEST(CliInfo, BadInputIsOneLineAndNonZero) {
     auto out = test::run_cli("info /nonexistent/model", &rc);
     EXPECT_EQ(rc, 1);
     EXPECT_EQ(out, "finetune: error: /nonexistent/model: not a model directory\n");
-    out = test::run_cli("info", &rc);
-    EXPECT_EQ(rc, 2) << out;
     out = test::run_cli("--no-such-flag", &rc);
     EXPECT_EQ(rc, 2) << out;
+}
+
+// `finetune info` alone lists the devices training can use: the CPU always, then each GPU, or why
+// there is none.
+TEST(CliInfo, AloneListsTheDevices) {
+    int rc;
+    const auto out = test::run_cli("info", &rc);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_EQ(out.rfind("devices:          cpu\n", 0), 0u) << out;
+    const int gpus = cuda::device_count();
+    if (gpus == 0)
+        EXPECT_NE(out.find("(no GPU: " + cuda::unavailable_reason() + ")"), std::string::npos)
+            << out;
+    for (int i = 0; i < gpus; ++i)
+        EXPECT_NE(out.find("cuda:" + std::to_string(i)), std::string::npos) << out;
 }
 
 TEST(CliInfo, VersionAndHelp) {
