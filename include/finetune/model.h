@@ -159,10 +159,21 @@ struct ParamSpec {
 // order of HF's named_parameters(). Buffers (position_ids) are not parameters.
 std::vector<ParamSpec> parameter_table(const ModelConfig& config);
 
-// All parameters of a model in one flat f32 allocation, with a named view for each.
+// All parameters of a model in one flat f32 allocation, with a named view for each. The
+// allocation lives on a device: the views of a CUDA ModelWeights (tensors(), find(), flat())
+// point into GPU memory and must not be dereferenced on the host; copy them to the host first
+// (to(), copy_from()). state_dict() and save_pretrained take host weights only.
 class ModelWeights {
   public:
-    explicit ModelWeights(const ModelConfig& config);
+    // Zero-filled on `device`.
+    explicit ModelWeights(const ModelConfig& config, Device device = Device::CPU);
+    Device device() const { return flat_.device(); }
+    // A copy of these weights on `device` (the same table, the same bits).
+    ModelWeights to(Device device) const;
+    // Copies src's values into these weights (the same parameter table; any pair of devices).
+    // Synchronous, on the default stream: work queued on another stream that writes either
+    // buffer must have finished first.
+    void copy_from(const ModelWeights& src);
     const std::vector<ParamSpec>& specs() const { return specs_; }
     const std::vector<Tensor>& tensors() const { return tensors_; }
     Tensor& tensor(size_t i) { return tensors_[i]; }
@@ -173,10 +184,12 @@ class ModelWeights {
     // Floats in the flat allocation: numel() plus padding that keeps each tensor 64-byte aligned.
     int64_t flat_size() const { return static_cast<int64_t>(flat_.size() / sizeof(float)); }
     int64_t offset_of(size_t i) const { return tensors_[i].ptr<float>() - flat(); }
-    void zero() { std::fill_n(flat(), flat_size(), 0.0f); }
-    StateDict state_dict() const;  // views under HF names, table order
+    // Every value 0 (on a GPU: on the default stream, synchronised, as copy_from()).
+    void zero();
+    StateDict state_dict() const;  // views under HF names, table order; host weights only
 
   private:
+    ModelWeights(std::vector<ParamSpec> specs, Device device);
     std::vector<ParamSpec> specs_;
     std::vector<Tensor> tensors_;
     std::map<std::string, size_t> index_;
@@ -209,11 +222,18 @@ struct PackedBatch {
     int64_t max_length() const;
 };
 
+namespace ops {
+struct Context;  // where ops run (src/ops/context.h, private to the library)
+}
+
 class SequenceClassifier {
   public:
-    // The model reads `weights` in place (they must outlive it); its activations live in an
-    // arena sized by reserve() or grown on the first batch that does not fit.
-    SequenceClassifier(const ModelConfig& config, const ModelWeights& weights);
+    // The model reads `weights` in place (they must outlive it) and runs on their device: on the
+    // CPU on the process's CPU context, on a GPU on a context (stream) of its own. Its
+    // activations live in an arena on that device sized by reserve() or grown on the first batch
+    // that does not fit.
+    // On GPU weights, tf32 runs the GEMMs in TF32 (--tf32); the CPU ignores it.
+    SequenceClassifier(const ModelConfig& config, const ModelWeights& weights, bool tf32 = false);
     ~SequenceClassifier();
     SequenceClassifier(const SequenceClassifier&) = delete;
     SequenceClassifier& operator=(const SequenceClassifier&) = delete;
@@ -221,12 +241,19 @@ class SequenceClassifier {
     // Sizes the activation arena for batches of at most these many tokens / sequences / length.
     void reserve(int64_t max_tokens, int64_t max_sequences, int64_t max_length);
     // Forward pass. Returns the mean loss when the batch carries labels or targets, else NaN.
-    // train turns dropout on; its mask is a function of (seed, step) only.
+    // train turns dropout on; its mask is a function of (seed, step) only. The batch stays on
+    // the host: a GPU model uploads its index arrays and reads the loss back (a synchronisation).
     double forward(const PackedBatch& batch, bool train, uint64_t seed = 0, uint64_t step = 0);
     // Backward of the last forward (which must have had labels): grads += loss_scale *
     // d(loss)/d(weights). The Trainer passes 1/gradient_accumulation_steps, as HF divides the loss.
+    // grads live on the model's device; on a GPU the call returns before the work is done.
     void backward(ModelWeights& grads, float loss_scale = 1.0f);
-    const float* logits() const;  // (B, K) of the last forward
+    // (B, K) of the last forward, on the host (a GPU model downloads them on the first call).
+    const float* logits() const;
+    // The weights' device, and the context every op of the model runs on: whatever updates the
+    // weights (AdamW) runs on the same context, so that a GPU step stays on one stream.
+    Device device() const;
+    const ops::Context& context() const;
     // The loss HF would use: from problem_type, else num_labels == 1 -> regression, else
     // single-label classification (class-id labels).
     ProblemType problem_type() const;

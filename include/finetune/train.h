@@ -41,10 +41,14 @@ void adamw_update_and_zero_grads(float* p, float* g, float* m, float* v, int64_t
                                  float grad_scale);
 
 // AdamW over a model's flat parameters with HF's groups: no weight decay for biases and
-// LayerNorm weights. Moments live in two flat buffers laid out like the weights.
+// LayerNorm weights. Moments live in two flat buffers laid out like the weights, on their device.
 class AdamW {
   public:
+    // CPU weights: the passes run on the process's CPU context.
     AdamW(const ModelWeights& weights, const AdamWSettings& settings);
+    // The passes run on ctx, whose device must be the weights': for a GPU model its context
+    // (SequenceClassifier::context()), so that the update is queued behind the backward.
+    AdamW(const ModelWeights& weights, const AdamWSettings& settings, const ops::Context& ctx);
     // Applies one update with learning rate lr; increments the step count first.
     void step(ModelWeights& weights, const ModelWeights& grads, double lr);
     // The step the training loops take: the update on the gradients times grad_scale (the
@@ -52,23 +56,35 @@ class AdamW {
     // clip_grad_norm, step and grads.zero() in turn, with a third of the memory traffic.
     void step_and_zero_grads(ModelWeights& weights, ModelWeights& grads, double lr,
                              float grad_scale = 1.0f);
+    // global_grad_norm of the gradients on this optimizer's context (on a GPU: into a slot the
+    // optimizer keeps, then read back, which waits for the backward).
+    double grad_norm(const ModelWeights& grads);
     int64_t step_count() const { return step_; }
+    // The moments, on device(): GPU memory for a GPU optimizer (checkpoint.cpp copies them).
     float* exp_avg() { return static_cast<float*>(m_.data()); }
     float* exp_avg_sq() { return static_cast<float*>(v_.data()); }
     void set_step_count(int64_t s) { step_ = s; }
     const AdamWSettings& settings() const { return settings_; }
+    Device device() const { return m_.device(); }
+    const ops::Context& context() const { return *ctx_; }
 
   private:
     AdamWSettings settings_;
+    const ops::Context* ctx_;
     Buffer m_, v_;
+    Buffer norm_slot_;  // GPU only: where l2_norm writes its double
     int64_t step_ = 0;
 };
 
-// L2 norm over all gradients (accumulated in double).
+// L2 norm over all gradients (accumulated in double), on the CPU.
 double global_grad_norm(const float* g, int64_t n);
+// The same on ctx's device (g there); on a GPU it allocates its one-double result slot per call
+// and reads it back (AdamW::grad_norm keeps a slot).
+double global_grad_norm(const ops::Context& ctx, const float* g, int64_t n);
 // torch.nn.utils.clip_grad_norm_: returns the norm before clipping; when
 // max_norm / (norm + 1e-6) < 1 every gradient is multiplied by that factor.
 double clip_grad_norm(float* g, int64_t n, double max_norm);
+double clip_grad_norm(const ops::Context& ctx, float* g, int64_t n, double max_norm);
 // The factor clip_grad_norm multiplies the gradients by for a given norm (1 when it leaves them).
 float clip_coefficient(double norm, double max_norm);
 
@@ -170,6 +186,12 @@ struct TrainingArguments {
     int64_t resolved_eval_steps(int64_t max_steps) const;
     int64_t resolved_save_steps(int64_t max_steps) const;
 };
+
+// Where training runs, as HF's TrainingArguments.device picks it: the CPU with use_cpu (no_cuda
+// is mapped onto it by finalize()), else the first GPU when one can be used, else the CPU.
+// gpu_count is how many GPUs this process can use (ft::cuda::device_count() for the first form).
+Device choose_device(const TrainingArguments& args);
+Device choose_device(const TrainingArguments& args, int gpu_count);
 
 // One argument: its HF name, accepted aliases, how to read and write it as text.
 struct ArgumentSpec {

@@ -38,7 +38,10 @@ class DeviceAllocator final : public Allocator {
             throw Error("out of GPU memory allocating " + std::to_string(bytes) + " bytes (" +
                         cudaGetErrorString(e) + ")");
         // Zero-filled, as host buffers are: a fresh gradient buffer is a valid zero gradient.
+        // The fill runs on the legacy default stream, which the contexts' non-blocking streams
+        // do not wait for: wait here (allocations are rare: buffers grow, then are reused).
         check(cudaMemset(p, 0, bytes), "cudaMemset");
+        check(cudaStreamSynchronize(nullptr), "cudaMemset");
         return p;
     }
     void deallocate(void* p) override {

@@ -1,11 +1,15 @@
 // ForSequenceClassification on packed batches: a family's encoder with the sequence-
 // classification head on top, sharing one activation arena that one table sizes and carves.
 // Forward in train or eval mode, the loss HF would pick, and the backward that accumulates into a
-// flat gradient buffer.
+// flat gradient buffer. The model runs where its weights live: on the CPU context, or on a GPU
+// context of its own with the arena and the batch's arrays in GPU memory.
 #include <cmath>
 #include <limits>
+#include <memory>
 
+#include "core/device_cuda.h"
 #include "finetune/model.h"
+#include "model/batch_pointers.h"
 #include "model/encoder.h"
 #include "model/sequence_classification_head.h"
 #include "ops/ops.h"
@@ -20,19 +24,26 @@ int64_t PackedBatch::max_length() const {
 }
 
 struct SequenceClassifier::Impl {
-    // The CPU context every op runs on (a device choice will hand the model its own).
-    const ops::Context& ctx = ops::cpu_context();
+    // A GPU model's own context (stream, workspace, GEMM handles); null on the CPU.
+    std::unique_ptr<ops::OwnedContext> gpu;
+    // The context every op runs on: the GPU's, or the process's CPU context.
+    const ops::Context& ctx;
     ModelParams<const float> params;
     Encoder encoder;
     SequenceClassificationHead head;
     ActivationTable table;
     Arena arena;
     BatchGeometry capacity;
+    BatchStaging staging;
+    const int64_t K;
 
     // The last forward.
     const PackedBatch* batch = nullptr;
     int64_t T = 0, B = 0;
     double loss = std::numeric_limits<double>::quiet_NaN();
+    // A GPU model's logits on the host, downloaded by the first logits() after a forward.
+    std::vector<float> logits_host;
+    bool logits_downloaded = false;
     // The gradient buffer's views, bound on first use and kept while the same buffer comes back.
     const float* grads_bound_to = nullptr;
     ModelParams<float> grads;
@@ -43,11 +54,23 @@ struct SequenceClassifier::Impl {
                                    : ProblemType::SINGLE_LABEL_CLASSIFICATION;
     }
 
-    Impl(const ModelConfig& c, const ModelWeights& w)
-        : params(bind_params(w, c.layers())),
+    static std::unique_ptr<ops::OwnedContext> gpu_context(const ModelWeights& w, bool tf32) {
+        if (w.device() != Device::CUDA) return nullptr;
+        auto c = std::make_unique<ops::OwnedContext>(Device::CUDA, /*timed=*/false);
+        c->set_tf32(tf32);
+        return c;
+    }
+
+    Impl(const ModelConfig& c, const ModelWeights& w, bool tf32)
+        : gpu(gpu_context(w, tf32)),
+          ctx(gpu ? gpu->get() : ops::cpu_context()),
+          params(bind_params(w, c.layers())),
           encoder(ctx, family_descriptor(c.family).encoder(c)),
           head(ctx, family_descriptor(c.family).sequence_head(c), c.hidden(), c.num_labels(),
-               c.layers(), problem_of(c)) {
+               c.layers(), problem_of(c)),
+          staging(ctx, static_cast<int32_t>(encoder.spec().position_offset), encoder.spec().TT > 0,
+                  c.num_labels()),
+          K(c.num_labels()) {
         encoder.declare_activations(table);
         head.declare_activations(table);
     }
@@ -59,8 +82,11 @@ struct SequenceClassifier::Impl {
         capacity.tokens = std::max(capacity.tokens, g.tokens);
         capacity.sequences = std::max(capacity.sequences, g.sequences);
         capacity.probs = std::max(capacity.probs, g.probs);
-        arena = Arena(table.bytes(capacity));
-        encoder.reserve(capacity.tokens);
+        arena = Arena(table.bytes(capacity), ctx.device);
+        // The GPU allocator zero-fills on the default stream, which ctx's stream does not wait
+        // for: done before a kernel writes the new arena.
+        if (ctx.device == Device::CUDA) cuda::synchronize();
+        staging.reserve(capacity.tokens, capacity.sequences);
     }
 
     double forward(const PackedBatch& bt, bool is_train, uint64_t seed, uint64_t step) {
@@ -72,11 +98,24 @@ struct SequenceClassifier::Impl {
                               ops::attention_probs_size(bt.offsets.data(), B, encoder.spec().NH)};
         ensure_capacity(g);
         table.carve(arena, g);
+        logits_downloaded = false;
+        const BatchPointers on_device = staging.stage(bt);
         const Dropout dropout{&ctx, is_train, Philox(seed, step)};
-        const float* hidden =
-            encoder.forward(params.encoder, bt, SequenceClassificationHead::input_rows, dropout);
-        loss = head.forward(params.head, hidden, bt, dropout);
+        const float* hidden = encoder.forward(params.encoder, on_device,
+                                              SequenceClassificationHead::input_rows, dropout);
+        loss = head.forward(params.head, hidden, on_device, dropout);
         return loss;
+    }
+
+    const float* logits() {
+        if (ctx.device == Device::CPU) return head.logits();
+        if (!logits_downloaded) {
+            logits_host.resize(static_cast<size_t>(B * K));
+            cuda::copy_to_host(logits_host.data(), head.logits(),
+                               logits_host.size() * sizeof(float), ctx.stream);
+            logits_downloaded = true;
+        }
+        return logits_host.data();
     }
 
     void validate(const PackedBatch& bt) const {
@@ -116,6 +155,9 @@ struct SequenceClassifier::Impl {
     void backward(ModelWeights& g, float loss_scale) {
         if (!batch || std::isnan(loss))
             throw Error("backward needs a forward pass with labels first");
+        if (g.device() != ctx.device)
+            throw Error("backward: the gradients are on " + std::string(device_name(g.device())) +
+                        ", the model runs on " + std::string(device_name(ctx.device)));
         if (grads_bound_to != g.flat()) {
             grads = bind_params(g, encoder.spec().L);
             grads_bound_to = g.flat();
@@ -125,8 +167,9 @@ struct SequenceClassifier::Impl {
     }
 };
 
-SequenceClassifier::SequenceClassifier(const ModelConfig& config, const ModelWeights& weights)
-    : impl_(std::make_unique<Impl>(config, weights)) {}
+SequenceClassifier::SequenceClassifier(const ModelConfig& config, const ModelWeights& weights,
+                                       bool tf32)
+    : impl_(std::make_unique<Impl>(config, weights, tf32)) {}
 SequenceClassifier::~SequenceClassifier() = default;
 
 void SequenceClassifier::reserve(int64_t max_tokens, int64_t max_sequences, int64_t max_length) {
@@ -143,7 +186,13 @@ void SequenceClassifier::backward(ModelWeights& grads, float loss_scale) {
     impl_->backward(grads, loss_scale);
 }
 const float* SequenceClassifier::logits() const {
-    return impl_->head.logits();
+    return impl_->logits();
+}
+Device SequenceClassifier::device() const {
+    return impl_->ctx.device;
+}
+const ops::Context& SequenceClassifier::context() const {
+    return impl_->ctx;
 }
 ProblemType SequenceClassifier::problem_type() const {
     return impl_->head.problem();

@@ -38,19 +38,13 @@ void Encoder::declare_activations(ActivationTable& t) {
     t.add(&g_f2_, Rows::TOKENS, F);
 }
 
-void Encoder::reserve(int64_t max_tokens) {
-    if (static_cast<int64_t>(positions_.size()) >= max_tokens) return;
-    positions_.resize(static_cast<size_t>(max_tokens));
-    zero_type_ids_.assign(static_cast<size_t>(max_tokens), 0);
-}
-
 // With first_only (the last layer of a FIRST_TOKEN forward) only the B first-token rows go on
 // past the keys and values.
 void Encoder::forward_layer(const LayerParams<const float>& w, int64_t l, const float* x,
                             bool first_only) {
     LayerActs& a = layers_[static_cast<size_t>(l)];
     const int64_t C = s_.C, F = s_.F, NH = s_.NH;
-    const int32_t* off = batch_->offsets.data();
+    const int32_t* off = batch_.offsets;
     const double pa = dropout_.p(s_.attention_dropout);
     const Philox* attn_rng = pa > 0 ? &dropout_.rng : nullptr;
     const uint64_t attn_site = Dropout::offset(dropout_site::attention(l));
@@ -82,26 +76,19 @@ void Encoder::forward_layer(const LayerParams<const float>& w, int64_t l, const 
     ops::layernorm_forward(ctx_, a.out, a.mean2, a.rstd2, a.sum2, w.ln2.w, w.ln2.b, R, C, s_.eps);
 }
 
-const float* Encoder::forward(const EncoderParams<const float>& p, const PackedBatch& bt,
+const float* Encoder::forward(const EncoderParams<const float>& p, const BatchPointers& bt,
                               EncoderOutput rows, const Dropout& dropout) {
-    batch_ = &bt;
+    batch_ = bt;
     rows_ = rows;
     dropout_ = dropout;
-    T = bt.num_tokens();
-    B = bt.num_sequences();
-    FT_ASSERT(static_cast<int64_t>(positions_.size()) >= T, "encoder used past its reserve()");
+    T = bt.T;
+    B = bt.B;
     const int64_t C = s_.C;
 
-    // Positions restart in every sequence, as in the padded model (from the family's offset).
-    for (int64_t b = 0; b < B; ++b)
-        for (int32_t t = bt.offsets[b]; t < bt.offsets[b + 1]; ++t)
-            positions_[t] = static_cast<int32_t>(s_.position_offset) + t - bt.offsets[b];
-    // Without token types in the batch all tokens are segment 0, as HF defaults them.
-    type_ids_ = s_.TT == 0                  ? nullptr
-                : bt.token_type_ids.empty() ? zero_type_ids_.data()
-                                            : bt.token_type_ids.data();
-    ops::embedding_forward(ctx_, emb_sum_, bt.input_ids.data(), positions_.data(), type_ids_, p.wte,
-                           p.wpe, type_ids_ ? p.wtt : nullptr, T, C);
+    // The positions and token types come staged (batch_pointers.cpp): null types when the family
+    // has none.
+    ops::embedding_forward(ctx_, emb_sum_, bt.input_ids, bt.positions, bt.token_types, p.wte, p.wpe,
+                           bt.token_types ? p.wtt : nullptr, T, C);
     ops::layernorm_forward(ctx_, emb_out_, emb_mean_, emb_rstd_, emb_sum_, p.ln.w, p.ln.b, T, C,
                            s_.eps);
     dropout_.apply(emb_out_, T * C, s_.hidden_dropout, dropout_site::embeddings());
@@ -121,7 +108,7 @@ void Encoder::backward_layer(const LayerParams<const float>& w, LayerParams<floa
     LayerActs& a = layers_[static_cast<size_t>(l)];
     const int64_t C = s_.C, F = s_.F, NH = s_.NH;
     const int64_t R = first_only ? B : T;
-    const int32_t* off = batch_->offsets.data();
+    const int32_t* off = batch_.offsets;
 
     // Output LayerNorm, then the FFN branch; the residual carries g_sum to h1 unchanged.
     ops::layernorm_backward(ctx_, g_sum_, g.ln2.w, g.ln2.b, g_y, a.sum2, w.ln2.w, a.mean2, a.rstd2,
@@ -182,8 +169,8 @@ void Encoder::backward(const EncoderParams<const float>& p, EncoderParams<float>
         dropout_.backward(g_tmp_, g_y, T * s_.C, s_.hidden_dropout, dropout_site::embeddings());
     ops::layernorm_backward(ctx_, g_sum_, g.ln.w, g.ln.b, g_emb, emb_sum_, p.ln.w, emb_mean_,
                             emb_rstd_, T, s_.C);
-    ops::embedding_backward(ctx_, g.wte, g.wpe, type_ids_ ? g.wtt : nullptr, g_sum_,
-                            batch_->input_ids.data(), positions_.data(), type_ids_, T, s_.C);
+    ops::embedding_backward(ctx_, g.wte, g.wpe, batch_.token_types ? g.wtt : nullptr, g_sum_,
+                            batch_.input_ids, batch_.positions, batch_.token_types, T, s_.C);
 }
 
 }  // namespace ft

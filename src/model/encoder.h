@@ -5,6 +5,7 @@
 
 #include "finetune/model.h"
 #include "model/activation_table.h"
+#include "model/batch_pointers.h"
 #include "model/dropout.h"
 #include "model/family.h"
 #include "model/param_views.h"
@@ -28,12 +29,10 @@ class Encoder {
 
     // Registers the saved activations and the backward scratch with the model's arena table.
     void declare_activations(ActivationTable& table);
-    // Host-side index buffers for batches of up to this many tokens (so a step never allocates);
-    // forward() needs it called for its batch size first (the model does, with the arena).
-    void reserve(int64_t max_tokens);
 
-    // The batch must have been validated. Returns (T, C) or (B, C) hidden states.
-    const float* forward(const EncoderParams<const float>& p, const PackedBatch& batch,
+    // The batch must have been validated; its arrays stay valid until backward(). Returns (T, C)
+    // or (B, C) hidden states.
+    const float* forward(const EncoderParams<const float>& p, const BatchPointers& batch,
                          EncoderOutput rows, const Dropout& dropout);
     // grads += d(loss)/d(params), given the gradient of forward()'s output rows.
     void backward(const EncoderParams<const float>& p, EncoderParams<float>& g,
@@ -53,13 +52,10 @@ class Encoder {
     EncoderSpec s_;
     int64_t HS;
     // The last forward.
-    const PackedBatch* batch_ = nullptr;
+    BatchPointers batch_;
     int64_t T = 0, B = 0;
     EncoderOutput rows_ = EncoderOutput::ALL_TOKENS;
     Dropout dropout_;
-    std::vector<int32_t> positions_;      // (T) position id of each token
-    std::vector<int32_t> zero_type_ids_;  // (T) all 0, for batches without token types
-    const int32_t* type_ids_ = nullptr;   // null: the family has no token types
 
     // Carved from the model's arena.
     float *emb_sum_, *emb_mean_, *emb_rstd_, *emb_out_;

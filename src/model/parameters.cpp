@@ -1,13 +1,23 @@
-// The parameter table of a model (its family descriptor writes it), the flat weight allocation,
-// and HF's init.
+// The parameter table of a model (its family descriptor writes it), the flat weight allocation on
+// a device and its copies between devices, and HF's init.
 #include <cmath>
+#include <cstring>
 
+#include "core/device_cuda.h"
 #include "finetune/model.h"
 #include "model/family.h"
+#include "ops/ops.h"
 
 namespace ft {
 
 namespace {
+
+// A bare GPU context on the default stream, for the copies and fills of whole weight buffers:
+// ordered with the copies of device_cuda.h, which use the same stream.
+const ops::Context& default_stream() {
+    static const ops::Context ctx{.device = Device::CUDA};
+    return ctx;
+}
 
 // Appends parameters in HF's named_parameters() order, each with its role.
 class TableBuilder {
@@ -91,7 +101,10 @@ std::vector<ParamSpec> parameter_table(const ModelConfig& config) {
     return specs;
 }
 
-ModelWeights::ModelWeights(const ModelConfig& config) : specs_(parameter_table(config)) {
+ModelWeights::ModelWeights(const ModelConfig& config, Device device)
+    : ModelWeights(parameter_table(config), device) {}
+
+ModelWeights::ModelWeights(std::vector<ParamSpec> specs, Device device) : specs_(std::move(specs)) {
     // Each tensor starts on a 64-byte boundary (16 floats) so kernels can use aligned loads.
     std::vector<int64_t> offsets;
     int64_t total = 0;
@@ -100,11 +113,47 @@ ModelWeights::ModelWeights(const ModelConfig& config) : specs_(parameter_table(c
         total += (s.shape.numel() + 15) / 16 * 16;
         numel_ += s.shape.numel();
     }
-    flat_ = Buffer(static_cast<size_t>(total) * sizeof(float));
+    flat_ = Buffer(static_cast<size_t>(total) * sizeof(float), device);
+    // The GPU allocator zero-fills on the default stream, which the contexts' non-blocking
+    // streams do not wait for: a fresh gradient buffer must be zero before a kernel adds to it.
+    if (device == Device::CUDA) cuda::synchronize();
     for (size_t i = 0; i < specs_.size(); ++i) {
         tensors_.push_back(Tensor::view(flat() + offsets[i], DType::F32, specs_[i].shape));
+        tensors_.back().device = device;
         index_[specs_[i].name] = i;
     }
+}
+
+ModelWeights ModelWeights::to(Device device) const {
+    ModelWeights out(specs_, device);
+    out.copy_from(*this);
+    return out;
+}
+
+void ModelWeights::copy_from(const ModelWeights& src) {
+    FT_ASSERT(src.flat_size() == flat_size() && src.specs_.size() == specs_.size(),
+              "copy_from: the weights have different parameter tables");
+    const size_t bytes = static_cast<size_t>(flat_size()) * sizeof(float);
+    const Device from = src.device(), here = device();
+    if (from == Device::CPU && here == Device::CPU)
+        std::memcpy(flat(), src.flat(), bytes);
+    else if (from == Device::CPU)
+        cuda::copy_to_device(flat(), src.flat(), bytes);
+    else if (here == Device::CPU)
+        cuda::copy_to_host(flat(), src.flat(), bytes);
+    else {
+        ops::copy(default_stream(), flat(), src.flat(), flat_size());
+        cuda::synchronize();
+    }
+}
+
+void ModelWeights::zero() {
+    if (device() == Device::CPU) {
+        std::fill_n(flat(), flat_size(), 0.0f);
+        return;
+    }
+    ops::fill_zero(default_stream(), flat(), flat_size());
+    cuda::synchronize();
 }
 
 const Tensor* ModelWeights::find(const std::string& name) const {
@@ -113,6 +162,9 @@ const Tensor* ModelWeights::find(const std::string& name) const {
 }
 
 StateDict ModelWeights::state_dict() const {
+    if (device() != Device::CPU)
+        throw Error("state_dict: the weights are on " + std::string(device_name(device())) +
+                    "; copy them to the host first (ModelWeights::to(Device::CPU))");
     StateDict sd;
     for (size_t i = 0; i < specs_.size(); ++i) sd.insert(specs_[i].name, tensors_[i]);
     return sd;

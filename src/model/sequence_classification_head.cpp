@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/device_cuda.h"
 #include "ops/ops.h"
 
 namespace ft {
@@ -33,12 +34,20 @@ void SequenceClassificationHead::validate(const PackedBatch& bt) const {
     if (!bt.targets.empty() && static_cast<int64_t>(bt.targets.size()) != b * K)
         throw Error("packed batch: " + std::to_string(bt.targets.size()) + " targets for " +
                     std::to_string(b) + " sequences x " + std::to_string(K) + " labels");
+    // Class ids feed single-label cross-entropy only (regression and multi-label read targets).
+    const bool class_ids =
+        problem_ != ProblemType::REGRESSION && problem_ != ProblemType::MULTI_LABEL_CLASSIFICATION;
+    if (class_ids)
+        for (int64_t i = 0; i < static_cast<int64_t>(bt.labels.size()); ++i)
+            if (bt.labels[i] != -100 && (bt.labels[i] < 0 || bt.labels[i] >= K))
+                throw Error("label " + std::to_string(bt.labels[i]) + " of sequence " +
+                            std::to_string(i) + " is outside 0.." + std::to_string(K - 1));
 }
 
 double SequenceClassificationHead::forward(const SequenceHeadParams<const float>& p, const float* x,
-                                           const PackedBatch& batch, const Dropout& dropout) {
+                                           const BatchPointers& batch, const Dropout& dropout) {
     x_ = x;
-    B = batch.num_sequences();
+    B = batch.B;
     dropout_ = dropout;
     ops::linear_forward(ctx_, pre_, x, p.dense.w, p.dense.b, B, C, C);
     ops::activation_forward(ctx_, s_.activation, act_, pre_, B * C);
@@ -48,30 +57,36 @@ double SequenceClassificationHead::forward(const SequenceHeadParams<const float>
     return loss(batch);
 }
 
-double SequenceClassificationHead::loss(const PackedBatch& batch) {
+// The labels were checked by validate(), on the host.
+double SequenceClassificationHead::loss(const BatchPointers& batch) {
     switch (problem_) {
         case ProblemType::REGRESSION:
-            if (batch.targets.empty()) {
-                if (batch.labels.empty()) return std::numeric_limits<double>::quiet_NaN();
+            if (!batch.targets) {
+                if (!batch.labels) return std::numeric_limits<double>::quiet_NaN();
                 throw Error("regression needs float targets, the batch has class labels");
             }
-            ops::mse_forward_backward(ctx_, loss_, g_logits_, logits_, batch.targets.data(), B * K);
-            return *loss_;
+            ops::mse_forward_backward(ctx_, loss_, g_logits_, logits_, batch.targets, B * K);
+            return read_loss();
         case ProblemType::MULTI_LABEL_CLASSIFICATION:
-            if (batch.targets.empty()) return std::numeric_limits<double>::quiet_NaN();
-            ops::bce_with_logits_forward_backward(ctx_, loss_, g_logits_, logits_,
-                                                  batch.targets.data(), B, K);
-            return *loss_;
+            if (!batch.targets) return std::numeric_limits<double>::quiet_NaN();
+            ops::bce_with_logits_forward_backward(ctx_, loss_, g_logits_, logits_, batch.targets, B,
+                                                  K);
+            return read_loss();
         default:
-            if (batch.labels.empty()) return std::numeric_limits<double>::quiet_NaN();
-            for (int64_t b = 0; b < B; ++b)
-                if (batch.labels[b] != -100 && (batch.labels[b] < 0 || batch.labels[b] >= K))
-                    throw Error("label " + std::to_string(batch.labels[b]) + " of sequence " +
-                                std::to_string(b) + " is outside 0.." + std::to_string(K - 1));
-            ops::cross_entropy_forward_backward(ctx_, loss_, g_logits_, logits_,
-                                                batch.labels.data(), B, K);
-            return *loss_;
+            if (!batch.labels) return std::numeric_limits<double>::quiet_NaN();
+            ops::cross_entropy_forward_backward(ctx_, loss_, g_logits_, logits_, batch.labels, B,
+                                                K);
+            return read_loss();
     }
+}
+
+double SequenceClassificationHead::read_loss() const {
+    if (ctx_.device == Device::CPU) return *loss_;
+    // On a GPU this waits for the whole forward: one synchronisation per forward. The Trainer
+    // could instead add the slots up on the device and read them once per logging step.
+    double v = 0.0;
+    cuda::copy_to_host(&v, loss_, sizeof v, ctx_.stream);
+    return v;
 }
 
 const float* SequenceClassificationHead::backward(const SequenceHeadParams<const float>& p,

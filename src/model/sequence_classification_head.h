@@ -22,20 +22,24 @@ class SequenceClassificationHead {
     ProblemType problem() const { return problem_; }
 
     void declare_activations(ActivationTable& table);
-    // Checks the batch's labels / targets against this head (shapes; class ids in range).
+    // Checks the batch's labels / targets against this head on the host (shapes; class ids in
+    // range), before anything runs: the loss ops read them where they cannot throw.
     void validate(const PackedBatch& batch) const;
 
     // x: (B, C) first-token hidden states. Writes the logits and, when the batch carries labels
     // or targets, d(loss)/d(logits); returns the mean loss (NaN without labels).
     double forward(const SequenceHeadParams<const float>& p, const float* x,
-                   const PackedBatch& batch, const Dropout& dropout);
+                   const BatchPointers& batch, const Dropout& dropout);
     // grads += loss_scale * d(loss)/d(head params); returns d(loss)/d(x), (B, C).
     const float* backward(const SequenceHeadParams<const float>& p, SequenceHeadParams<float>& g,
                           float loss_scale);
+    // (B, K) on the context's device.
     const float* logits() const { return logits_; }
 
   private:
-    double loss(const PackedBatch& batch);
+    double loss(const BatchPointers& batch);
+    // The loss slot's value on the host.
+    double read_loss() const;
 
     const ops::Context& ctx_;
     SequenceHeadSpec s_;

@@ -52,6 +52,7 @@ struct Context {
     DnnlBackend* dnnl = nullptr;     // CPU GEMMs
     CudaBackend* cuda = nullptr;     // GPU handles (stream, cuBLASLt); null on CPU
     OpTimes* timings = nullptr;      // null: ops are not timed
+    bool tf32 = false;  // GPU GEMMs in TF32 (--tf32, as torch's allow_tf32); exact f32 otherwise
 };
 
 // Owns a context's workspace, backend handles and timings.
@@ -63,6 +64,7 @@ class OwnedContext {
     OwnedContext& operator=(const OwnedContext&) = delete;
 
     const Context& get() const { return ctx_; }
+    void set_tf32(bool on) { ctx_.tf32 = on; }
     operator const Context&() const { return ctx_; }
 
   private:

@@ -1,9 +1,11 @@
 // AdamW over the flat parameter buffer: the update's scalars as torch and HF's legacy optimizer
 // form them, the optimizer object that applies HF's weight-decay groups tensor by tensor, and
-// torch's gradient clipping. The passes over the buffers are ops (ops/optimizer.cpp).
+// torch's gradient clipping. The passes over the buffers are ops (ops/optimizer.cpp), run on the
+// optimizer's context: the CPU's, or a GPU model's, where the weights, gradients and moments live.
 #include <cmath>
 #include <limits>
 
+#include "core/device_cuda.h"
 #include "finetune/train.h"
 #include "ops/ops.h"
 
@@ -60,11 +62,33 @@ void adamw_update_and_zero_grads(float* p, float* g, float* m, float* v, int64_t
 }
 
 AdamW::AdamW(const ModelWeights& weights, const AdamWSettings& settings)
-    : settings_(settings),
-      m_(static_cast<size_t>(weights.flat_size()) * sizeof(float)),
-      v_(static_cast<size_t>(weights.flat_size()) * sizeof(float)) {}
+    : AdamW(weights, settings, ops::cpu_context()) {}
+
+AdamW::AdamW(const ModelWeights& weights, const AdamWSettings& settings, const ops::Context& ctx)
+    : settings_(settings), ctx_(&ctx) {
+    if (ctx.device != weights.device())
+        throw Error("AdamW: the weights are on " + std::string(device_name(weights.device())) +
+                    " but the optimizer was given a " + std::string(device_name(ctx.device)) +
+                    " context (a GPU model's optimizer takes SequenceClassifier::context())");
+    const size_t bytes = static_cast<size_t>(weights.flat_size()) * sizeof(float);
+    m_ = Buffer(bytes, ctx.device);
+    v_ = Buffer(bytes, ctx.device);
+    if (ctx.device == Device::CUDA) {
+        norm_slot_ = Buffer(sizeof(double), ctx.device);
+        // The allocator zero-fills on the default stream, which ctx's stream does not wait for:
+        // the first update must see zero moments.
+        cuda::synchronize();
+    }
+}
 
 namespace {
+
+// Reads a one-double result an op wrote on ctx's device.
+double read_double(const ops::Context& ctx, const double* slot) {
+    double v = 0.0;
+    cuda::copy_to_host(&v, slot, sizeof v, ctx.stream);
+    return v;
+}
 
 // Calls f(offset, count, decay) for each tensor in flat-buffer order: each tensor is contiguous
 // in the flat buffers, and HF's groups decide its weight decay.
@@ -79,10 +103,11 @@ void for_each_tensor(const ModelWeights& weights, double weight_decay, F f) {
 
 void AdamW::step(ModelWeights& weights, const ModelWeights& grads, double lr) {
     ++step_;
-    // Padding between tensors stays zero (zero grads, zero moments).
+    // Padding between tensors stays zero (zero grads, zero moments). The gradients are only read.
     for_each_tensor(weights, settings_.weight_decay, [&](int64_t off, int64_t n, double wd) {
-        adamw_update(weights.flat() + off, grads.flat() + off, exp_avg() + off, exp_avg_sq() + off,
-                     n, lr, wd, step_, settings_);
+        ops::adamw_update(*ctx_, weights.flat() + off, const_cast<float*>(grads.flat()) + off,
+                          exp_avg() + off, exp_avg_sq() + off, n,
+                          adam_scalars(lr, wd, step_, settings_), 1.0f, /*zero_grads=*/false);
     });
 }
 
@@ -91,18 +116,38 @@ void AdamW::step_and_zero_grads(ModelWeights& weights, ModelWeights& grads, doub
     ++step_;
     int64_t cleared = 0;  // the alignment padding between tensors is cleared too
     for_each_tensor(weights, settings_.weight_decay, [&](int64_t off, int64_t n, double wd) {
-        ops::fill_zero(ops::cpu_context(), grads.flat() + cleared, off - cleared);
+        ops::fill_zero(*ctx_, grads.flat() + cleared, off - cleared);
         cleared = off + n;
-        adamw_update_and_zero_grads(weights.flat() + off, grads.flat() + off, exp_avg() + off,
-                                    exp_avg_sq() + off, n, lr, wd, step_, settings_, grad_scale);
+        ops::adamw_update(*ctx_, weights.flat() + off, grads.flat() + off, exp_avg() + off,
+                          exp_avg_sq() + off, n, adam_scalars(lr, wd, step_, settings_), grad_scale,
+                          /*zero_grads=*/true);
     });
-    ops::fill_zero(ops::cpu_context(), grads.flat() + cleared, grads.flat_size() - cleared);
+    ops::fill_zero(*ctx_, grads.flat() + cleared, grads.flat_size() - cleared);
+}
+
+double AdamW::grad_norm(const ModelWeights& grads) {
+    if (ctx_->device == Device::CPU)
+        return global_grad_norm(*ctx_, grads.flat(), grads.flat_size());
+    double* slot = static_cast<double*>(norm_slot_.data());
+    ops::l2_norm(*ctx_, slot, grads.flat(), grads.flat_size());
+    return read_double(*ctx_, slot);
 }
 
 double global_grad_norm(const float* g, int64_t n) {
-    double norm = 0.0;
-    ops::l2_norm(ops::cpu_context(), &norm, g, n);
-    return norm;
+    return global_grad_norm(ops::cpu_context(), g, n);
+}
+
+double global_grad_norm(const ops::Context& ctx, const float* g, int64_t n) {
+    if (ctx.device == Device::CPU) {
+        double norm = 0.0;
+        ops::l2_norm(ctx, &norm, g, n);
+        return norm;
+    }
+    Buffer slot(sizeof(double), ctx.device);
+    cuda::synchronize();  // the slot's zero-fill (default stream) lands before l2_norm writes it
+    double* out = static_cast<double*>(slot.data());
+    ops::l2_norm(ctx, out, g, n);
+    return read_double(ctx, out);
 }
 
 float clip_coefficient(double norm, double max_norm) {
@@ -115,9 +160,13 @@ float clip_coefficient(double norm, double max_norm) {
 }
 
 double clip_grad_norm(float* g, int64_t n, double max_norm) {
-    const double norm = global_grad_norm(g, n);
+    return clip_grad_norm(ops::cpu_context(), g, n, max_norm);
+}
+
+double clip_grad_norm(const ops::Context& ctx, float* g, int64_t n, double max_norm) {
+    const double norm = global_grad_norm(ctx, g, n);
     const float c = clip_coefficient(norm, max_norm);
-    if (c != 1.0f) ops::scale(ops::cpu_context(), g, n, c);
+    if (c != 1.0f) ops::scale(ctx, g, n, c);
     return norm;
 }
 

@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/crash_point.h"
+#include "core/device_cuda.h"
 #include "finetune/io.h"
+#include "ops/context.h"
 
 namespace ft::checkpoint {
 
@@ -33,6 +35,15 @@ std::optional<int64_t> parse_step(std::string_view text) {
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
     return v;
+}
+
+// A GPU optimizer's moments copied to the host (flat, laid out like the weights), in order after
+// the updates queued on its context.
+std::vector<float> moment_to_host(const AdamW& optimizer, const float* device_moment, int64_t n) {
+    std::vector<float> host(static_cast<size_t>(n));
+    cuda::copy_to_host(host.data(), device_moment, host.size() * sizeof(float),
+                       optimizer.context().stream);
+    return host;
 }
 
 }  // namespace
@@ -102,14 +113,22 @@ void remove_stale_temporaries(const fs::path& run_dir) {
 }
 
 void save_optimizer(const fs::path& path, const ModelWeights& weights, AdamW& optimizer) {
+    // The file is the same whatever the device: a GPU optimizer's moments are written from a
+    // host copy.
+    const bool on_host = optimizer.device() == Device::CPU;
+    std::vector<float> m_host, v_host;
+    if (!on_host) {
+        m_host = moment_to_host(optimizer, optimizer.exp_avg(), weights.flat_size());
+        v_host = moment_to_host(optimizer, optimizer.exp_avg_sq(), weights.flat_size());
+    }
+    float* m = on_host ? optimizer.exp_avg() : m_host.data();
+    float* v = on_host ? optimizer.exp_avg_sq() : v_host.data();
     StateDict sd;
     for (size_t i = 0; i < weights.specs().size(); ++i) {
         const auto& spec = weights.specs()[i];
         const int64_t off = weights.offset_of(i);
-        sd.insert(spec.name + ".exp_avg",
-                  Tensor::view(optimizer.exp_avg() + off, DType::F32, spec.shape));
-        sd.insert(spec.name + ".exp_avg_sq",
-                  Tensor::view(optimizer.exp_avg_sq() + off, DType::F32, spec.shape));
+        sd.insert(spec.name + ".exp_avg", Tensor::view(m + off, DType::F32, spec.shape));
+        sd.insert(spec.name + ".exp_avg_sq", Tensor::view(v + off, DType::F32, spec.shape));
     }
     const std::string optim =
         optimizer.settings().kind == OptimizerKind::ADAMW_HF ? "adamw_hf" : "adamw_torch";
@@ -135,6 +154,15 @@ void load_optimizer(const fs::path& path, const ModelWeights& weights, AdamW& op
     if (meta("optim") != optim)
         throw Error(path.string() + ": the checkpoint was trained with optim " + meta("optim") +
                     ", the arguments ask for " + optim);
+    // A GPU optimizer's moments are filled on the host (padding zero), then uploaded whole.
+    const bool on_host = optimizer.device() == Device::CPU;
+    std::vector<float> m_host, v_host;
+    if (!on_host) {
+        m_host.assign(static_cast<size_t>(weights.flat_size()), 0.0f);
+        v_host.assign(static_cast<size_t>(weights.flat_size()), 0.0f);
+    }
+    float* m = on_host ? optimizer.exp_avg() : m_host.data();
+    float* v = on_host ? optimizer.exp_avg_sq() : v_host.data();
     for (size_t i = 0; i < weights.specs().size(); ++i) {
         const auto& spec = weights.specs()[i];
         const int64_t off = weights.offset_of(i);
@@ -149,9 +177,15 @@ void load_optimizer(const fs::path& path, const ModelWeights& weights, AdamW& op
                 throw Error(path.string() + ": tensor '" + name + "' is " +
                             std::string(dtype_name(t.dtype)) + " " + t.shape.str() +
                             ", expected F32 " + spec.shape.str());
-            float* dst = (which == 0 ? optimizer.exp_avg() : optimizer.exp_avg_sq()) + off;
+            float* dst = (which == 0 ? m : v) + off;
             std::memcpy(dst, t.ptr<float>(), t.nbytes());
         }
+    }
+    if (!on_host) {
+        const size_t bytes = m_host.size() * sizeof(float);
+        cuda::copy_to_device(optimizer.exp_avg(), m_host.data(), bytes, optimizer.context().stream);
+        cuda::copy_to_device(optimizer.exp_avg_sq(), v_host.data(), bytes,
+                             optimizer.context().stream);
     }
     const std::optional<int64_t> step = parse_step(meta("step"));
     if (!step)
@@ -161,6 +195,10 @@ void load_optimizer(const fs::path& path, const ModelWeights& weights, AdamW& op
 }
 
 void load_weights(const fs::path& path, ModelWeights& weights) {
+    if (weights.device() != Device::CPU)
+        throw Error("load_weights: " + path.string() +
+                    " is read into host weights (the Trainer "
+                    "uploads them to the GPU after loading)");
     const SafetensorsFile f = read_safetensors(path);
     for (size_t i = 0; i < weights.specs().size(); ++i) {
         const auto& spec = weights.specs()[i];

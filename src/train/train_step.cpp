@@ -10,7 +10,7 @@ StepStats train_step(SequenceClassifier& model, ModelWeights& weights, ModelWeig
     StepStats s;
     s.loss = model.forward(batch, /*train=*/true, seed, step);
     model.backward(grads);
-    s.grad_norm = global_grad_norm(grads.flat(), grads.flat_size());
+    s.grad_norm = optimizer.grad_norm(grads);  // on the optimizer's (the model's) device
     // Clipping and zero_grad ride along with the update: one pass over the gradients.
     const float scale = max_grad_norm > 0 ? clip_coefficient(s.grad_norm, max_grad_norm) : 1.0f;
     optimizer.step_and_zero_grads(weights, grads, lr, scale);

@@ -1,13 +1,15 @@
 // HF's Trainer loop: steps per epoch with gradient accumulation, HF's flow of logging /
 // evaluation / saving (DefaultFlowCallback), the best checkpoint, rotation, exact resume from a
-// checkpoint, SIGINT/SIGTERM handling, evaluate() and predict().
+// checkpoint, SIGINT/SIGTERM handling, evaluate() and predict(), on the device HF would pick.
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <numeric>
 
+#include "core/device_cuda.h"
 #include "finetune/trainer.h"
+#include "ops/context.h"
 #include "train/checkpoint.h"
 #include "train/progress.h"
 
@@ -144,6 +146,13 @@ struct Trainer::Impl {
     std::unique_ptr<SequenceClassifier> engine;
     bool epoch_known = false;  // HF's state.epoch is None until training starts
 
+    // Where the model runs (choose_device). On a GPU the engine reads a training copy of the
+    // weights in GPU memory, next to the gradients and the moments; the caller's model.weights
+    // stay the host copy, which every save and the end of train() bring up to date.
+    Device device = Device::CPU;
+    std::unique_ptr<ModelWeights> gpu_weights;
+    bool device_ahead = false;  // the GPU copy holds updates the host copy lacks
+
     // Training loop state that is not in TrainerState.
     std::unique_ptr<ModelWeights> grads;
     std::unique_ptr<AdamW> optimizer;
@@ -161,8 +170,38 @@ struct Trainer::Impl {
     const TrainerState& state() const { return self.state_; }
 
     SequenceClassifier& get_engine() {
-        if (!engine) engine = std::make_unique<SequenceClassifier>(model.config, model.weights);
+        if (!engine)
+            engine = std::make_unique<SequenceClassifier>(model.config, weights(),
+                                                          args().tf32.value_or(false));
         return *engine;
+    }
+
+    // ---- the weights on the training device ----
+    // The copy the engine reads and the optimizer updates: model.weights on the CPU.
+    ModelWeights& weights() {
+        if (device == Device::CPU) return model.weights;
+        if (!gpu_weights) gpu_weights = std::make_unique<ModelWeights>(model.weights.to(device));
+        return *gpu_weights;
+    }
+    // Whole-buffer copies run on the default stream: the engine's queued work goes first.
+    void sync_engine() const {
+        if (engine && device != Device::CPU) cuda::synchronize(engine->context().stream);
+    }
+    // model.weights brought up to date: before a save, and when train() returns or throws.
+    void weights_to_host() {
+        if (!device_ahead) return;
+        sync_engine();
+        model.weights.copy_from(*gpu_weights);
+        device_ahead = false;
+    }
+    // The GPU copy made equal to model.weights where those are the model: when a run starts
+    // (after a resume loaded them) and for an evaluation outside a run (the caller may have
+    // changed them, e.g. the best model loaded at the end). Mid-run the GPU copy is the model.
+    void weights_to_device() {
+        if (device == Device::CPU || device_ahead) return;
+        ModelWeights& w = weights();
+        sync_engine();
+        w.copy_from(model.weights);
     }
 
     // ---- callbacks, with the handler's resets of HF's CallbackHandler ----
@@ -406,6 +445,7 @@ struct Trainer::Impl {
 
     // ---- checkpoints ----
     fs::path save_checkpoint() {
+        // save_model writes model.weights: on a GPU it downloads them first.
         const fs::path run_dir = args().output_dir;
         const fs::path dir = run_dir / ("checkpoint-" + std::to_string(state().global_step));
         checkpoint::commit_directory(dir, [&](const fs::path& tmp) {
@@ -570,6 +610,7 @@ Trainer::Trainer(PretrainedModel& model, TrainingArguments args, const Dataset* 
                  const Dataset* eval_dataset, const Tokenizer* tokenizer, MetricSpec metric)
     : impl_(std::make_unique<Impl>(*this, model)), args_(std::move(args)) {
     for (const auto& w : args_.finalize()) log_warning(w);
+    impl_->device = choose_device(args_);
     impl_->train_ds = train_dataset;
     impl_->eval_ds = eval_dataset;
     impl_->tokenizer = tokenizer;
@@ -589,6 +630,7 @@ void Trainer::add_callback(std::shared_ptr<TrainerCallback> callback) {
 }
 
 void Trainer::save_model(const fs::path& dir) const {
+    impl_->weights_to_host();
     fs::create_directories(dir);
     save_pretrained(impl_->model.config, impl_->model.weights, dir);
     if (impl_->tokenizer) impl_->tokenizer->save_pretrained(dir);
@@ -604,11 +646,13 @@ std::map<std::string, double> Trainer::evaluate(const Dataset* dataset,
                                                 const std::string& metric_key_prefix) {
     const Dataset* ds = dataset ? dataset : impl_->eval_ds;
     if (!ds) throw Error("Trainer: evaluation requires an eval_dataset");
+    impl_->weights_to_device();
     return impl_->evaluate(*ds, metric_key_prefix);
 }
 
 PredictionOutput Trainer::predict(const Dataset& dataset, const std::string& prefix) {
     const auto t0 = std::chrono::steady_clock::now();
+    impl_->weights_to_device();
     Impl::EvalResult r = impl_->run_eval(dataset, true, "Predicting");
     PredictionOutput out;
     out.predictions = std::move(r.logits);
@@ -694,8 +738,10 @@ void Trainer::Impl::begin_training(const fs::path& resume_dir) {
     opt.eps = a.adam_epsilon;
     opt.weight_decay = a.weight_decay;
     opt.kind = optimizer_from_name(a.optim);
-    optimizer = std::make_unique<AdamW>(model.weights, opt);
-    grads = std::make_unique<ModelWeights>(model.config);
+    // The moments and the gradients live beside the engine's weights, and the optimizer runs on
+    // the engine's context (on a GPU: the same stream as the backward it follows).
+    optimizer = std::make_unique<AdamW>(weights(), opt, get_engine().context());
+    grads = std::make_unique<ModelWeights>(model.config, device);
     grads->zero();
     reserve_for(*train_ds, a.per_device_train_batch_size);
 
@@ -709,6 +755,8 @@ void Trainer::Impl::begin_training(const fs::path& resume_dir) {
     s.control = {};
     for (auto& cb : callbacks) cb->on_train_begin(a, s, s.control);
     if (!resume_dir.empty()) resume(resume_dir);
+    // The run starts from model.weights (as loaded from a checkpoint, which either device wrote).
+    weights_to_device();
     epoch_known = true;
 }
 
@@ -722,6 +770,8 @@ void Trainer::Impl::log_training_header(const StepPlan& plan) const {
     log_info("  Gradient Accumulation steps = " + std::to_string(a.gradient_accumulation_steps));
     log_info("  Total optimization steps = " + std::to_string(state().max_steps));
     log_info("  Number of trainable parameters = " + std::to_string(model.weights.numel()));
+    if (device == Device::CUDA)
+        log_info("training on cuda:0 (" + cuda::device_description(0) + ")");
 }
 
 // Where to start: a resumed checkpoint may sit at the end of an epoch whose epoch-end
@@ -777,13 +827,14 @@ int64_t Trainer::Impl::optimizer_update(const std::vector<int64_t>& order, int64
     float grad_scale = 1.0f;
     last_grad_norm = std::nullopt;
     if (a.max_grad_norm > 0) {
-        last_grad_norm = global_grad_norm(grads->flat(), grads->flat_size());
+        last_grad_norm = optimizer->grad_norm(*grads);  // on a GPU: one read-back per update
         // torch would write NaN into every weight here; stop while they are intact.
         if (!std::isfinite(*last_grad_norm))
             throw nonfinite_gradients(*last_grad_norm, epoch, step);
         grad_scale = clip_coefficient(*last_grad_norm, a.max_grad_norm);
     }
-    optimizer->step_and_zero_grads(model.weights, *grads, current_lr(s.global_step), grad_scale);
+    optimizer->step_and_zero_grads(weights(), *grads, current_lr(s.global_step), grad_scale);
+    device_ahead = device != Device::CPU;
     s.global_step += 1;
     s.epoch = static_cast<double>(epoch) +
               static_cast<double>(step) / static_cast<double>(batches_per_epoch);
@@ -863,6 +914,20 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
     const StepPlan plan = plan_steps();
     begin_training(resume_dir);
     log_training_header(plan);
+    // However the run ends (an error, a signal), model.weights receive the GPU's weights, as the
+    // CPU run would have left them; a download that fails then is logged, not thrown over the
+    // error in flight.
+    struct HostWeightsOnExit {
+        Impl& impl;
+        ~HostWeightsOnExit() {
+            try {
+                impl.weights_to_host();
+            } catch (const std::exception& e) {
+                log_warning(std::string("could not copy the weights back from the GPU: ") +
+                            e.what());
+            }
+        }
+    } host_weights_on_exit{*this};
 
     SignalGuard signals;
     const auto t0 = std::chrono::steady_clock::now();
@@ -890,6 +955,8 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
     }
     progress->finish();
     progress.reset();
+    // Before the epilogue, which may load the best checkpoint into model.weights.
+    weights_to_host();
     return end_training(plan, t0, run_dir);
 }
 

@@ -47,9 +47,10 @@ TEST(CliInfo, AloneListsTheDevices) {
     EXPECT_EQ(rc, 0) << out;
     EXPECT_EQ(out.rfind("devices:          cpu\n", 0), 0u) << out;
     const int gpus = cuda::device_count();
-    if (gpus == 0)
+    if (gpus == 0) {
         EXPECT_NE(out.find("(no GPU: " + cuda::unavailable_reason() + ")"), std::string::npos)
             << out;
+    }
     for (int i = 0; i < gpus; ++i)
         EXPECT_NE(out.find("cuda:" + std::to_string(i)), std::string::npos) << out;
 }

@@ -46,7 +46,8 @@ inline TinyJob make_tiny_job(int64_t train_rows, int64_t eval_rows, bool dropout
     return j;
 }
 
-// Arguments every Trainer test starts from: sequential order, logging every step, no saving.
+// Arguments every Trainer test starts from: sequential order, logging every step, no saving, on
+// the CPU.
 inline TrainingArguments tiny_args(const std::filesystem::path& out) {
     TrainingArguments a;
     a.output_dir = out.string();
@@ -59,6 +60,9 @@ inline TrainingArguments tiny_args(const std::filesystem::path& out) {
     a.save_strategy = SaveStrategy::NO;
     a.train_sampling_strategy = SamplingStrategy::SEQUENTIAL;
     a.disable_tqdm = true;
+    // The CPU path, also where a GPU could be used: the tests compare with CPU replays bit for
+    // bit (the GPU runs are in *_cuda_test.cpp).
+    a.use_cpu = true;
     return a;
 }
 

@@ -89,9 +89,6 @@ struct GemmState {
     // NVIDIA's recommendation for Hopper; every plan may use all of it.
     static constexpr size_t WORKSPACE_BYTES = size_t{32} << 20;
 
-    // The hook of a later --tf32 flag: CUBLAS_COMPUTE_32F_FAST_TF32 instead of exact fp32.
-    bool tf32 = false;
-
     const CublasLtApi* lt = nullptr;
     cudaStream_t stream = nullptr;  // the backend's, for the wait before teardown
     cublasLtHandle_t handle = nullptr;
@@ -291,7 +288,7 @@ const GemmState::Plan& plan_for(GemmState& g, const GemmState::PlanKey& key,
 bool gemm(const Context& ctx, LinearProduct product, int64_t N, int64_t I, int64_t O,
           const float* a, const float* b, float* d, const float* bias, bool accumulate) {
     GemmState& g = gemm_state(ctx);
-    const GemmState::Types types = fp32_types(g.tf32);
+    const GemmState::Types types = fp32_types(ctx.tf32);
     const GemmState::PlanKey key{product,
                                  N,
                                  I,
