@@ -119,24 +119,73 @@ __device__ Rows stage(float* dst, const float* src, int len, const Layout& L) {
 // stride slices. Each warp takes query rows warp, warp + nwarps, ...; in a row, lane l takes the
 // keys l, l + 32, ... and then the head dimensions l, l + 32, ...
 
+// The (sequence, head) pair of this block (block index b * NH + h): its length, the calling
+// thread's lane and warp, where the pair's probabilities and mask start (the CPU's numbering),
+// and its (0, 0) in the (T, C) tensors. Every thread calls it (sequence_base uses the warp).
+struct BlockPair {
+    int len, lane, warp, nwarps;
+    int64_t mask_first, at;
+    float* row;     // the warp's row of shared memory: max_len scores, then HS floats
+    float* slices;  // after every warp's row: the staged K and V (or Q and dout)
+};
+
+__device__ BlockPair block_pair(const int32_t* offsets, const Layout& L, float* smem) {
+    const int64_t b = blockIdx.x / L.NH;
+    const int h = static_cast<int>(blockIdx.x % L.NH);
+    const int64_t t0 = offsets[b];
+    BlockPair p;
+    p.len = offsets[b + 1] - offsets[b];
+    p.lane = threadIdx.x % WARP;
+    p.warp = threadIdx.x / WARP;
+    p.nwarps = blockDim.x / WARP;
+    p.mask_first =
+        sequence_base(offsets, b, L.NH, p.lane) + static_cast<int64_t>(h) * p.len * p.len;
+    p.at = t0 * L.C + static_cast<int64_t>(h) * L.HS;
+    p.row = smem + p.warp * (L.max_len + L.HS);
+    p.slices = smem + p.nwarps * (L.max_len + L.HS);
+    return p;
+}
+
+// One query row of a warp against the pair's keys (key(j, d) reads K): scores scaled as the CPU
+// scales them (the product rounded before the max and the subtraction), softmax with the sum in
+// double, P saved before dropout at P[0 .. len), and row[j] = dropout(P) for the product with V,
+// the mask drawn at mask_first + j.
+template <class Key>
+__device__ void softmax_row(float* row, float* P, const float* qi, const Key& key, int len,
+                            const Layout& L, const Dropout& drop, int64_t mask_first, int lane) {
+    float mx = -INFINITY;
+    for (int j = lane; j < len; j += WARP) {
+        float s = 0.0f;
+        for (int d = 0; d < L.HS; ++d) s += qi[d] * key(j, d);
+        s = __fmul_rn(s, L.scale);
+        row[j] = s;
+        mx = fmaxf(mx, s);
+    }
+    mx = warp_max(mx);
+    double sum = 0.0;
+    for (int j = lane; j < len; j += WARP) {
+        const float e = exp_like_cpu(row[j] - mx);
+        row[j] = e;
+        sum += e;
+    }
+    sum = warp_sum(sum);
+    for (int j = lane; j < len; j += WARP) {
+        const float p = static_cast<float>(row[j] / sum);
+        P[j] = p;
+        row[j] = drop.on ? p * drop_factor(drop, mask_first + j) : p;
+    }
+}
+
 __global__ void __launch_bounds__(FULL_THREADS_LONG)
     attention_forward_kernel(float* __restrict__ out, float* __restrict__ probs,
                              const float* __restrict__ q, const float* __restrict__ k,
                              const float* __restrict__ v, const int32_t* __restrict__ offsets,
                              Layout L, Dropout drop) {
     extern __shared__ float smem[];
-    const int64_t b = blockIdx.x / L.NH;
-    const int h = static_cast<int>(blockIdx.x % L.NH);
-    const int64_t t0 = offsets[b];
-    const int len = offsets[b + 1] - offsets[b];
-    if (len == 0) return;  // the whole block, before any barrier
-    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, nwarps = blockDim.x / WARP;
-    const int64_t mask_first =
-        sequence_base(offsets, b, L.NH, lane) + static_cast<int64_t>(h) * len * len;
-    const int64_t at = t0 * L.C + static_cast<int64_t>(h) * L.HS;  // the pair's (0, 0) in (T, C)
-    float* row = smem + warp * (L.max_len + L.HS);
+    const BlockPair bp = block_pair(offsets, L, smem);
+    if (bp.len == 0) return;  // the whole block, before any barrier
+    const auto [len, lane, warp, nwarps, mask_first, at, row, slices] = bp;
     float* qi = row + L.max_len;
-    float* slices = smem + nwarps * (L.max_len + L.HS);
     const Rows K = stage(slices, k + at, len, L);
     const Rows V = stage(slices + len * L.stride, v + at, len, L);
     __syncthreads();
@@ -144,30 +193,9 @@ __global__ void __launch_bounds__(FULL_THREADS_LONG)
     for (int i = warp; i < len; i += nwarps) {
         for (int d = lane; d < L.HS; d += WARP) qi[d] = q[at + i * L.C + d];
         __syncwarp();
-        // Scores, scaled as the CPU scales them (the product rounded before the max and the
-        // subtraction).
-        float mx = -INFINITY;
-        for (int j = lane; j < len; j += WARP) {
-            float s = 0.0f;
-            for (int d = 0; d < L.HS; ++d) s += qi[d] * K.at(j, d);
-            s = __fmul_rn(s, L.scale);
-            row[j] = s;
-            mx = fmaxf(mx, s);
-        }
-        mx = warp_max(mx);
-        double sum = 0.0;
-        for (int j = lane; j < len; j += WARP) {
-            const float e = exp_like_cpu(row[j] - mx);
-            row[j] = e;
-            sum += e;
-        }
-        sum = warp_sum(sum);
-        // P saved before dropout; the row keeps dropout(P) for the product with V.
-        for (int j = lane; j < len; j += WARP) {
-            const float p = static_cast<float>(row[j] / sum);
-            P[i * len + j] = p;
-            row[j] = drop.on ? p * drop_factor(drop, mask_first + i * len + j) : p;
-        }
+        softmax_row(
+            row, P + i * len, qi, [&](int j, int d) { return K.at(j, d); }, len, L, drop,
+            mask_first + i * len, lane);
         __syncwarp();
         for (int d = lane; d < L.HS; d += WARP) {
             float acc = 0.0f;
@@ -191,18 +219,10 @@ __global__ void __launch_bounds__(FULL_THREADS_LONG)
                               const float* probs, const int32_t* __restrict__ offsets, Layout L,
                               Dropout drop) {
     extern __shared__ float smem[];
-    const int64_t b = blockIdx.x / L.NH;
-    const int h = static_cast<int>(blockIdx.x % L.NH);
-    const int64_t t0 = offsets[b];
-    const int len = offsets[b + 1] - offsets[b];
-    if (len == 0) return;  // the whole block, before any barrier
-    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, nwarps = blockDim.x / WARP;
-    const int64_t mask_first =
-        sequence_base(offsets, b, L.NH, lane) + static_cast<int64_t>(h) * len * len;
-    const int64_t at = t0 * L.C + static_cast<int64_t>(h) * L.HS;
-    float* row = smem + warp * (L.max_len + L.HS);
+    const BlockPair bp = block_pair(offsets, L, smem);
+    if (bp.len == 0) return;  // the whole block, before any barrier
+    const auto [len, lane, warp, nwarps, mask_first, at, row, slices] = bp;
     float* gi = row + L.max_len;
-    float* slices = smem + nwarps * (L.max_len + L.HS);
     const float* P = probs + mask_first;
     float* dS = scratch + mask_first;
     float* PD = drop.on ? scratch + pd_at + mask_first : nullptr;
@@ -263,23 +283,25 @@ __global__ void __launch_bounds__(FULL_THREADS_LONG)
 // row at NH * t0 + h * len.
 
 struct Pair {
-    int64_t b, t0, mask_first;
-    int h, len;
+    int len;
+    int64_t mask_first;  // row 0 of the pair's block in the full op's mask numbering
+    int64_t at;          // the pair's key 0 in k, v, dk, dv: t0 * C + h * HS
+    int64_t row_at;      // its row in q_first, out_first, ...: b * C + h * HS
+    int64_t probs_at;    // its probabilities in probs_first: NH * t0 + h * len
 };
 
 // The warp's pair, or len 0 when there is none (past the end, or an empty sequence).
-__device__ Pair first_query_pair(const int32_t* offsets, int64_t B, int NH, int lane) {
+__device__ Pair first_query_pair(const int32_t* offsets, int64_t B, const Layout& L, int lane) {
     Pair pr{};
     const int64_t w = static_cast<int64_t>(blockIdx.x) * (blockDim.x / WARP) + threadIdx.x / WARP;
-    if (w >= B * NH) return pr;
-    pr.b = w / NH;
-    pr.h = static_cast<int>(w % NH);
-    pr.t0 = offsets[pr.b];
-    pr.len = offsets[pr.b + 1] - offsets[pr.b];
+    if (w >= B * L.NH) return pr;
+    const int64_t b = w / L.NH, h = w % L.NH, t0 = offsets[b];
+    pr.len = offsets[b + 1] - offsets[b];
     if (pr.len == 0) return pr;
-    // Row 0 of the pair's block in the full op's mask numbering.
-    pr.mask_first =
-        sequence_base(offsets, pr.b, NH, lane) + static_cast<int64_t>(pr.h) * pr.len * pr.len;
+    pr.mask_first = sequence_base(offsets, b, L.NH, lane) + h * pr.len * pr.len;
+    pr.at = t0 * L.C + h * L.HS;
+    pr.row_at = b * L.C + h * L.HS;
+    pr.probs_at = L.NH * t0 + h * pr.len;
     return pr;
 }
 
@@ -290,37 +312,17 @@ __global__ void __launch_bounds__(FIRST_QUERY_THREADS)
                                int64_t B, Layout L, Dropout drop) {
     extern __shared__ float smem[];
     const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
-    const Pair pr = first_query_pair(offsets, B, L.NH, lane);
-    const int len = pr.len;
-    if (len == 0) return;  // the whole warp; this kernel has no block barrier
-    const int64_t at = pr.t0 * L.C + static_cast<int64_t>(pr.h) * L.HS;
-    const int64_t row_at = pr.b * L.C + static_cast<int64_t>(pr.h) * L.HS;
+    const Pair pr = first_query_pair(offsets, B, L, lane);
+    if (pr.len == 0) return;  // the whole warp; this kernel has no block barrier
+    const auto [len, mask_first, at, row_at, probs_at] = pr;
     float* row = smem + warp * (L.max_len + L.HS);
     float* q0 = row + L.max_len;
-    float* P0 = probs_first + L.NH * pr.t0 + static_cast<int64_t>(pr.h) * len;
+    float* P0 = probs_first + probs_at;
     for (int d = lane; d < L.HS; d += WARP) q0[d] = q_first[row_at + d];
     __syncwarp();
-    float mx = -INFINITY;
-    for (int j = lane; j < len; j += WARP) {
-        float s = 0.0f;
-        for (int d = 0; d < L.HS; ++d) s += q0[d] * k[at + j * L.C + d];
-        s = __fmul_rn(s, L.scale);
-        row[j] = s;
-        mx = fmaxf(mx, s);
-    }
-    mx = warp_max(mx);
-    double sum = 0.0;
-    for (int j = lane; j < len; j += WARP) {
-        const float e = exp_like_cpu(row[j] - mx);
-        row[j] = e;
-        sum += e;
-    }
-    sum = warp_sum(sum);
-    for (int j = lane; j < len; j += WARP) {
-        const float p = static_cast<float>(row[j] / sum);
-        P0[j] = p;
-        row[j] = drop.on ? p * drop_factor(drop, pr.mask_first + j) : p;
-    }
+    softmax_row(
+        row, P0, q0, [&](int j, int d) { return k[at + j * L.C + d]; }, len, L, drop, mask_first,
+        lane);
     __syncwarp();
     for (int d = lane; d < L.HS; d += WARP) {
         float acc = 0.0f;
@@ -340,16 +342,14 @@ __global__ void __launch_bounds__(FIRST_QUERY_THREADS)
                                 Dropout drop) {
     extern __shared__ float smem[];
     const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
-    const Pair pr = first_query_pair(offsets, B, L.NH, lane);
-    const int len = pr.len;
-    if (len == 0) return;  // the whole warp; this kernel has no block barrier
-    const int64_t at = pr.t0 * L.C + static_cast<int64_t>(pr.h) * L.HS;
-    const int64_t row_at = pr.b * L.C + static_cast<int64_t>(pr.h) * L.HS;
+    const Pair pr = first_query_pair(offsets, B, L, lane);
+    if (pr.len == 0) return;  // the whole warp; this kernel has no block barrier
+    const auto [len, mask_first, at, row_at, probs_at] = pr;
     float* ds = smem + warp * (2 * L.max_len + 2 * L.HS);
     float* pd = ds + L.max_len;
     float* q0 = pd + L.max_len;
     float* g0 = q0 + L.HS;
-    const float* P0 = probs_first + L.NH * pr.t0 + static_cast<int64_t>(pr.h) * len;
+    const float* P0 = probs_first + probs_at;
     for (int d = lane; d < L.HS; d += WARP) {
         q0[d] = q_first[row_at + d];
         g0[d] = dout_first[row_at + d];
@@ -362,7 +362,7 @@ __global__ void __launch_bounds__(FIRST_QUERY_THREADS)
         const float p = P0[j];
         float pdj = p;
         if (drop.on) {
-            const float f = drop_factor(drop, pr.mask_first + j);
+            const float f = drop_factor(drop, mask_first + j);
             acc *= f;
             pdj = p * f;
         }
@@ -442,6 +442,28 @@ unsigned pair_grid(int64_t B, int64_t NH, int pairs_per_block) {
     return static_cast<unsigned>(blocks);
 }
 
+// A first-query launch: the offsets on the device, the layout, a warp per pair, and each warp's
+// shared memory, `rows` times (max_len + HS) floats. max_len 0: nothing to launch.
+struct FirstQueryLaunch {
+    const int32_t* offsets;
+    Layout L;
+    unsigned grid;
+    size_t smem;
+};
+
+FirstQueryLaunch first_query_launch(const Context& ctx, const int32_t* host_offsets, int64_t B,
+                                    int64_t NH, int64_t HS, int rows) {
+    FirstQueryLaunch fq{};
+    const int max_len = B > 0 ? max_length(host_offsets, B) : 0;
+    fq.L = base_layout(NH, HS, max_len);
+    if (max_len == 0) return fq;
+    fq.offsets = offsets_and_scratch(ctx, host_offsets, B, 0).offsets;
+    constexpr int pairs_per_block = FIRST_QUERY_THREADS / WARP;
+    fq.grid = pair_grid(B, NH, pairs_per_block);
+    fq.smem = static_cast<size_t>(pairs_per_block) * rows * (max_len + HS) * sizeof(float);
+    return fq;
+}
+
 }  // namespace
 
 void attention_forward(const Context& ctx, float* out, float* probs, const float* q, const float* k,
@@ -480,17 +502,12 @@ void attention_first_query_forward(const Context& ctx, float* out_first, float* 
                                    const float* q_first, const float* k, const float* v,
                                    const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
                                    double dropout_p, const Philox* rng, uint64_t rng_offset) {
-    const int max_len = B > 0 ? max_length(offsets, B) : 0;
-    if (max_len == 0) return;
-    const OffsetsAndScratch os = offsets_and_scratch(ctx, offsets, B, 0);
-    const Layout L = base_layout(NH, HS, max_len);
-    constexpr int pairs_per_block = FIRST_QUERY_THREADS / WARP;
-    const size_t smem = static_cast<size_t>(pairs_per_block) * (max_len + HS) * sizeof(float);
-    allow_smem(first_query_forward_kernel, smem);
-    first_query_forward_kernel<<<pair_grid(B, NH, pairs_per_block), FIRST_QUERY_THREADS, smem,
-                                 stream_of(ctx)>>>(out_first, probs_first, q_first, k, v,
-                                                   os.offsets, B, L,
-                                                   make_dropout(dropout_p, rng, rng_offset));
+    const FirstQueryLaunch fq = first_query_launch(ctx, offsets, B, NH, HS, 1);
+    if (fq.L.max_len == 0) return;
+    allow_smem(first_query_forward_kernel, fq.smem);
+    first_query_forward_kernel<<<fq.grid, FIRST_QUERY_THREADS, fq.smem, stream_of(ctx)>>>(
+        out_first, probs_first, q_first, k, v, fq.offsets, B, fq.L,
+        make_dropout(dropout_p, rng, rng_offset));
     check_launch("first_query_forward_kernel");
 }
 
@@ -499,17 +516,12 @@ void attention_first_query_backward(const Context& ctx, float* dq_first, float* 
                                     const float* v, const float* probs_first,
                                     const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
                                     double dropout_p, const Philox* rng, uint64_t rng_offset) {
-    const int max_len = B > 0 ? max_length(offsets, B) : 0;
-    if (max_len == 0) return;
-    const OffsetsAndScratch os = offsets_and_scratch(ctx, offsets, B, 0);
-    const Layout L = base_layout(NH, HS, max_len);
-    constexpr int pairs_per_block = FIRST_QUERY_THREADS / WARP;
-    const size_t smem = static_cast<size_t>(pairs_per_block) * 2 * (max_len + HS) * sizeof(float);
-    allow_smem(first_query_backward_kernel, smem);
-    first_query_backward_kernel<<<pair_grid(B, NH, pairs_per_block), FIRST_QUERY_THREADS, smem,
-                                  stream_of(ctx)>>>(dq_first, dk, dv, dout_first, q_first, k, v,
-                                                    probs_first, os.offsets, B, L,
-                                                    make_dropout(dropout_p, rng, rng_offset));
+    const FirstQueryLaunch fq = first_query_launch(ctx, offsets, B, NH, HS, 2);
+    if (fq.L.max_len == 0) return;
+    allow_smem(first_query_backward_kernel, fq.smem);
+    first_query_backward_kernel<<<fq.grid, FIRST_QUERY_THREADS, fq.smem, stream_of(ctx)>>>(
+        dq_first, dk, dv, dout_first, q_first, k, v, probs_first, fq.offsets, B, fq.L,
+        make_dropout(dropout_p, rng, rng_offset));
     check_launch("first_query_backward_kernel");
 }
 
