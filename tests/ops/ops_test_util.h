@@ -114,7 +114,8 @@ inline const ops::Context* ops_context_for(Device device, std::string* why) {
             *why = !cuda::built_with_cuda() ? "built without CUDA"
                    : cuda::device_count() == 0
                        ? "no CUDA device"
-                       : "the ops tests hold host tensors; device copies come with the CUDA ops";
+                       : "the golden tests hold host tensors; cuda_ops_test.cpp checks each CUDA "
+                         "op against the CPU op";
             return nullptr;
     }
     *why = "unknown device";
