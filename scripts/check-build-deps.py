@@ -56,15 +56,16 @@ TOOLCHAIN_UTILITY = re.compile(
 
 
 def cuda_toolkit_root(build_dir):
-    """The CUDA toolkit's folder when the build used it (FT_CUDA=ON), else None. The toolkit is
-    optional and not a Debian package: a machine without it builds the CPU-only library."""
+    """The CUDA toolkit's folder when configure found nvcc (CMakeLists.txt's check_language records
+    it even where FT_CUDA is off, e.g. the sanitizer build), else None. The toolkit is optional and
+    not a Debian package: a machine without it builds the CPU-only library."""
     values = {}
     with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
         for line in f:
             m = re.match(r"^(FT_CUDA|CMAKE_CUDA_COMPILER):[A-Z]+=(.*)$", line.strip())
             if m:
                 values[m.group(1)] = m.group(2)
-    if values.get("FT_CUDA") != "ON" or not values.get("CMAKE_CUDA_COMPILER"):
+    if not values.get("CMAKE_CUDA_COMPILER") or values["CMAKE_CUDA_COMPILER"].endswith("NOTFOUND"):
         return None
     return os.path.dirname(os.path.dirname(os.path.realpath(values["CMAKE_CUDA_COMPILER"])))
 
@@ -239,6 +240,7 @@ def main():
     for collect in (cache_paths, cmake_inputs, ninja_deps, link_libraries):
         files |= {os.path.normpath(p) for p in collect(args.build_dir) if is_system_path(p, args.build_dir)}
     cuda_root = cuda_toolkit_root(args.build_dir)
+    cuda_on = "FT_CUDA:BOOL=ON" in open(os.path.join(args.build_dir, "CMakeCache.txt")).read()
     cuda_files = set()
     if cuda_root:
         def in_toolkit(p):
@@ -269,8 +271,8 @@ def main():
     print(f"check-build-deps: {len(files)} system files read by {args.build_dir}, {checked} owned by "
           f"Debian packages; {len(roots)} packages in {source}, {len(allowed)} with their Depends")
     if cuda_files:
-        print(f"  and {len(cuda_files)} files of the CUDA toolkit in {cuda_root} (FT_CUDA=ON; optional, "
-              "not a Debian package)")
+        print(f"  and {len(cuda_files)} files of the CUDA toolkit in {cuda_root} (FT_CUDA "
+              f"{'ON' if cuda_on else 'OFF'}; optional, not a Debian package)")
     if unowned:
         print("FAIL: the build reads files that no Debian package installs (a fresh machine lacks them):")
         for f in unowned:
