@@ -1,6 +1,7 @@
-// oneDNN's matmul for the linear layers' float GEMMs, one primitive cached per shape. Transposes
-// are expressed as strides on the descriptors (format ab / ba), so oneDNN reads the tensors where
-// they lie and no reorder ever copies them (except backward_data_transposed's, on purpose).
+// oneDNN's matmul for the linear layers' GEMMs (float, or bf16 operands with float32
+// accumulation), one primitive cached per shape and type. Transposes are expressed as strides on
+// the descriptors (format ab / ba), so oneDNN reads the tensors where they lie and no reorder
+// ever copies them (except backward_data_transposed's, on purpose).
 #include "ops/dnnl_backend.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -21,6 +22,7 @@ struct MatmulKey {
     Gemm kind;
     bool accumulate;  // a sum post-op makes the primitive add into dst
     bool bias;
+    dnnl::memory::data_type type;  // of src and weights: f32, or bf16 (dst and bias are f32)
     auto operator<=>(const MatmulKey&) const = default;
 };
 
@@ -50,11 +52,11 @@ class DnnlBackend::Impl {
   public:
     Impl() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
 
-    void run(const MatmulKey& key, const float* src, const float* weights, const float* bias,
+    void run(const MatmulKey& key, const void* src, const void* weights, const float* bias,
              float* dst) {
         Matmul& m = lookup(key);
-        m.src.set_data_handle(const_cast<float*>(src));
-        m.weights.set_data_handle(const_cast<float*>(weights));
+        m.src.set_data_handle(const_cast<void*>(src));
+        m.weights.set_data_handle(const_cast<void*>(weights));
         m.dst.set_data_handle(dst);
         dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, m.src.get()},
                                    {DNNL_ARG_WEIGHTS, m.weights.get()},
@@ -79,7 +81,8 @@ class DnnlBackend::Impl {
         dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, t.from.get()}, {DNNL_ARG_TO, t.to.get()}};
         check(dnnl_primitive_execute(t.prim.get(), stream_.get(), 2, args), "reorder");
         // FORWARD with weights W' (O' = I, I' = O) = W^T: out = dout x W'^T = dout x W.
-        run({N, O, I, Gemm::FORWARD, accumulate, false}, dout, transposed_.data(), nullptr, dinp);
+        run({N, O, I, Gemm::FORWARD, accumulate, false, dnnl::memory::data_type::f32}, dout,
+            transposed_.data(), nullptr, dinp);
     }
 
   private:
@@ -123,21 +126,22 @@ class DnnlBackend::Impl {
         using dt = dnnl::memory::data_type;
         using md = dnnl::memory::desc;
         const int64_t N = key.n, I = key.i, O = key.o;
+        const dt in = key.type;  // src and weights
         md src, wei, dst;
         switch (key.kind) {
             case Gemm::FORWARD:
-                src = md({N, I}, dt::f32, {I, 1});
-                wei = md({I, O}, dt::f32, {1, I});  // W (O,I) read as its transpose
+                src = md({N, I}, in, {I, 1});
+                wei = md({I, O}, in, {1, I});  // W (O,I) read as its transpose
                 dst = md({N, O}, dt::f32, {O, 1});
                 break;
             case Gemm::BACKWARD_DATA:
-                src = md({N, O}, dt::f32, {O, 1});
-                wei = md({O, I}, dt::f32, {I, 1});
+                src = md({N, O}, in, {O, 1});
+                wei = md({O, I}, in, {I, 1});
                 dst = md({N, I}, dt::f32, {I, 1});
                 break;
             case Gemm::BACKWARD_WEIGHTS:
-                src = md({O, N}, dt::f32, {1, O});  // dout (N,O) read as its transpose
-                wei = md({N, I}, dt::f32, {I, 1});
+                src = md({O, N}, in, {1, O});  // dout (N,O) read as its transpose
+                wei = md({N, I}, in, {I, 1});
                 dst = md({O, I}, dt::f32, {I, 1});
                 break;
         }
@@ -178,7 +182,16 @@ DnnlBackend::Impl& DnnlBackend::impl() {
 void DnnlBackend::matmul(Gemm kind, bool accumulate, int64_t N, int64_t I, int64_t O,
                          const float* src, const float* weights, const float* bias, float* dst) {
     const std::lock_guard<std::mutex> lock(mutex_);
-    impl().run({N, I, O, kind, accumulate, bias != nullptr}, src, weights, bias, dst);
+    impl().run({N, I, O, kind, accumulate, bias != nullptr, dnnl::memory::data_type::f32}, src,
+               weights, bias, dst);
+}
+
+void DnnlBackend::matmul_bf16(Gemm kind, bool accumulate, int64_t N, int64_t I, int64_t O,
+                              const uint16_t* src, const uint16_t* weights, const float* bias,
+                              float* dst) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    impl().run({N, I, O, kind, accumulate, bias != nullptr, dnnl::memory::data_type::bf16}, src,
+               weights, bias, dst);
 }
 
 void DnnlBackend::backward_data_transposed(bool accumulate, int64_t N, int64_t I, int64_t O,

@@ -1,5 +1,6 @@
 // The CPU backend's GEMMs: oneDNN's engine, stream and a cache of matmul primitives, owned by an
-// execution context (context.h) and created on its first GEMM. float only.
+// execution context (context.h) and created on its first GEMM. float, and bf16 operands with
+// float32 accumulation (bf16 autocast).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,11 @@ class DnnlBackend {
     // One product of the kind's shapes (see Gemm); accumulate adds into dst; bias may be null.
     void matmul(Gemm kind, bool accumulate, int64_t N, int64_t I, int64_t O, const float* src,
                 const float* weights, const float* bias, float* dst);
+    // The same products on bf16 operands (src and weights as raw bf16 bits, in the layouts of
+    // Gemm), accumulated in float32 with a float32 bias, into a float32 dst: the GEMMs of bf16
+    // autocast (linear_bf16.cpp). Cached with the float primitives, keyed by the type too.
+    void matmul_bf16(Gemm kind, bool accumulate, int64_t N, int64_t I, int64_t O,
+                     const uint16_t* src, const uint16_t* weights, const float* bias, float* dst);
     // dinp (N,I) (+)= dout (N,O) x W (O,I) as a FORWARD product against W^T, which a reorder
     // writes into a scratch copy first (linear.cpp says when that pays).
     void backward_data_transposed(bool accumulate, int64_t N, int64_t I, int64_t O,

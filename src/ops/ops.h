@@ -62,6 +62,36 @@ void linear_backward(const Context& ctx, T* dinp /*(N,I) or null*/, T* dweight /
                      const T* weight /*(O,I)*/, int64_t N, int64_t I, int64_t O,
                      bool accumulate_dinp);
 
+// ---- bf16 autocast (torch.autocast("cpu", dtype=torch.bfloat16); docs/bf16-autocast.md) ------
+// Float tensors in memory, computed as autocast computes them: r() rounds to bf16 (nearest, ties
+// to even, as f32_to_bf16), GEMMs take bf16 operands and accumulate in float32. float only, CPU
+// only (a GPU context throws). Fast where cpu_has_bf16_gemm() (cpu_features.h); elsewhere oneDNN
+// falls back to emulated or reference kernels, far slower. Scratch comes from ctx.workspace.
+//
+// out = r(r(inp) @ weight_bf16^T + r(bias)), the sum (bias included) in float32, rounded once.
+// weight_bf16 is the bf16 copy of the float32 weights (to_bf16), as autocast casts them.
+void linear_forward_bf16(const Context& ctx, float* out /*(N,O)*/, const float* inp /*(N,I)*/,
+                         const uint16_t* weight_bf16 /*(O,I)*/, const float* bias /*(O) or null*/,
+                         int64_t N, int64_t I, int64_t O);
+// With g = r(dout) (dout is bf16-valued when it comes from a bf16 op; a gradient from a float32
+// consumer is rounded, as autograd's cast backward does):
+//   dinp = r(g @ weight_bf16), written, or added in float32 when accumulate_dinp (may be null);
+//   dweight += r(g^T @ r(inp)); dbias += r(column sums of g) (dbias may be null; the sums in
+//   double, so the exact sum rounded once, where torch's float32 sum may flip a tie).
+// Each rounded product is added to the float32 gradient in float32, as autograd adds the bf16
+// gradient (converted exactly) into .grad. For an input that feeds several bf16 linears (Q, K,
+// V), autograd sums their dinp in float32 starting from the linear created last: run V's backward
+// first, then K's, then Q's, to get its bits (linear_bf16.cpp has the measurements).
+void linear_backward_bf16(const Context& ctx, float* dinp /*(N,I) or null*/,
+                          float* dweight /*(O,I)*/, float* dbias /*(O) or null*/,
+                          const float* dout /*(N,O)*/, const float* inp /*(N,I)*/,
+                          const uint16_t* weight_bf16 /*(O,I)*/, int64_t N, int64_t I, int64_t O,
+                          bool accumulate_dinp);
+// x = r(x) in place, as float values.
+void round_to_bf16(const Context& ctx, float* x, int64_t n);
+// dst = the bf16 bits of r(src) (the optimizer's bf16 copy of the weights).
+void to_bf16(const Context& ctx, uint16_t* dst, const float* src, int64_t n);
+
 // ---- multi-head self-attention core on a packed batch ----------------------------------------
 // For each sequence b and head h: S = Q K^T / sqrt(HS); P = softmax(S) over keys of the same
 // sequence; out = dropout(P) V. q, k, v, out are (T, C) with head h in columns h*HS .. h*HS+HS-1.
