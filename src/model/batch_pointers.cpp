@@ -32,23 +32,16 @@ BatchStaging::BatchStaging(const ops::Context& ctx, int32_t position_offset, boo
                            int64_t K)
     : ctx_(ctx), position_offset_(position_offset), token_types_(token_types), K_(K) {}
 
-size_t BatchStaging::device_bytes(int64_t tokens, int64_t sequences) const {
-    return block_layout(tokens, sequences, K_).total;
-}
-
 void BatchStaging::reserve(int64_t max_tokens, int64_t max_sequences) {
     if (static_cast<int64_t>(positions_.size()) < max_tokens) {
         positions_.resize(static_cast<size_t>(max_tokens));
         zero_type_ids_.assign(static_cast<size_t>(max_tokens), 0);
     }
     if (ctx_.device == Device::CPU) return;
-    const size_t bytes = device_bytes(max_tokens, max_sequences);
+    const size_t bytes = block_layout(max_tokens, max_sequences, K_).total;
     if (bytes <= device_block_.size()) return;
     host_block_.resize(bytes);
     device_block_ = Buffer(bytes, ctx_.device);
-    // The allocator zero-fills on the default stream, which the context's stream does not wait
-    // for: done before the first upload lands.
-    cuda::synchronize();
 }
 
 BatchPointers BatchStaging::stage(const PackedBatch& bt) {
@@ -79,8 +72,8 @@ BatchPointers BatchStaging::stage(const PackedBatch& bt) {
     // GPU: one block, one copy (one synchronisation) per forward.
     const int64_t n_targets = targets ? static_cast<int64_t>(bt.targets.size()) : 0;
     FT_ASSERT(n_targets <= p.B * K_, "more targets than sequences x labels");
-    reserve(p.T, p.B);
     const BlockLayout l = block_layout(p.T, p.B, K_);
+    FT_ASSERT(l.total <= device_block_.size(), "batch staged past its reserve()");
     std::byte* h = host_block_.data();
     const size_t t_bytes = static_cast<size_t>(p.T) * sizeof(int32_t);
     std::memcpy(h, bt.input_ids.data(), t_bytes);

@@ -34,9 +34,6 @@ class BatchStaging {
     BatchPointers stage(const PackedBatch& batch);
 
   private:
-    // Bytes of the GPU block for a batch: ids, positions and types (T each), labels, targets.
-    size_t device_bytes(int64_t tokens, int64_t sequences) const;
-
     const ops::Context& ctx_;
     int32_t position_offset_;
     bool token_types_;

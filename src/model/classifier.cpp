@@ -83,9 +83,6 @@ struct SequenceClassifier::Impl {
         capacity.sequences = std::max(capacity.sequences, g.sequences);
         capacity.probs = std::max(capacity.probs, g.probs);
         arena = Arena(table.bytes(capacity), ctx.device);
-        // The GPU allocator zero-fills on the default stream, which ctx's stream does not wait
-        // for: done before a kernel writes the new arena.
-        if (ctx.device == Device::CUDA) cuda::synchronize();
         staging.reserve(capacity.tokens, capacity.sequences);
     }
 

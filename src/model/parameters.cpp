@@ -113,10 +113,7 @@ ModelWeights::ModelWeights(std::vector<ParamSpec> specs, Device device) : specs_
         total += (s.shape.numel() + 15) / 16 * 16;
         numel_ += s.shape.numel();
     }
-    flat_ = Buffer(static_cast<size_t>(total) * sizeof(float), device);
-    // The GPU allocator zero-fills on the default stream, which the contexts' non-blocking
-    // streams do not wait for: a fresh gradient buffer must be zero before a kernel adds to it.
-    if (device == Device::CUDA) cuda::synchronize();
+    flat_ = Buffer(static_cast<size_t>(total) * sizeof(float), device);  // zero-filled
     for (size_t i = 0; i < specs_.size(); ++i) {
         tensors_.push_back(Tensor::view(flat() + offsets[i], DType::F32, specs_[i].shape));
         tensors_.back().device = device;

@@ -73,12 +73,7 @@ AdamW::AdamW(const ModelWeights& weights, const AdamWSettings& settings, const o
     const size_t bytes = static_cast<size_t>(weights.flat_size()) * sizeof(float);
     m_ = Buffer(bytes, ctx.device);
     v_ = Buffer(bytes, ctx.device);
-    if (ctx.device == Device::CUDA) {
-        norm_slot_ = Buffer(sizeof(double), ctx.device);
-        // The allocator zero-fills on the default stream, which ctx's stream does not wait for:
-        // the first update must see zero moments.
-        cuda::synchronize();
-    }
+    if (ctx.device == Device::CUDA) norm_slot_ = Buffer(sizeof(double), ctx.device);
 }
 
 namespace {
@@ -144,7 +139,6 @@ double global_grad_norm(const ops::Context& ctx, const float* g, int64_t n) {
         return norm;
     }
     Buffer slot(sizeof(double), ctx.device);
-    cuda::synchronize();  // the slot's zero-fill (default stream) lands before l2_norm writes it
     double* out = static_cast<double*>(slot.data());
     ops::l2_norm(ctx, out, g, n);
     return read_double(ctx, out);

@@ -77,6 +77,23 @@ struct Exact {
     int64_t terms = 0;
 };
 
+// The oracle of the three products: c (M, K) = sum over j < J of a(m, j) b(j, k), each entry's
+// exact sum with the sum of its |terms|.
+template <class A, class B>
+std::vector<Exact> exact_product(int64_t M, int64_t J, int64_t K, const A& a, const B& b) {
+    std::vector<Exact> c(static_cast<size_t>(M * K));
+    for (int64_t m = 0; m < M; ++m)
+        for (int64_t j = 0; j < J; ++j) {
+            const double am = a(m, j);
+            for (int64_t k = 0; k < K; ++k) {
+                const double t = am * static_cast<double>(b(j, k));
+                Exact& e = c[m * K + k];
+                e.sum += t, e.abs += std::abs(t), ++e.terms;
+            }
+        }
+    return c;
+}
+
 // Compares op outputs (float holding bf16 values) with the oracle. An element passes when it is
 // a bf16 value that rounds some sum within float32's accumulation error of the exact one:
 // between r(sum - slack) and r(sum + slack), slack = (terms) * 2^-24 * sum|terms|, the bound of
@@ -142,14 +159,12 @@ void check_against_oracle(const Bf16Case& c, uint64_t seed, OffCounts* counts) {
     std::vector<float> y(N * O, NAN);
     linear_forward_bf16(ctx, y.data(), x.data(), w16.data(), c.bias ? b.data() : nullptr, N, I, O);
     OracleCheck fwd;
+    std::vector<Exact> want = exact_product(
+        N, I, O, [&](int64_t n, int64_t i) { return xr[n * I + i]; },
+        [&](int64_t i, int64_t o) { return wr[o * I + i]; });
     for (int64_t n = 0; n < N; ++n)
         for (int64_t o = 0; o < O; ++o) {
-            Exact e;
-            for (int64_t i = 0; i < I; ++i) {
-                const double t = static_cast<double>(xr[n * I + i]) * wr[o * I + i];
-                e.sum += t, e.abs += std::abs(t);
-            }
-            e.terms = I;
+            Exact& e = want[n * O + o];
             if (c.bias) e.sum += br[o], e.abs += std::abs(br[o]), ++e.terms;
             fwd.add(y[n * O + o], e, static_cast<size_t>(n * O + o));
         }
@@ -163,33 +178,14 @@ void check_against_oracle(const Bf16Case& c, uint64_t seed, OffCounts* counts) {
     linear_backward_bf16(ctx, dx.data(), dw.data(), c.bias ? db.data() : nullptr, g.data(),
                          x.data(), w16.data(), N, I, O, false);
     OracleCheck bx, bw;
-    {
-        std::vector<double> sum(I), abs(I);
-        for (int64_t n = 0; n < N; ++n) {
-            std::fill(sum.begin(), sum.end(), 0.0), std::fill(abs.begin(), abs.end(), 0.0);
-            for (int64_t o = 0; o < O; ++o) {
-                const double gv = gr[n * O + o];
-                for (int64_t i = 0; i < I; ++i) {
-                    const double t = gv * wr[o * I + i];
-                    sum[i] += t, abs[i] += std::abs(t);
-                }
-            }
-            for (int64_t i = 0; i < I; ++i)
-                bx.add(dx[n * I + i], {sum[i], abs[i], O}, static_cast<size_t>(n * I + i));
-        }
-        for (int64_t o = 0; o < O; ++o) {
-            std::fill(sum.begin(), sum.end(), 0.0), std::fill(abs.begin(), abs.end(), 0.0);
-            for (int64_t n = 0; n < N; ++n) {
-                const double gv = gr[n * O + o];
-                for (int64_t i = 0; i < I; ++i) {
-                    const double t = gv * xr[n * I + i];
-                    sum[i] += t, abs[i] += std::abs(t);
-                }
-            }
-            for (int64_t i = 0; i < I; ++i)
-                bw.add(dw[o * I + i], {sum[i], abs[i], N}, static_cast<size_t>(o * I + i));
-        }
-    }
+    const std::vector<Exact> want_dx = exact_product(
+        N, O, I, [&](int64_t n, int64_t o) { return gr[n * O + o]; },
+        [&](int64_t o, int64_t i) { return wr[o * I + i]; });
+    for (int64_t k = 0; k < N * I; ++k) bx.add(dx[k], want_dx[k], static_cast<size_t>(k));
+    const std::vector<Exact> want_dw = exact_product(
+        O, N, I, [&](int64_t o, int64_t n) { return gr[n * O + o]; },
+        [&](int64_t n, int64_t i) { return xr[n * I + i]; });
+    for (int64_t k = 0; k < O * I; ++k) bw.add(dw[k], want_dw[k], static_cast<size_t>(k));
     EXPECT_EQ(bx.bad, 0u) << "dinp " << name << ": " << bx.bad << " differ\n" << bx.first;
     EXPECT_EQ(bw.bad, 0u) << "dweight " << name << ": " << bw.bad << " differ\n" << bw.first;
     counts->add(bx), counts->add(bw);
