@@ -5,10 +5,12 @@
 // (tools/bench_train_step_peer.py) on the same checkpoint and batches.
 //
 //   train_step_bench --checkpoint DIR --ids cola_bert_uncased_ids.jsonl [--steps 20 --warmup 3]
+//                    [--bf16 1]   (bf16 autocast: bf16 GEMMs, the AdamW pass keeps the bf16 copy)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <string>
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
     std::string checkpoint = "build/bench_data/full_distilbert/safetensors";
     std::string ids = "../shared/reference/tokenization/cola_bert_uncased_ids.jsonl";
     int steps = 20, warmup = 3, batch_size = 16;
+    bool bf16 = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--checkpoint")
@@ -72,12 +75,19 @@ int main(int argc, char** argv) {
             warmup = std::stoi(argv[i + 1]);
         else if (a == "--batch")
             batch_size = std::stoi(argv[i + 1]);
+        else if (a == "--bf16")
+            bf16 = std::string(argv[i + 1]) != "0";
     }
     try {
         auto m = ft::load_pretrained(checkpoint);
         ft::ModelWeights grads(m.config);
         ft::SequenceClassifier model(m.config, m.weights);
         ft::AdamW opt(m.weights, {.weight_decay = 0.01});
+        std::unique_ptr<ft::Bf16Weights> copy;
+        if (bf16) {
+            copy = std::make_unique<ft::Bf16Weights>(m.weights);
+            model.set_autocast_bf16(copy.get());
+        }
         const auto batches = load_batches(ids, batch_size, warmup + steps);
         int64_t max_tokens = 0, max_len = 0;
         for (const auto& b : batches) {
@@ -104,7 +114,7 @@ int main(int argc, char** argv) {
             const float scale = ft::clip_coefficient(norm, 1.0);
             const double c = seconds_since(t2);
             const auto t3 = Clock::now();
-            opt.step_and_zero_grads(m.weights, grads, 2e-5, scale);
+            opt.step_and_zero_grads(m.weights, grads, 2e-5, scale, copy.get());
             const double o = seconds_since(t3);
             if (!timed) continue;
             t_step.push_back(seconds_since(t0));
@@ -122,6 +132,7 @@ int main(int argc, char** argv) {
         const double adamw_bytes = 7.0 * 4.0 * static_cast<double>(m.weights.flat_size());
         nlohmann::json out = {
             {"impl", "finetune"},
+            {"precision", bf16 ? "bf16 autocast" : "fp32"},
             {"threads", ft::get_num_threads()},
             {"steps", t_step.size()},
             {"median_step_s", step},

@@ -4,6 +4,9 @@
 # `trainer` (not in `all`: ~20 min) runs the seed recipe's epoch side by side with current HF's
 # Trainer on PyPI's torch; it needs the tools/make_hf_venv.sh venv ($FT_HF_PYTHON, default
 # /work/.venv-hf/bin/python) and tools/get_minilm.py's model ($FT_MINILM_DIR).
+# `bf16` (not in `all`: ~12 min) runs bf16 autocast beside float32 on a CPU with AVX512-BF16 or
+# AMX: the train step (ours, and PyTorch's autocast in Debian's torch and in the venv's current
+# torch), the 1043 CoLA dev sentences' evaluation, and one epoch of the seed recipe.
 set -euo pipefail
 build=${1:-build}
 what=${2:-all}
@@ -90,4 +93,51 @@ if [ "$what" = trainer ]; then
     rm -rf "$d/ours"/checkpoint-* "$d/hf"
   done
   python3 "$here/tools/compare_trainer_peer.py" "$results" distilbert minilm
+fi
+
+if [ "$what" = bf16 ]; then
+  steps=${FT_BENCH_STEPS:-20}
+  hf_py=${FT_HF_PYTHON:-/work/.venv-hf/bin/python}
+  tok=$shared/data/tokenizers/bert-base-uncased
+  distil=$build/bench_data/distilbert_base_trainer
+  mkdir -p "$distil"
+  cp "$data/bin/config.json" "$data/bin/pytorch_model.bin" "$tok/vocab.txt" "$tok/tokenizer.json" \
+    "$tok/tokenizer_config.json" "$distil/"
+  export OMP_WAIT_POLICY=passive
+  grep -m1 'model name' /proc/cpuinfo
+  echo "cores: $(nproc); flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_bf16|amx_bf16)$' | tr '\n' ' ')"
+  echo "== train step: full-size DistilBERT, CoLA batches of 16, $steps steps after 3 warm-up; ours alternating fp32 / bf16, 3 rounds"
+  for round in 1 2 3; do
+    for p in 0 1; do
+      "$build/train_step_bench" --checkpoint "$data/safetensors" --ids "$ids" --steps "$steps" --bf16 $p
+    done
+  done
+  echo "== train step: PyTorch peers (tuned malloc, 2 threads), fp32 then bf16 autocast"
+  for flag in "" --bf16; do
+    "${tuned_malloc[@]}" $py "$here/tools/bench_train_step_peer.py" --checkpoint "$data/bin" --ids "$ids" \
+      --steps "$steps" --threads 2 $flag
+  done
+  if [ -x "$hf_py" ]; then
+    for flag in "" --bf16; do
+      (unset LD_LIBRARY_PATH; "${tuned_malloc[@]}" "$hf_py" "$here/tools/bench_train_step_peer.py" \
+        --checkpoint "$data/bin" --ids "$ids" --steps "$steps" --threads 2 $flag)
+    done
+  fi
+  echo "== eval: the 1043 CoLA dev sentences, batch 16, fp32 then bf16 (3 rounds)"
+  for round in 1 2 3; do
+    for flag in "" --bf16_full_eval; do
+      "$build/finetune" train --model_name_or_path "$distil" --task_name cola \
+        --data_dir "$shared/data/glue/cola" --do_train false --disable_tqdm true --use_cpu $flag \
+        --output_dir "$build/bench_results/bf16_eval" --overwrite_output_dir 2>&1 |
+        grep -E "'eval_runtime'" | sed "s/^/${flag:-fp32} /"
+    done
+  done
+  echo "== seed recipe, one epoch (full-size DistilBERT, random weights: speed only), fp32 then bf16"
+  for flag in "" "--bf16"; do
+    "$build/finetune" train --model_name_or_path "$distil" --task_name cola \
+      --data_dir "$shared/data/glue/cola" --num_train_epochs 1 --disable_tqdm true --use_cpu $flag \
+      --output_dir "$build/bench_results/bf16_epoch" --overwrite_output_dir 2>&1 |
+      grep -E 'step time|train_runtime' | sed "s/^/${flag:-fp32} /"
+  done
+  rm -rf "$build/bench_results/bf16_eval" "$build/bench_results/bf16_epoch"
 fi

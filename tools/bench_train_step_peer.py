@@ -1,13 +1,15 @@
 """The peer of bench/train_step_bench: one HF-style training step of DistilBertForSequenceClassification
 in plain PyTorch (tools/hf_modules.py, HF's math), on the same checkpoint and the same CoLA batches.
 
-    python3 tools/bench_train_step_peer.py --checkpoint DIR --ids IDS.jsonl [--steps 20 --warmup 3]
+    python3 tools/bench_train_step_peer.py --checkpoint DIR --ids IDS.jsonl [--steps 20 --warmup 3] [--bf16]
 
 DIR holds pytorch_model.bin + config.json (tools/make_full_checkpoint.py); IDS.jsonl the CoLA
 token ids HF's tokenizer gives (shared/reference/tokenization/cola_bert_uncased_ids.jsonl). Batches
 of 16 train sentences in file order, right-padded to the longest like DataCollatorWithPadding; model
 in train mode (dropout on); loss.backward(); clip_grad_norm_(1.0); torch.optim.AdamW (lr 2e-5,
 weight decay 0.01 except biases and LayerNorm weights, as the Trainer groups them); zero_grad.
+With --bf16 the forward and the loss run under torch.autocast("cpu", dtype=torch.bfloat16), the
+backward outside it, as HF's Trainer does with --bf16 --use_cpu.
 Prints one JSON line: median seconds per step, tokens/s (real and padded), torch threads.
 """
 import argparse
@@ -65,6 +67,7 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast for the forward and loss")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 keeps torch's default")
     a = ap.parse_args()
     if a.threads > 0:
@@ -80,7 +83,8 @@ def main():
     times = []
     for i, (ids, mask, labels, _) in enumerate(data):
         t0 = time.perf_counter()
-        loss, _ = model(ids, attention_mask=mask, labels=labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            loss, _ = model(ids, attention_mask=mask, labels=labels)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -91,7 +95,8 @@ def main():
     real = sum(d[3] for d in timed) / len(timed)
     padded = sum(d[0].numel() for d in timed) / len(timed)
     med = statistics.median(times)
-    print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
+    print(json.dumps({"peer": "pytorch", "precision": "bf16 autocast" if a.bf16 else "fp32",
+                      "torch": torch.__version__, "threads": torch.get_num_threads(),
                       "malloc_tuned": "MALLOC_MMAP_MAX_" in os.environ, "steps": len(times),
                       "median_step_s": med, "real_tokens_per_s": real / med,
                       "padded_tokens_per_s": padded / med, "padding_fraction": 1 - real / padded}))

@@ -50,7 +50,26 @@ def load(name):
     args = [t["batch.input_ids_padded"], t["batch.attention_mask"]]
     if is_bert:
         args.append(t["batch.token_type_ids_padded"])
+    model.probe_args = args
     return model, lambda: model(*args, labels=t["batch.labels"]), t
+
+
+def probe(name, bf16):
+    """The eval-mode logits of the model with an identity classifier (C labels, weight I, bias 0):
+    the head's input to the classifier itself (DistilBERT: relu(pre_classifier(h_cls)); BERT: the
+    pooler output), B x C values that a change anywhere in the forward shows in. The logits of
+    the real 3-label head are rounded to bf16 at the end and hide small changes upstream."""
+    model, _, _ = load(name)
+    c = model.classifier.in_features
+    model.classifier = torch.nn.Linear(c, c)
+    with torch.no_grad():
+        model.classifier.weight.copy_(torch.eye(c))
+        model.classifier.bias.zero_()
+    model.num_labels = c
+    model.eval()
+    with torch.no_grad(), autocast(bf16):
+        _, logits = model(*model.probe_args)
+    return logits.float().tolist()
 
 
 def autocast(bf16):
@@ -86,7 +105,8 @@ def run(name, bf16):
         assert max(abs(a - b) for a, b in zip(losses, golden["traj.loss"].tolist()[:3])) < 1e-6
         assert (torch.tensor(init_logits) - golden["eval.logits"]).abs().max() < 1e-5
     return {"loss": losses, "grad_norm": norms, "lr": lrs,
-            "eval_init": {"logits": init_logits, "loss": init_loss},
+            "eval_init": {"logits": init_logits, "loss": init_loss,
+                          "identity_head_logits": probe(name, bf16)},
             "eval_final": {"logits": final_logits, "loss": final_loss}}
 
 

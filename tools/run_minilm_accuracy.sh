@@ -6,6 +6,7 @@
 # (ours: trainer_state.json's log_history; HF: hf_run_glue's report), then the summary
 # (tools/summarize_accuracy.py) to OUT/summary.json.
 # Usage: tools/run_minilm_accuracy.sh FINETUNE_BINARY VENV_PYTHON MINILM_DIR SHARED_DIR OUT [SEEDS...]
+# FT_TRAIN_FLAGS adds flags to our runs (e.g. "--bf16 --use_cpu"); FT_SKIP_HF=1 runs ours only.
 set -euo pipefail
 if [ $# -lt 5 ]; then
   echo "usage: $0 FINETUNE_BINARY VENV_PYTHON MINILM_DIR SHARED_DIR OUT [SEEDS...]" >&2
@@ -24,9 +25,10 @@ for seed in "${seeds[@]}"; do
   echo "== seed $seed: finetune.cpp"
   "$finetune" train --model_name_or_path "$model" --task_name cola --data_dir "$shared/data/glue/cola" \
     --seed "$seed" --save_total_limit 1 --disable_tqdm true --output_dir "$work/ours-$seed" \
-    --overwrite_output_dir | grep -E "eval_matthews|step time|train_runtime" || true
+    --overwrite_output_dir ${FT_TRAIN_FLAGS:-} | grep -E "eval_matthews|step time|train_runtime" || true
   cp "$work/ours-$seed/trainer_state.json" "$out/ours-seed$seed.json"
   rm -rf "$work/ours-$seed"
+  [ "${FT_SKIP_HF:-0}" = 1 ] && continue
   echo "== seed $seed: HF"
   "$py" "$here/hf_run_glue.py" --model_name_or_path "$model" --task_name cola --shared "$shared" \
     --seed "$seed" --save_total_limit 1 --output_dir "$work/hf-$seed" --report "$out/hf-seed$seed.json" \

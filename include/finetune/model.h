@@ -17,7 +17,7 @@
 
 namespace ft {
 
-enum class ModelFamily { DISTILBERT, BERT };
+enum class ModelFamily { DISTILBERT, BERT, ROBERTA, XLM_ROBERTA };
 // HF's problem_type; NONE means "infer from num_labels and the label dtype" as HF does.
 enum class ProblemType {
     NONE,
@@ -66,12 +66,29 @@ struct BertConfig {
     double initializer_range = 0.02;
 };
 
+// config.json keys of RobertaConfig: BertConfig's keys with RoBERTa's defaults (transformers'
+// RobertaConfig; roberta-base's own config.json sets vocab 50265, 514 positions, 1 token type,
+// eps 1e-5). Position ids start at pad_token_id + 1.
+struct RobertaConfig : BertConfig {
+    RobertaConfig() {
+        vocab_size = 50265;
+        pad_token_id = 1;
+    }
+};
+// XLMRobertaConfig: the same keys; its vocabulary default is BERT's size (xlm-roberta-base sets
+// 250002).
+struct XLMRobertaConfig : BertConfig {
+    XLMRobertaConfig() { pad_token_id = 1; }
+};
+
 // The whole config.json: the family's typed keys plus PretrainedConfig's label keys. Keys we do
 // not model are kept verbatim (extra_json) and written back, as HF keeps unknown attributes.
 struct ModelConfig {
     ModelFamily family = ModelFamily::DISTILBERT;
     DistilBertConfig distilbert;
     BertConfig bert;
+    RobertaConfig roberta;
+    XLMRobertaConfig xlm_roberta;
     std::vector<std::string> id2label = {"LABEL_0", "LABEL_1"};  // its size is num_labels
     ProblemType problem_type = ProblemType::NONE;
     std::vector<std::string> architectures;
@@ -197,6 +214,26 @@ class ModelWeights {
     int64_t numel_ = 0;
 };
 
+// The bf16 copy of a model's weights that bf16 autocast's GEMMs read (docs/bf16-autocast.md): the
+// linear layers' weights rounded to bf16 (nearest, ties to even) as raw bits, in the flat layout
+// of the weights it copies; the rest (embeddings, LayerNorms, biases, read in float32) stays 0.
+// Training keeps it current without a pass of its own: AdamW::step_and_zero_grads rewrites it in
+// the pass that updates the weights. CPU weights only.
+class Bf16Weights {
+  public:
+    explicit Bf16Weights(const ModelWeights& weights);
+    // Whether the copy holds this parameter (a linear layer's weight).
+    static bool holds(const ParamSpec& spec) { return spec.kind == ParamKind::LINEAR_WEIGHT; }
+    // Rounds `weights` (the same table) into this copy again.
+    void refresh(const ModelWeights& weights);
+    uint16_t* flat() { return static_cast<uint16_t*>(flat_.data()); }
+    const uint16_t* flat() const { return static_cast<const uint16_t*>(flat_.data()); }
+    int64_t flat_size() const { return static_cast<int64_t>(flat_.size() / sizeof(uint16_t)); }
+
+  private:
+    Buffer flat_;
+};
+
 // HF's _init_weights for one parameter: Linear and Embedding ~ N(0, initializer_range) with the
 // padding row zeroed, biases 0, LayerNorm 1 and 0. Seeded, so the same seed gives the same values.
 void init_parameter(Tensor& t, const ParamSpec& spec, double initializer_range, uint64_t seed,
@@ -244,6 +281,12 @@ class SequenceClassifier {
     // train turns dropout on; its mask is a function of (seed, step) only. The batch stays on
     // the host: a GPU model uploads its index arrays and reads the loss back (a synchronisation).
     double forward(const PackedBatch& batch, bool train, uint64_t seed = 0, uint64_t step = 0);
+    // bf16 autocast (torch.autocast("cpu", dtype=torch.bfloat16), docs/bf16-autocast.md): the
+    // forwards and backwards that follow run the GEMMs on `copy` (which must outlive its use and
+    // stay current with the weights) and round where autocast would; null goes back to float32.
+    // CPU weights on any CPU (oneDNN emulates bf16 where the CPU lacks it, slowly: the Trainer
+    // checks cpu_has_bf16_gemm()).
+    void set_autocast_bf16(const Bf16Weights* copy);
     // Backward of the last forward (which must have had labels): grads += loss_scale *
     // d(loss)/d(weights). The Trainer passes 1/gradient_accumulation_steps, as HF divides the loss.
     // grads live on the model's device; on a GPU the call returns before the work is done.

@@ -1,8 +1,10 @@
 // finetune/tokenizer.h — the Tokenizer interface the library uses, load_tokenizer (AutoTokenizer's
-// choice of kind), and its first kind: the BERT WordPiece tokenizer, id for id HuggingFace's
+// choice of kind), and its kinds. The BERT WordPiece tokenizer, id for id HuggingFace's
 // BertTokenizer as AutoTokenizer.from_pretrained loads it: BertNormalizer + BertPreTokenizer +
 // WordPiece, special tokens never split, the [CLS] A [SEP] (B [SEP]) templates, truncation,
 // padding and decode. Loads vocab.txt (+ tokenizer_config.json) or tokenizer.json; saves both.
+// RoBERTa's byte-level BPE tokenizer (RobertaTokenizer below), from vocab.json + merges.txt or
+// tokenizer.json.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace ft {
@@ -204,7 +207,6 @@ class BertTokenizer final : public Tokenizer {
                              Truncation truncation, const EncodeOptions& options) const;
     Encoding build(std::vector<int32_t> a, std::optional<std::vector<int32_t>> b,
                    Truncation truncation, const EncodeOptions& options) const;
-    void pad(Encoding* e, int64_t target) const;
     int64_t resolved_max_length(const EncodeOptions& options) const;
 
     std::vector<std::string> vocab_;
@@ -219,6 +221,117 @@ class BertTokenizer final : public Tokenizer {
     int max_input_chars_per_word_;
     std::string continuing_prefix_;
     int32_t unk_id_ = 0, sep_id_ = 0, pad_id_ = 0, cls_id_ = 0, mask_id_ = 0;
+};
+
+// An added token as HF's AddedToken describes it: matched literally in the input and never split;
+// lstrip / rstrip take the whitespace on that side into the token (RoBERTa's "<mask>" has lstrip,
+// so "a <mask>" gives "a" then "<mask>", the space absorbed).
+struct AddedToken {
+    std::string content;
+    bool lstrip = false;
+    bool rstrip = false;
+    bool special = true;  // dropped by decode(skip_special_tokens)
+};
+
+// RoBERTa's special tokens and switches, named as in tokenizer_config.json; the defaults are
+// roberta-base's. bos/eos are usually the same tokens as cls/sep.
+struct RobertaOptions {
+    std::string bos = "<s>", eos = "</s>", sep = "</s>", cls = "<s>", unk = "<unk>", pad = "<pad>";
+    AddedToken mask{"<mask>", /*lstrip=*/true};
+    std::vector<AddedToken> additional;  // more added tokens (tokenizer.json, additional_special)
+    bool add_prefix_space = false;       // a space before each text, so its first word is a word
+    bool trim_offsets = true;            // kept for save_pretrained; offsets are not computed
+    int64_t model_max_length = Tokenizer::kNoMaxLength;
+};
+
+class ByteLevelBpe;
+
+// RoBERTa's byte-level BPE tokenizer, id for id HF's RobertaTokenizerFast (tokenizers' BPE with
+// the ByteLevel pre-tokenizer and decoder and RobertaProcessing): added tokens split out first,
+// the GPT-2 pattern, bytes to GPT-2's characters, merges by rank; <s> A </s> and
+// <s> A </s></s> B </s>; no token_type_ids; tokenizers' truncation and right padding; the
+// byte-level decode. Loads vocab.json + merges.txt (+ tokenizer_config.json,
+// special_tokens_map.json) or tokenizer.json; saves all of them.
+class RobertaTokenizer final : public Tokenizer {
+  public:
+    // `vocab` lists the tokens in id order and `merges` the BPE merges in rank order, both in
+    // GPT-2's byte-level spelling ("Ġworld"). Throws ft::Error if a special token, a merge's part
+    // or a merge's result is not in the vocabulary.
+    RobertaTokenizer(std::vector<std::string> vocab,
+                     std::vector<std::pair<std::string, std::string>> merges,
+                     RobertaOptions options = {});
+
+    // A directory as the Hub gives it: tokenizer.json if present (what AutoTokenizer's fast
+    // tokenizer reads), else vocab.json + merges.txt; tokenizer_config.json and
+    // special_tokens_map.json on top.
+    static RobertaTokenizer from_pretrained(const std::filesystem::path& dir);
+    static RobertaTokenizer from_vocab_files(const std::filesystem::path& vocab_json,
+                                             const std::filesystem::path& merges_txt,
+                                             RobertaOptions options = {});
+    static RobertaTokenizer from_tokenizer_json(const std::filesystem::path& tokenizer_json);
+
+    // Writes vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json and
+    // tokenizer.json, each atomically, so that HF's AutoTokenizer loads the directory.
+    void save_pretrained(const std::filesystem::path& dir) const override;
+
+    // Byte-level tokens of one text ("Ġworld"), without special tokens added.
+    std::vector<std::string> tokenize(std::string_view text) const override;
+    std::vector<int32_t> encode_ids(std::string_view text) const override;
+    // HF's __call__. As transformers does for one text, an empty `pair` is no pair.
+    Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
+                    const EncodeOptions& options = {}) const override;
+    std::vector<Encoding> encode_batch(std::span<const std::string> texts,
+                                       std::span<const std::string> pairs = {},
+                                       const EncodeOptions& options = {}) const override;
+    // The tokens' bytes, invalid UTF-8 replaced by U+FFFD. clean_up_tokenization_spaces is
+    // ignored, as transformers 5 ignores it for BPE tokenizers (it would eat real spaces).
+    std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false,
+                       bool clean_up_tokenization_spaces = true) const override;
+
+    int32_t token_to_id(std::string_view token) const override;  // the <unk> id when absent
+    const std::string& id_to_token(int32_t id) const override;   // ft::Error when out of range
+    int64_t vocab_size() const override { return int64_t(vocab_.size()); }
+    int64_t model_max_length() const override { return options_.model_max_length; }
+    const RobertaOptions& options() const { return options_; }
+    int32_t pad_token_id() const override { return pad_id_; }
+    int32_t unk_token_id() const override { return unk_id_; }
+    int32_t cls_token_id() const override { return cls_id_; }
+    int32_t sep_token_id() const override { return sep_id_; }
+    int32_t mask_token_id() const override { return mask_id_; }
+    int32_t bos_token_id() const { return bos_id_; }
+    int32_t eos_token_id() const { return eos_id_; }
+    // <s> A </s> adds 2; <s> A </s></s> B </s> adds 4.
+    int num_special_tokens_to_add(bool pair) const override { return pair ? 4 : 2; }
+    bool returns_token_type_ids() const override { return false; }
+    std::string_view tokenizer_class() const override { return "RobertaTokenizer"; }
+
+  private:
+    struct StringHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept;
+    };
+    struct Added {
+        std::string content;
+        int32_t id;
+        bool lstrip, rstrip;
+    };
+    void append_ids(std::string_view text, std::vector<int32_t>* ids) const;
+    void append_segment_ids(std::string_view segment, std::vector<int32_t>* ids) const;
+    Encoding encode_unpadded(std::string_view text, std::optional<std::string_view> pair,
+                             Truncation truncation, const EncodeOptions& options) const;
+    Encoding build(std::vector<int32_t> a, std::optional<std::vector<int32_t>> b,
+                   Truncation truncation, const EncodeOptions& options) const;
+    int64_t resolved_max_length(const EncodeOptions& options) const;
+
+    std::vector<std::string> vocab_;
+    std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> ids_;
+    std::vector<std::pair<std::string, std::string>> merges_;
+    std::shared_ptr<const ByteLevelBpe> bpe_;
+    RobertaOptions options_;
+    std::vector<Added> added_;          // every added token, longest first
+    std::vector<int32_t> special_ids_;  // sorted, for skip_special_tokens
+    int32_t unk_id_ = 0, sep_id_ = 0, pad_id_ = 0, cls_id_ = 0, mask_id_ = 0, bos_id_ = 0,
+            eos_id_ = 0;
 };
 
 }  // namespace ft

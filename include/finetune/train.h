@@ -54,8 +54,9 @@ class AdamW {
     // The step the training loops take: the update on the gradients times grad_scale (the
     // clipping factor), leaving the gradients zero for the next step. Bit-identical to
     // clip_grad_norm, step and grads.zero() in turn, with a third of the memory traffic.
+    // With a bf16 copy (bf16 autocast), the same pass rewrites it from the new weights.
     void step_and_zero_grads(ModelWeights& weights, ModelWeights& grads, double lr,
-                             float grad_scale = 1.0f);
+                             float grad_scale = 1.0f, Bf16Weights* copy = nullptr);
     // global_grad_norm of the gradients on this optimizer's context (on a GPU: into a slot the
     // optimizer keeps, then read back, which waits for the backward).
     double grad_norm(const ModelWeights& grads);
@@ -98,7 +99,7 @@ struct StepStats {
 };
 StepStats train_step(SequenceClassifier& model, ModelWeights& weights, ModelWeights& grads,
                      AdamW& optimizer, const PackedBatch& batch, double lr, double max_grad_norm,
-                     uint64_t seed, uint64_t step);
+                     uint64_t seed, uint64_t step, Bf16Weights* bf16_copy = nullptr);
 
 // ---------------------------------------------------------------------------------------------
 // Learning-rate schedules: the multiplier of the base lr at scheduler step `step` (0-based: the
@@ -166,7 +167,8 @@ struct TrainingArguments {
     int64_t seed = 42;
     std::optional<int64_t> data_seed{};  // the sampler's seed; seed when unset
     SamplingStrategy train_sampling_strategy = SamplingStrategy::RANDOM;  // group_by_length alias
-    bool bf16 = false;                   // accepted by the parser, refused by finalize()
+    bool bf16 = false;                   // bf16 autocast (CPU; check_bf16_support)
+    bool bf16_full_eval = false;         // evaluation and prediction in bf16
     std::optional<bool> tf32{};          // TF32 GEMMs on a GPU; unset: off, as torch's default
     bool use_cpu = false;                // train on the CPU even where a GPU can be used
     bool no_cuda = false;                // HF's deprecated name of use_cpu (finalize() maps it)
@@ -192,6 +194,13 @@ struct TrainingArguments {
 // gpu_count is how many GPUs this process can use (ft::cuda::device_count() for the first form).
 Device choose_device(const TrainingArguments& args);
 Device choose_device(const TrainingArguments& args, int gpu_count);
+// Throws, in one line, when --bf16 / --bf16_full_eval cannot run where training runs: HF's
+// refusal without use_cpu on a machine with no bf16 GPU, the GPU (whose bf16 path is not built
+// yet), or a CPU without bf16 GEMM instructions (cpu_missing: what it lacks, "" when it has them).
+void check_bf16_support(const TrainingArguments& args, Device device, int gpu_count,
+                        const std::string& cpu_missing);
+// The same for this machine.
+void check_bf16_support(const TrainingArguments& args, Device device);
 
 // One argument: its HF name, accepted aliases, how to read and write it as text.
 struct ArgumentSpec {

@@ -9,6 +9,7 @@
 #include "core/device_cuda.h"
 #include "finetune/hub.h"
 #include "finetune/model.h"
+#include "ops/cpu_features.h"
 
 namespace ft::cli {
 
@@ -33,6 +34,10 @@ void print_devices() {
     for (int i = 0; i < n; ++i)
         std::printf("  cuda:%d           %s\n", i, cuda::device_description(i).c_str());
     if (n == 0) std::printf("  (no GPU: %s)\n", cuda::unavailable_reason().c_str());
+    // Whether --bf16 --use_cpu can run here (check_bf16_support refuses it otherwise).
+    const std::string missing = ops::cpu_bf16_missing();
+    std::printf("%-18s%s\n", "cpu bf16:",
+                missing.empty() ? "yes (--bf16 --use_cpu)" : ("no: " + missing).c_str());
 }
 
 int run_info(const std::string& name_or_path) {

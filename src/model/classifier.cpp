@@ -28,7 +28,10 @@ struct SequenceClassifier::Impl {
     std::unique_ptr<ops::OwnedContext> gpu;
     // The context every op runs on: the GPU's, or the process's CPU context.
     const ops::Context& ctx;
+    const ModelWeights& weights;
     ModelParams<const float> params;
+    // bf16 autocast's view of its copy of the weights (set_autocast_bf16); empty in float32.
+    ModelParams<const uint16_t> params16;
     Encoder encoder;
     SequenceClassificationHead head;
     ActivationTable table;
@@ -64,6 +67,7 @@ struct SequenceClassifier::Impl {
     Impl(const ModelConfig& c, const ModelWeights& w, bool tf32)
         : gpu(gpu_context(w, tf32)),
           ctx(gpu ? gpu->get() : ops::cpu_context()),
+          weights(w),
           params(bind_params(w, c.layers())),
           encoder(ctx, family_descriptor(c.family).encoder(c)),
           head(ctx, family_descriptor(c.family).sequence_head(c), c.hidden(), c.num_labels(),
@@ -121,11 +125,17 @@ struct SequenceClassifier::Impl {
         for (int64_t b = 0; b < B; ++b) {
             const int64_t len = bt.offsets[b + 1] - bt.offsets[b];
             if (len <= 0) throw Error("packed batch: sequence " + std::to_string(b) + " is empty");
-            if (len > encoder.spec().P)
-                throw Error("packed batch: sequence " + std::to_string(b) + " has " +
-                            std::to_string(len) +
-                            " tokens; the model takes at most max_position_embeddings = " +
-                            std::to_string(encoder.spec().P));
+            // RoBERTa's positions start after the pad id: 514 positions take 512 tokens.
+            const int64_t room = encoder.spec().P - encoder.spec().position_offset;
+            if (len > room)
+                throw Error(
+                    "packed batch: sequence " + std::to_string(b) + " has " + std::to_string(len) +
+                    " tokens; the model takes at most " + std::to_string(room) +
+                    " (max_position_embeddings = " + std::to_string(encoder.spec().P) +
+                    (encoder.spec().position_offset
+                         ? ", positions from " + std::to_string(encoder.spec().position_offset)
+                         : std::string()) +
+                    ")");
         }
         if (static_cast<int64_t>(bt.input_ids.size()) != T)
             throw Error("packed batch: " + std::to_string(bt.input_ids.size()) + " input ids for " +
@@ -147,6 +157,14 @@ struct SequenceClassifier::Impl {
                                 " is outside 0.." + std::to_string(types - 1));
         }
         head.validate(bt);
+    }
+
+    void set_autocast_bf16(const Bf16Weights* copy) {
+        if (copy && ctx.device != Device::CPU)
+            throw Error("bf16 autocast runs on the CPU only (the CUDA bf16 path is not built yet)");
+        if (copy) params16 = bind_params(*copy, weights, encoder.spec().L);
+        encoder.set_bf16(copy ? &params16.encoder : nullptr);
+        head.set_bf16(copy ? &params16.head : nullptr);
     }
 
     void backward(ModelWeights& g, float loss_scale) {
@@ -177,6 +195,10 @@ void SequenceClassifier::reserve(int64_t max_tokens, int64_t max_sequences, int6
 double SequenceClassifier::forward(const PackedBatch& batch, bool train, uint64_t seed,
                                    uint64_t step) {
     return impl_->forward(batch, train, seed, step);
+}
+
+void SequenceClassifier::set_autocast_bf16(const Bf16Weights* copy) {
+    impl_->set_autocast_bf16(copy);
 }
 
 void SequenceClassifier::backward(ModelWeights& grads, float loss_scale) {

@@ -26,6 +26,10 @@ inline uint64_t ffn(int64_t l) {
 inline uint64_t head(int64_t layers) {
     return 1 + 3 * static_cast<uint64_t>(layers);
 }
+// RoBERTa's head: the dropout on its input, before the dense layer.
+inline uint64_t head_input(int64_t layers) {
+    return 2 + 3 * static_cast<uint64_t>(layers);
+}
 }  // namespace dropout_site
 
 struct Dropout {

@@ -7,7 +7,7 @@
 namespace ft {
 
 Encoder::Encoder(const ops::Context& ctx, const EncoderSpec& spec)
-    : ctx_(ctx), s_(spec), HS(spec.C / spec.NH) {
+    : ctx_(ctx), s_(spec), HS(spec.C / spec.NH), ac_(ctx) {
     layers_.resize(static_cast<size_t>(s_.L));
 }
 
@@ -39,41 +39,58 @@ void Encoder::declare_activations(ActivationTable& t) {
 }
 
 // With first_only (the last layer of a FIRST_TOKEN forward) only the B first-token rows go on
-// past the keys and values.
-void Encoder::forward_layer(const LayerParams<const float>& w, int64_t l, const float* x,
-                            bool first_only) {
+// past the keys and values. Under bf16 autocast the linears, attention, GELU and the dropouts
+// after them are bf16 (rounded); the residual adds and LayerNorms stay float32.
+void Encoder::forward_layer(const LayerParams<const float>& w, const LayerParams<const uint16_t>& h,
+                            int64_t l, const float* x, bool first_only) {
     LayerActs& a = layers_[static_cast<size_t>(l)];
     const int64_t C = s_.C, F = s_.F, NH = s_.NH;
     const int32_t* off = batch_.offsets;
     const double pa = dropout_.p(s_.attention_dropout);
     const Philox* attn_rng = pa > 0 ? &dropout_.rng : nullptr;
     const uint64_t attn_site = Dropout::offset(dropout_site::attention(l));
-    ops::linear_forward(ctx_, a.k, x, w.k.w, w.k.b, T, C, C);
-    ops::linear_forward(ctx_, a.v, x, w.v.w, w.v.b, T, C, C);
+    ac_.linear_forward(a.k, x, w.k, h.k, T, C, C);
+    ac_.linear_forward(a.v, x, w.v, h.v, T, C, C);
     if (first_only) {
         ops::gather_first_token(ctx_, x_first_, x, off, B, C);
-        ops::linear_forward(ctx_, a.q, x_first_, w.q.w, w.q.b, B, C, C);
-        ops::attention_first_query_forward(ctx_, ctx_first_, a.probs, a.q, a.k, a.v, off, B, NH, HS,
-                                           pa, attn_rng, attn_site);
+        ac_.linear_forward(a.q, x_first_, w.q, h.q, B, C, C);
     } else {
-        ops::linear_forward(ctx_, a.q, x, w.q.w, w.q.b, T, C, C);
-        ops::attention_forward(ctx_, a.ctx, a.probs, a.q, a.k, a.v, off, B, NH, HS, pa, attn_rng,
-                               attn_site);
+        ac_.linear_forward(a.q, x, w.q, h.q, T, C, C);
     }
+    float* ctx_out = first_only ? ctx_first_ : a.ctx;
+    if (ac_.bf16())
+        ops::attention_forward_bf16(ctx_, ctx_out, a.probs, a.q, a.k, a.v, off, B, NH, HS,
+                                    s_.attention_scale, pa, attn_rng, attn_site, first_only);
+    else if (first_only)
+        ops::attention_first_query_forward(ctx_, ctx_out, a.probs, a.q, a.k, a.v, off, B, NH, HS,
+                                           pa, attn_rng, attn_site);
+    else
+        ops::attention_forward(ctx_, ctx_out, a.probs, a.q, a.k, a.v, off, B, NH, HS, pa, attn_rng,
+                               attn_site);
     const int64_t R = first_only ? B : T;
-    const float* ctx_in = first_only ? ctx_first_ : a.ctx;
     const float* x_res = first_only ? x_first_ : x;
-    ops::linear_forward(ctx_, a.sum1, ctx_in, w.o.w, w.o.b, R, C, C);
+    ac_.linear_forward(a.sum1, ctx_out, w.o, h.o, R, C, C);
     if (s_.attention_output_dropout)
-        dropout_.apply(a.sum1, R * C, s_.hidden_dropout, dropout_site::attention_output(l));
+        ac_.dropout(dropout_, a.sum1, R * C, s_.hidden_dropout, dropout_site::attention_output(l));
     ops::add_forward(ctx_, a.sum1, a.sum1, x_res, R * C);
     ops::layernorm_forward(ctx_, a.h1, a.mean1, a.rstd1, a.sum1, w.ln1.w, w.ln1.b, R, C, s_.eps);
-    ops::linear_forward(ctx_, a.ffn_pre, a.h1, w.ffn1.w, w.ffn1.b, R, C, F);
+    ac_.linear_forward(a.ffn_pre, a.h1, w.ffn1, h.ffn1, R, C, F);
+    // GELU is a bf16 op under autocast, but its output's only reader is the next linear, which
+    // rounds its input to bf16 anyway: no rounding pass here (nor for its gradient below).
     ops::activation_forward(ctx_, s_.ffn_activation, a.ffn_act, a.ffn_pre, R * F);
-    ops::linear_forward(ctx_, a.sum2, a.ffn_act, w.ffn2.w, w.ffn2.b, R, F, C);
-    dropout_.apply(a.sum2, R * C, s_.hidden_dropout, dropout_site::ffn(l));
+    ac_.linear_forward(a.sum2, a.ffn_act, w.ffn2, h.ffn2, R, F, C);
+    ac_.dropout(dropout_, a.sum2, R * C, s_.hidden_dropout, dropout_site::ffn(l));
     ops::add_forward(ctx_, a.sum2, a.sum2, a.h1, R * C);
     ops::layernorm_forward(ctx_, a.out, a.mean2, a.rstd2, a.sum2, w.ln2.w, w.ln2.b, R, C, s_.eps);
+}
+
+void Encoder::set_bf16(const EncoderParams<const uint16_t>* p16) {
+    p16_ = p16;
+    ac_.set_bf16(p16 != nullptr);
+}
+
+const LayerParams<const uint16_t>& Encoder::layer16(int64_t l) const {
+    return p16_ ? p16_->layers[static_cast<size_t>(l)] : none16_;
 }
 
 const float* Encoder::forward(const EncoderParams<const float>& p, const BatchPointers& bt,
@@ -96,14 +113,15 @@ const float* Encoder::forward(const EncoderParams<const float>& p, const BatchPo
     const float* x = emb_out_;
     for (int64_t l = 0; l < s_.L; ++l) {
         const bool first_only = rows == EncoderOutput::FIRST_TOKEN && l == s_.L - 1;
-        forward_layer(p.layers[static_cast<size_t>(l)], l, x, first_only);
+        forward_layer(p.layers[static_cast<size_t>(l)], layer16(l), l, x, first_only);
         x = layers_[static_cast<size_t>(l)].out;
     }
     return x;
 }
 
 // g_y: gradient of the layer's output (B rows when first_only, else T); g_x: of its input (T).
-void Encoder::backward_layer(const LayerParams<const float>& w, LayerParams<float>& g, int64_t l,
+void Encoder::backward_layer(const LayerParams<const float>& w,
+                             const LayerParams<const uint16_t>& h, LayerParams<float>& g, int64_t l,
                              const float* x, float* g_x, const float* g_y, bool first_only) {
     LayerActs& a = layers_[static_cast<size_t>(l)];
     const int64_t C = s_.C, F = s_.F, NH = s_.NH;
@@ -113,42 +131,57 @@ void Encoder::backward_layer(const LayerParams<const float>& w, LayerParams<floa
     // Output LayerNorm, then the FFN branch; the residual carries g_sum to h1 unchanged.
     ops::layernorm_backward(ctx_, g_sum_, g.ln2.w, g.ln2.b, g_y, a.sum2, w.ln2.w, a.mean2, a.rstd2,
                             R, C);
-    const float* g_ffn_out =
-        dropout_.backward(g_tmp_, g_sum_, R * C, s_.hidden_dropout, dropout_site::ffn(l));
-    ops::linear_backward(ctx_, g_f1_, g.ffn2.w, g.ffn2.b, g_ffn_out, a.ffn_act, w.ffn2.w, R, F, C,
-                         false);
+    const float* g_ffn_out = ac_.dropout_backward(dropout_, g_tmp_, g_sum_, R * C,
+                                                  s_.hidden_dropout, dropout_site::ffn(l));
+    ac_.linear_backward(g_f1_, g.ffn2, g_ffn_out, a.ffn_act, w.ffn2, h.ffn2, R, F, C, false);
     ops::activation_backward(ctx_, s_.ffn_activation, g_f2_, g_f1_, a.ffn_pre, a.ffn_act, R * F);
     ops::copy(ctx_, g_h1_, g_sum_, R * C);
-    ops::linear_backward(ctx_, g_h1_, g.ffn1.w, g.ffn1.b, g_f2_, a.h1, w.ffn1.w, R, C, F, true);
+    ac_.linear_backward(g_h1_, g.ffn1, g_f2_, a.h1, w.ffn1, h.ffn1, R, C, F, true);
 
     // Attention LayerNorm, then the attention branch; the residual carries g_sum to x.
     ops::layernorm_backward(ctx_, g_sum_, g.ln1.w, g.ln1.b, g_h1_, a.sum1, w.ln1.w, a.mean1,
                             a.rstd1, R, C);
-    const float* g_attn_out = s_.attention_output_dropout
-                                  ? dropout_.backward(g_tmp_, g_sum_, R * C, s_.hidden_dropout,
-                                                      dropout_site::attention_output(l))
-                                  : g_sum_;
+    const float* g_attn_out =
+        s_.attention_output_dropout
+            ? ac_.dropout_backward(dropout_, g_tmp_, g_sum_, R * C, s_.hidden_dropout,
+                                   dropout_site::attention_output(l))
+            : g_sum_;
     const double pa = dropout_.p(s_.attention_dropout);
     const Philox* attn_rng = pa > 0 ? &dropout_.rng : nullptr;
     const uint64_t attn_site = Dropout::offset(dropout_site::attention(l));
+    float* g_ctx = first_only ? g_ctx_first_ : g_ctx_;
+    const float* ctx_in = first_only ? ctx_first_ : a.ctx;
+    ac_.linear_backward(g_ctx, g.o, g_attn_out, ctx_in, w.o, h.o, R, C, C, false);
+    if (ac_.bf16())
+        ops::attention_backward_bf16(ctx_, g_q_, g_k_, g_v_, g_ctx, a.q, a.k, a.v, a.probs, off, B,
+                                     NH, HS, s_.attention_scale, pa, attn_rng, attn_site,
+                                     first_only);
+    else if (first_only)
+        ops::attention_first_query_backward(ctx_, g_q_, g_k_, g_v_, g_ctx, a.q, a.k, a.v, a.probs,
+                                            off, B, NH, HS, pa, attn_rng, attn_site);
+    else
+        ops::attention_backward(ctx_, g_q_, g_k_, g_v_, g_ctx, a.q, a.k, a.v, a.probs, off, B, NH,
+                                HS, pa, attn_rng, attn_site);
     if (first_only) {
         // Only the first rows had queries: their input gradient (the residual's g_sum plus the
         // query path's) is formed on B rows, then scattered; K and V add on all rows.
-        ops::linear_backward(ctx_, g_ctx_first_, g.o.w, g.o.b, g_attn_out, ctx_first_, w.o.w, B, C,
-                             C, false);
-        ops::attention_first_query_backward(ctx_, g_q_, g_k_, g_v_, g_ctx_first_, a.q, a.k, a.v,
-                                            a.probs, off, B, NH, HS, pa, attn_rng, attn_site);
-        ops::linear_backward(ctx_, g_sum_, g.q.w, g.q.b, g_q_, x_first_, w.q.w, B, C, C, true);
+        ac_.linear_backward(g_sum_, g.q, g_q_, x_first_, w.q, h.q, B, C, C, true);
         ops::gather_first_token_backward(ctx_, g_x, g_sum_, off, B, C, T);
-    } else {
-        ops::linear_backward(ctx_, g_ctx_, g.o.w, g.o.b, g_attn_out, a.ctx, w.o.w, T, C, C, false);
-        ops::attention_backward(ctx_, g_q_, g_k_, g_v_, g_ctx_, a.q, a.k, a.v, a.probs, off, B, NH,
-                                HS, pa, attn_rng, attn_site);
-        ops::copy(ctx_, g_x, g_sum_, T * C);
-        ops::linear_backward(ctx_, g_x, g.q.w, g.q.b, g_q_, x, w.q.w, T, C, C, true);
+        ac_.linear_backward(g_x, g.k, g_k_, x, w.k, h.k, T, C, C, true);
+        ac_.linear_backward(g_x, g.v, g_v_, x, w.v, h.v, T, C, C, true);
+        return;
     }
-    ops::linear_backward(ctx_, g_x, g.k.w, g.k.b, g_k_, x, w.k.w, T, C, C, true);
-    ops::linear_backward(ctx_, g_x, g.v.w, g.v.b, g_v_, x, w.v.w, T, C, C, true);
+    ops::copy(ctx_, g_x, g_sum_, T * C);
+    if (ac_.bf16()) {
+        // autograd's order, which decides the float32 sum's bits (linear_bf16.cpp): V, K, Q.
+        ac_.linear_backward(g_x, g.v, g_v_, x, w.v, h.v, T, C, C, true);
+        ac_.linear_backward(g_x, g.k, g_k_, x, w.k, h.k, T, C, C, true);
+        ac_.linear_backward(g_x, g.q, g_q_, x, w.q, h.q, T, C, C, true);
+    } else {
+        ac_.linear_backward(g_x, g.q, g_q_, x, w.q, h.q, T, C, C, true);
+        ac_.linear_backward(g_x, g.k, g_k_, x, w.k, h.k, T, C, C, true);
+        ac_.linear_backward(g_x, g.v, g_v_, x, w.v, h.v, T, C, C, true);
+    }
 }
 
 void Encoder::backward(const EncoderParams<const float>& p, EncoderParams<float>& g,
@@ -160,8 +193,8 @@ void Encoder::backward(const EncoderParams<const float>& p, EncoderParams<float>
         const float* x = l == 0 ? emb_out_ : layers_[static_cast<size_t>(l - 1)].out;
         float* g_x = turns[l % 2];
         const bool first_only = rows_ == EncoderOutput::FIRST_TOKEN && l == s_.L - 1;
-        backward_layer(p.layers[static_cast<size_t>(l)], g.layers[static_cast<size_t>(l)], l, x,
-                       g_x, g_y, first_only);
+        backward_layer(p.layers[static_cast<size_t>(l)], layer16(l),
+                       g.layers[static_cast<size_t>(l)], l, x, g_x, g_y, first_only);
         g_y = g_x;
     }
     // Embeddings: dropout, LayerNorm, then the lookup tables.

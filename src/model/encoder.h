@@ -5,6 +5,7 @@
 
 #include "finetune/model.h"
 #include "model/activation_table.h"
+#include "model/autocast.h"
 #include "model/batch_pointers.h"
 #include "model/dropout.h"
 #include "model/family.h"
@@ -30,6 +31,9 @@ class Encoder {
     // Registers the saved activations and the backward scratch with the model's arena table.
     void declare_activations(ActivationTable& table);
 
+    // bf16 autocast from now on with these bf16 weights (which must outlive their use); null:
+    // float32.
+    void set_bf16(const EncoderParams<const uint16_t>* p16);
     // The batch must have been validated; its arrays stay valid until backward(). Returns (T, C)
     // or (B, C) hidden states.
     const float* forward(const EncoderParams<const float>& p, const BatchPointers& batch,
@@ -43,14 +47,20 @@ class Encoder {
         float *q, *k, *v, *ctx, *probs, *sum1, *mean1, *rstd1, *h1, *ffn_pre, *ffn_act, *sum2,
             *mean2, *rstd2, *out;
     };
-    void forward_layer(const LayerParams<const float>& w, int64_t l, const float* x,
-                       bool first_only);
-    void backward_layer(const LayerParams<const float>& w, LayerParams<float>& g, int64_t l,
-                        const float* x, float* g_x, const float* g_y, bool first_only);
+    void forward_layer(const LayerParams<const float>& w, const LayerParams<const uint16_t>& h,
+                       int64_t l, const float* x, bool first_only);
+    void backward_layer(const LayerParams<const float>& w, const LayerParams<const uint16_t>& h,
+                        LayerParams<float>& g, int64_t l, const float* x, float* g_x,
+                        const float* g_y, bool first_only);
+    // Layer l's bf16 weights, or none (all null) in float32.
+    const LayerParams<const uint16_t>& layer16(int64_t l) const;
 
     const ops::Context& ctx_;
     EncoderSpec s_;
     int64_t HS;
+    Autocast ac_;
+    const EncoderParams<const uint16_t>* p16_ = nullptr;
+    LayerParams<const uint16_t> none16_;
     // The last forward.
     BatchPointers batch_;
     int64_t T = 0, B = 0;

@@ -46,8 +46,15 @@ const FamilyDescriptor* find_family_by_architecture(std::string_view architectur
 std::string supported_model_types();
 std::string supported_architectures();
 
-// The descriptors, one per family_<name>.cpp.
+// The descriptors, one per family_<name>.cpp (family_roberta.cpp has RoBERTa's and XLM-R's).
 extern const FamilyDescriptor DISTILBERT_FAMILY;
 extern const FamilyDescriptor BERT_FAMILY;
+extern const FamilyDescriptor ROBERTA_FAMILY;
+extern const FamilyDescriptor XLM_ROBERTA_FAMILY;
+
+// BERT's config keys and encoder (family_bert.cpp), which RoBERTa's configs share.
+void read_bert_config(ConfigFields& fields, BertConfig& config);
+void write_bert_config(const BertConfig& config, nlohmann::json& obj);
+EncoderSpec bert_encoder_spec(const BertConfig& config);
 
 }  // namespace ft

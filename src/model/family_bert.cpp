@@ -29,21 +29,15 @@ const ConfigKey<B> KEYS[] = {
 };
 
 void read(ConfigFields& r, ModelConfig& c) {
-    read_keys<B>(r, c.bert, KEYS);
-    if (c.bert.position_embedding_type != "absolute")
-        throw Error(r.source() + ": position_embedding_type '" + c.bert.position_embedding_type +
-                    "' is not supported (absolute only)");
+    read_bert_config(r, c.bert);
 }
 
 void write(const ModelConfig& c, nlohmann::json& obj) {
-    write_keys<B>(obj, c.bert, KEYS);
+    write_bert_config(c.bert, obj);
 }
 
 EncoderSpec encoder(const ModelConfig& c) {
-    EncoderSpec e;
-    set_spec_fields<B>(e, c.bert, KEYS);
-    e.attention_output_dropout = true;  // BertSelfOutput
-    return e;
+    return bert_encoder_spec(c.bert);
 }
 
 SequenceHeadSpec sequence_head(const ModelConfig& c) {
@@ -56,6 +50,25 @@ double initializer_range(const ModelConfig& c) {
 }
 
 }  // namespace
+
+void read_bert_config(ConfigFields& r, BertConfig& c) {
+    read_keys<B>(r, c, KEYS);
+    if (c.position_embedding_type != "absolute")
+        throw Error(r.source() + ": position_embedding_type '" + c.position_embedding_type +
+                    "' is not supported (absolute only)");
+}
+
+void write_bert_config(const BertConfig& c, nlohmann::json& obj) {
+    write_keys<B>(obj, c, KEYS);
+}
+
+EncoderSpec bert_encoder_spec(const BertConfig& c) {
+    EncoderSpec e;
+    set_spec_fields<B>(e, c, KEYS);
+    e.attention_output_dropout = true;                // BertSelfOutput
+    e.attention_scale = ops::AttentionScale::SCORES;  // scores / sqrt(attention_head_size)
+    return e;
+}
 
 const FamilyDescriptor BERT_FAMILY = {
     ModelFamily::BERT,

@@ -41,9 +41,10 @@ void write(const ModelConfig& c, nlohmann::json& obj) {
 EncoderSpec encoder(const ModelConfig& c) {
     EncoderSpec e;
     set_spec_fields<D>(e, c.distilbert, KEYS);
-    e.TT = 0;                            // no token-type embeddings
-    e.eps = 1e-12;                       // hard-coded in HF's DistilBERT
-    e.attention_output_dropout = false;  // DistilBERT's attention output has none
+    e.TT = 0;                                          // no token-type embeddings
+    e.eps = 1e-12;                                     // hard-coded in HF's DistilBERT
+    e.attention_output_dropout = false;                // DistilBERT's attention output has none
+    e.attention_scale = ops::AttentionScale::QUERIES;  // q / sqrt(dim_per_head)
     return e;
 }
 

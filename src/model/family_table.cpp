@@ -8,7 +8,8 @@ namespace ft {
 namespace {
 
 // Order matters only for error messages ("supported: ...").
-const std::array<const FamilyDescriptor*, 2> FAMILIES = {&DISTILBERT_FAMILY, &BERT_FAMILY};
+const std::array<const FamilyDescriptor*, 4> FAMILIES = {&DISTILBERT_FAMILY, &BERT_FAMILY,
+                                                         &ROBERTA_FAMILY, &XLM_ROBERTA_FAMILY};
 
 }  // namespace
 

@@ -72,15 +72,16 @@ P** slot_of(ModelParams<P>& m, ParamRole role, int32_t layer) {
     FT_ASSERT(false, "parameter role the engine does not know");
 }
 
-template <class P, class W>
-ModelParams<P> bind(W& weights, int64_t layers) {
+// ptr_of(i): where parameter i of the table lives.
+template <class P, class F>
+ModelParams<P> bind_table(const std::vector<ParamSpec>& specs, int64_t layers, const F& ptr_of) {
     ModelParams<P> m;
     m.encoder.layers.resize(static_cast<size_t>(layers));
-    for (size_t i = 0; i < weights.specs().size(); ++i) {
-        const ParamSpec& s = weights.specs()[i];
+    for (size_t i = 0; i < specs.size(); ++i) {
+        const ParamSpec& s = specs[i];
         P** slot = slot_of(m, s.role, s.layer);
         FT_ASSERT(*slot == nullptr, "parameter '" + s.name + "' binds a role already bound");
-        *slot = weights.tensors()[i].template ptr<P>();
+        *slot = ptr_of(i);
     }
     auto need = [](const void* p, const char* what) {
         FT_ASSERT(p != nullptr, std::string("the parameter table has no ") + what);
@@ -101,11 +102,20 @@ ModelParams<P> bind(W& weights, int64_t layers) {
 }  // namespace
 
 ModelParams<const float> bind_params(const ModelWeights& weights, int64_t layers) {
-    return bind<const float>(weights, layers);
+    return bind_table<const float>(
+        weights.specs(), layers, [&](size_t i) { return weights.tensors()[i].ptr<const float>(); });
 }
 
 ModelParams<float> bind_params(ModelWeights& weights, int64_t layers) {
-    return bind<float>(weights, layers);
+    return bind_table<float>(weights.specs(), layers,
+                             [&](size_t i) { return weights.tensors()[i].ptr<float>(); });
+}
+
+ModelParams<const uint16_t> bind_params(const Bf16Weights& copy, const ModelWeights& weights,
+                                        int64_t layers) {
+    FT_ASSERT(copy.flat_size() == weights.flat_size(), "the bf16 copy is of another model");
+    return bind_table<const uint16_t>(weights.specs(), layers,
+                                      [&](size_t i) { return copy.flat() + weights.offset_of(i); });
 }
 
 }  // namespace ft

@@ -53,5 +53,8 @@ struct ModelParams {
 // (token types only where the table has them); anything else is an internal error.
 ModelParams<const float> bind_params(const ModelWeights& weights, int64_t layers);
 ModelParams<float> bind_params(ModelWeights& weights, int64_t layers);
+// The bf16 copy of `weights` (Bf16Weights), viewed through the same table.
+ModelParams<const uint16_t> bind_params(const Bf16Weights& copy, const ModelWeights& weights,
+                                        int64_t layers);
 
 }  // namespace ft

@@ -76,7 +76,8 @@ std::vector<ParamSpec> parameter_table(const ModelConfig& config) {
     TableBuilder t(specs);
     t.embedding(emb + "word_embeddings.weight", e.V, e.C, ParamRole::WORD_EMBEDDINGS,
                 e.padding_idx);
-    t.embedding(emb + "position_embeddings.weight", e.P, e.C, ParamRole::POSITION_EMBEDDINGS);
+    t.embedding(emb + "position_embeddings.weight", e.P, e.C, ParamRole::POSITION_EMBEDDINGS,
+                e.position_padding_idx);
     if (e.TT > 0)
         t.embedding(emb + "token_type_embeddings.weight", e.TT, e.C,
                     ParamRole::TOKEN_TYPE_EMBEDDINGS);

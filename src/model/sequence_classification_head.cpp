@@ -13,13 +13,13 @@ SequenceClassificationHead::SequenceClassificationHead(const ops::Context& ctx,
                                                        const SequenceHeadSpec& spec, int64_t c,
                                                        int64_t k, int64_t layers,
                                                        ProblemType problem)
-    : ctx_(ctx), s_(spec), C(c), K(k), L(layers), problem_(problem) {
+    : ctx_(ctx), s_(spec), C(c), K(k), L(layers), problem_(problem), ac_(ctx) {
     FT_ASSERT(s_.activation == Activation::TANH || s_.activation == Activation::RELU,
               "the head's activation is tanh or ReLU");
 }
 
 void SequenceClassificationHead::declare_activations(ActivationTable& t) {
-    for (float** p : {&pre_, &act_, &act_drop_}) t.add(p, Rows::SEQUENCES, C);
+    for (float** p : {&x_drop_, &pre_, &act_, &act_drop_}) t.add(p, Rows::SEQUENCES, C);
     t.add(&logits_, Rows::SEQUENCES, K);
     t.add(&g_logits_, Rows::SEQUENCES, K);
     t.add(&loss_, Rows::ONE, 1, DType::F64);
@@ -44,16 +44,28 @@ void SequenceClassificationHead::validate(const PackedBatch& bt) const {
                             std::to_string(i) + " is outside 0.." + std::to_string(K - 1));
 }
 
+void SequenceClassificationHead::set_bf16(const SequenceHeadParams<const uint16_t>* p16) {
+    p16_ = p16 ? *p16 : SequenceHeadParams<const uint16_t>{};
+    ac_.set_bf16(p16 != nullptr);
+}
+
 double SequenceClassificationHead::forward(const SequenceHeadParams<const float>& p, const float* x,
                                            const BatchPointers& batch, const Dropout& dropout) {
-    x_ = x;
     B = batch.B;
     dropout_ = dropout;
-    ops::linear_forward(ctx_, pre_, x, p.dense.w, p.dense.b, B, C, C);
+    x_ = x;
+    if (s_.dropout_before_dense && dropout_.p(s_.dropout) > 0) {  // float32 even under autocast
+        ops::copy(ctx_, x_drop_, x, B * C);
+        dropout_.apply(x_drop_, B * C, s_.dropout, dropout_site::head_input(L));
+        x_ = x_drop_;
+    }
+    ac_.linear_forward(pre_, x_, p.dense, p16_.dense, B, C, C);
     ops::activation_forward(ctx_, s_.activation, act_, pre_, B * C);
+    ac_.round(act_, B * C);
     ops::copy(ctx_, act_drop_, act_, B * C);
-    dropout_.apply(act_drop_, B * C, s_.dropout, dropout_site::head(L));
-    ops::linear_forward(ctx_, logits_, act_drop_, p.out.w, p.out.b, B, C, K);
+    ac_.dropout(dropout_, act_drop_, B * C, s_.dropout, dropout_site::head(L));
+    // Under bf16 the logits are bf16 values; the losses read them as float32 (exact).
+    ac_.linear_forward(logits_, act_drop_, p.out, p16_.out, B, C, K);
     return loss(batch);
 }
 
@@ -92,13 +104,15 @@ double SequenceClassificationHead::read_loss() const {
 const float* SequenceClassificationHead::backward(const SequenceHeadParams<const float>& p,
                                                   SequenceHeadParams<float>& g, float loss_scale) {
     if (loss_scale != 1.0f) ops::scale(ctx_, g_logits_, B * K, loss_scale);
-    ops::linear_backward(ctx_, g_act_, g.out.w, g.out.b, g_logits_, act_drop_, p.out.w, B, C, K,
-                         false);
+    ac_.linear_backward(g_act_, g.out, g_logits_, act_drop_, p.out, p16_.out, B, C, K, false);
     const float* g_act_in =
-        dropout_.backward(g_pre_, g_act_, B * C, s_.dropout, dropout_site::head(L));
+        ac_.dropout_backward(dropout_, g_pre_, g_act_, B * C, s_.dropout, dropout_site::head(L));
     ops::activation_backward(ctx_, s_.activation, g_x_, g_act_in, pre_, act_, B * C);
+    ac_.round(g_x_, B * C);
     // g_x_ holds the gradient before the dense layer; the result goes to g_act_ (free again).
-    ops::linear_backward(ctx_, g_act_, g.dense.w, g.dense.b, g_x_, x_, p.dense.w, B, C, C, false);
+    ac_.linear_backward(g_act_, g.dense, g_x_, x_, p.dense, p16_.dense, B, C, C, false);
+    if (s_.dropout_before_dense)  // g_x_ is free again
+        return dropout_.backward(g_x_, g_act_, B * C, s_.dropout, dropout_site::head_input(L));
     return g_act_;
 }
 

@@ -5,6 +5,7 @@
 
 #include "finetune/model.h"
 #include "model/activation_table.h"
+#include "model/autocast.h"
 #include "model/dropout.h"
 #include "model/encoder.h"
 #include "model/family.h"
@@ -26,6 +27,8 @@ class SequenceClassificationHead {
     // range), before anything runs: the loss ops read them where they cannot throw.
     void validate(const PackedBatch& batch) const;
 
+    // bf16 autocast from now on with these bf16 weights; null: float32.
+    void set_bf16(const SequenceHeadParams<const uint16_t>* p16);
     // x: (B, C) first-token hidden states. Writes the logits and, when the batch carries labels
     // or targets, d(loss)/d(logits); returns the mean loss (NaN without labels).
     double forward(const SequenceHeadParams<const float>& p, const float* x,
@@ -45,10 +48,12 @@ class SequenceClassificationHead {
     SequenceHeadSpec s_;
     int64_t C, K, L;
     ProblemType problem_;
+    Autocast ac_;
+    SequenceHeadParams<const uint16_t> p16_;  // all null in float32
     int64_t B = 0;
     const float* x_ = nullptr;
     Dropout dropout_;
-    float *pre_, *act_, *act_drop_, *logits_;
+    float *x_drop_, *pre_, *act_, *act_drop_, *logits_;
     float *g_logits_, *g_act_, *g_pre_, *g_x_;
     double* loss_;  // (1) the loss op's slot, on the context's device; read once per forward
 };

@@ -22,7 +22,8 @@ struct MatmulKey {
     Gemm kind;
     bool accumulate;  // a sum post-op makes the primitive add into dst
     bool bias;
-    dnnl::memory::data_type type;  // of src and weights: f32, or bf16 (dst and bias are f32)
+    dnnl::memory::data_type type;  // of src and weights: f32, or bf16 (the bias is f32)
+    dnnl::memory::data_type dst_type = dnnl::memory::data_type::f32;  // bf16: rounded by oneDNN
     auto operator<=>(const MatmulKey&) const = default;
 };
 
@@ -53,7 +54,7 @@ class DnnlBackend::Impl {
     Impl() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
 
     void run(const MatmulKey& key, const void* src, const void* weights, const float* bias,
-             float* dst) {
+             void* dst) {
         Matmul& m = lookup(key);
         m.src.set_data_handle(const_cast<void*>(src));
         m.weights.set_data_handle(const_cast<void*>(weights));
@@ -132,17 +133,17 @@ class DnnlBackend::Impl {
             case Gemm::FORWARD:
                 src = md({N, I}, in, {I, 1});
                 wei = md({I, O}, in, {1, I});  // W (O,I) read as its transpose
-                dst = md({N, O}, dt::f32, {O, 1});
+                dst = md({N, O}, key.dst_type, {O, 1});
                 break;
             case Gemm::BACKWARD_DATA:
                 src = md({N, O}, in, {O, 1});
                 wei = md({O, I}, in, {I, 1});
-                dst = md({N, I}, dt::f32, {I, 1});
+                dst = md({N, I}, key.dst_type, {I, 1});
                 break;
             case Gemm::BACKWARD_WEIGHTS:
                 src = md({O, N}, in, {1, O});  // dout (N,O) read as its transpose
                 wei = md({N, I}, in, {I, 1});
-                dst = md({O, I}, dt::f32, {I, 1});
+                dst = md({O, I}, key.dst_type, {I, 1});
                 break;
         }
         const md bias = key.bias ? md({1, dst.dims()[1]}, dt::f32, {dst.dims()[1], 1}) : md();
@@ -192,6 +193,13 @@ void DnnlBackend::matmul_bf16(Gemm kind, bool accumulate, int64_t N, int64_t I, 
     const std::lock_guard<std::mutex> lock(mutex_);
     impl().run({N, I, O, kind, accumulate, bias != nullptr, dnnl::memory::data_type::bf16}, src,
                weights, bias, dst);
+}
+
+void DnnlBackend::matmul_bf16_rounded(Gemm kind, int64_t N, int64_t I, int64_t O,
+                                      const uint16_t* src, const uint16_t* weights, uint16_t* dst) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    using dt = dnnl::memory::data_type;
+    impl().run({N, I, O, kind, false, false, dt::bf16, dt::bf16}, src, weights, nullptr, dst);
 }
 
 void DnnlBackend::backward_data_transposed(bool accumulate, int64_t N, int64_t I, int64_t O,

@@ -32,6 +32,10 @@ class DnnlBackend {
     // autocast (linear_bf16.cpp). Cached with the float primitives, keyed by the type too.
     void matmul_bf16(Gemm kind, bool accumulate, int64_t N, int64_t I, int64_t O,
                      const uint16_t* src, const uint16_t* weights, const float* bias, float* dst);
+    // The same product written as bf16 (rounded to nearest, ties to even, by oneDNN): half the
+    // bytes of a float32 result that would only be rounded afterwards (the weight gradients).
+    void matmul_bf16_rounded(Gemm kind, int64_t N, int64_t I, int64_t O, const uint16_t* src,
+                             const uint16_t* weights, uint16_t* dst);
     // dinp (N,I) (+)= dout (N,O) x W (O,I) as a FORWARD product against W^T, which a reorder
     // writes into a scratch copy first (linear.cpp says when that pays).
     void backward_data_transposed(bool accumulate, int64_t N, int64_t I, int64_t O,

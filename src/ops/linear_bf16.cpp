@@ -35,36 +35,17 @@
 #include <initializer_list>
 #include <string>
 
+#include "ops/bf16_bits.h"
 #include "ops/dnnl_backend.h"
 #include "ops/ops.h"
 #include "ops/ops_internal.h"
-
-// The conversions are memory-bound loops of integer lane operations whose 32 -> 16 bit packing
-// AVX2 does poorly across lanes: an AVX-512 clone too. bench/gemm_bf16_bench.cpp, one thread on
-// a Zen 5 EPYC, 180 x 3072 floats: 65 us with the AVX2 clone, 45-55 us with AVX-512, 41 us for
-// oneDNN's reorder; 2048 x 3072: 1.2 ms for either (memory-bound).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define FT_BF16_CLONES [[gnu::target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")]]
-#else
-#define FT_BF16_CLONES
-#endif
 
 namespace ft::ops {
 
 namespace {
 
-// f32_to_bf16 on bits, branch-free so that loops over it vectorise: NaNs keep their sign and
-// top payload bits and become quiet; everything else rounds to nearest, ties to even (infinities
-// and values that round past the largest finite bf16 become infinities).
-FT_INLINE uint32_t bf16_bits(uint32_t f) {
-    const uint32_t rounded = (f + 0x7fffu + ((f >> 16) & 1u)) >> 16;
-    const uint32_t nan = (f >> 16) | 0x40u;
-    return (f & 0x7fffffffu) > 0x7f800000u ? nan : rounded;
-}
-
-FT_INLINE float round_bf16(float x) {
-    return std::bit_cast<float>(bf16_bits(std::bit_cast<uint32_t>(x)) << 16);
-}
+using detail::bf16_bits;
+using detail::round_bf16;
 
 FT_BF16_CLONES void to_bf16_span(uint16_t* dst, const float* src, int64_t n) {
     for (int64_t i = 0; i < n; ++i)
@@ -78,6 +59,11 @@ FT_BF16_CLONES void round_span(float* x, int64_t n) {
 // acc += r(x): a bf16 gradient added to a float32 one.
 FT_BF16_CLONES void add_rounded_span(float* acc, const float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) acc[i] += round_bf16(x[i]);
+}
+
+// acc += x, x bf16 bits: a rounded bf16 gradient added to a float32 one.
+FT_BF16_CLONES void add_bf16_span(float* acc, const uint16_t* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) acc[i] += std::bit_cast<float>(uint32_t{x[i]} << 16);
 }
 
 // acc[c] += the sum over rows n of g[n * ld + c], for c < nc, rows in order (double).
@@ -113,6 +99,9 @@ void round_par(float* x, int64_t n) {
 }
 void add_rounded_par(float* acc, const float* x, int64_t n) {
     detail::parallel_chunks(n, [&](int64_t b, int64_t c) { add_rounded_span(acc + b, x + b, c); });
+}
+void add_bf16_par(float* acc, const uint16_t* x, int64_t n) {
+    detail::parallel_chunks(n, [&](int64_t b, int64_t c) { add_bf16_span(acc + b, x + b, c); });
 }
 
 // The bf16 value nearest to d (ties to even), rounded once: d is first rounded to float with
@@ -234,8 +223,10 @@ void linear_backward_bf16(const Context& ctx, float* dinp, float* dweight, float
                                   tmp);
             add_rounded_par(dinp, tmp, N * I);
         }
-        ctx.dnnl->matmul_bf16(Gemm::BACKWARD_WEIGHTS, false, N, I, O, g16, x16, nullptr, tmp);
-        add_rounded_par(dweight, tmp, O * I);
+        // oneDNN rounds dW as it writes it: 2 bytes a weight instead of 4 written and read back.
+        uint16_t* dw16 = reinterpret_cast<uint16_t*>(tmp);
+        ctx.dnnl->matmul_bf16_rounded(Gemm::BACKWARD_WEIGHTS, N, I, O, g16, x16, dw16);
+        add_bf16_par(dweight, dw16, O * I);
     } else if (dinp && !accumulate_dinp) {  // nothing flows, but a written dinp must be defined
         std::memset(dinp, 0, sizeof(float) * static_cast<size_t>(N * I));
     }

@@ -89,6 +89,10 @@ void linear_backward_bf16(const Context& ctx, float* dinp /*(N,I) or null*/,
                           bool accumulate_dinp);
 // x = r(x) in place, as float values.
 void round_to_bf16(const Context& ctx, float* x, int64_t n);
+// In-place dropout on a bf16 tensor (forward, and the same map on its gradient): the float32
+// op's mask, kept elements times r(1/(1-p)), rounded. CPU only.
+void dropout_bf16(const Context& ctx, float* x, int64_t n, double p, const Philox& rng,
+                  uint64_t rng_offset);
 // dst = the bf16 bits of r(src) (the optimizer's bf16 copy of the weights).
 void to_bf16(const Context& ctx, uint16_t* dst, const float* src, int64_t n);
 
@@ -130,6 +134,23 @@ void attention_first_query_backward(const Context& ctx, T* dq_first /*(B,C)*/, T
                                     const T* q_first, const T* k, const T* v, const T* probs_first,
                                     const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
                                     double dropout_p, const Philox* rng, uint64_t rng_offset);
+
+// Where a family's attention divides by sqrt(HS), which decides the dtypes under bf16 autocast
+// (attention_bf16.cpp): DistilBERT divides the queries, BERT the scores.
+enum class AttentionScale { QUERIES, SCORES };
+// Attention under bf16 autocast, float CPU tensors holding bf16 values (docs/bf16-autocast.md):
+// bf16 products with float32 sums, the roundings torch 1.13 makes. first_query false: the
+// shapes of attention_forward / attention_backward; true: of the attention_first_query_* pair.
+// probs saves P as the backward reads it (bf16 values for QUERIES, float32 for SCORES).
+void attention_forward_bf16(const Context& ctx, float* out, float* probs, const float* q,
+                            const float* k, const float* v, const int32_t* offsets, int64_t B,
+                            int64_t NH, int64_t HS, AttentionScale scale, double dropout_p,
+                            const Philox* rng, uint64_t rng_offset, bool first_query);
+void attention_backward_bf16(const Context& ctx, float* dq, float* dk, float* dv, const float* dout,
+                             const float* q, const float* k, const float* v, const float* probs,
+                             const int32_t* offsets, int64_t B, int64_t NH, int64_t HS,
+                             AttentionScale scale, double dropout_p, const Philox* rng,
+                             uint64_t rng_offset, bool first_query);
 
 // ---- pointwise -------------------------------------------------------------------------------
 // out = act(inp). GELU is exact: x * 0.5 * (1 + erf(x / sqrt(2))), HF's "gelu".
@@ -198,6 +219,10 @@ struct AdamWScalars {
 //   HF:    m, v as above; p += neg_step_size * m / (sqrt(v) + eps); p += decay * p
 void adamw_update(const Context& ctx, float* p, float* g, float* m, float* v, int64_t n,
                   const AdamWScalars& k, float grad_scale, bool zero_grads);
+// The same update, also writing the bf16 bits of each new p to p_bf16 (the copy bf16 autocast's
+// GEMMs read), in the same pass. CPU only.
+void adamw_update_bf16(const Context& ctx, float* p, uint16_t* p_bf16, float* g, float* m, float* v,
+                       int64_t n, const AdamWScalars& k, float grad_scale, bool zero_grads);
 // *out = sqrt(sum x^2), summed in double over fixed chunks added in order: the same bits for any
 // thread count.
 void l2_norm(const Context& ctx, double* out /*(1)*/, const float* x, int64_t n);

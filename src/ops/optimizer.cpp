@@ -3,9 +3,11 @@
 // global L2 norm, the clipping scale and zeroing (train/adamw.cpp forms the scalars); and the
 // plain buffer copy the engine makes between ops.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
+#include "ops/bf16_bits.h"
 #include "ops/ops.h"
 #include "ops/ops_cuda.h"
 #include "ops/ops_internal.h"  // FT_SIMD_CLONES: AVX2 code where the machine has it
@@ -19,10 +21,11 @@ constexpr int64_t CHUNK = 1 << 14;
 // One chunk of the update on g * scale; ZERO_GRADS clears each g once read. Compiled for AVX2 and
 // baseline (the loader picks one); an OpenMP region's outlined body would get the baseline only,
 // so the parallel loop sits outside. x * 1.0f == x, so scale 1 leaves the gradients exact.
-template <bool ZERO_GRADS, bool TORCH_FORM>
-FT_SIMD_CLONES void adamw_chunk(float* __restrict p, float* __restrict g, float* __restrict m,
-                                float* __restrict v, int64_t n, const AdamWScalars& k,
-                                float scale) {
+// BF16 also writes the bf16 bits of each new p to p16 (bf16 autocast's copy of the weights).
+template <bool ZERO_GRADS, bool TORCH_FORM, bool BF16>
+FT_SIMD_CLONES void adamw_chunk(float* __restrict p, uint16_t* __restrict p16, float* __restrict g,
+                                float* __restrict m, float* __restrict v, int64_t n,
+                                const AdamWScalars& k, float scale) {
     const float b1 = k.b1, b2 = k.b2, omb1 = k.one_minus_b1, omb2 = k.one_minus_b2, eps = k.eps;
     const float decay = k.decay, nss = k.neg_step_size, sb2 = k.sqrt_bias2;
     for (int64_t i = 0; i < n; ++i) {
@@ -38,21 +41,26 @@ FT_SIMD_CLONES void adamw_chunk(float* __restrict p, float* __restrict g, float*
             const float pi = p[i] + nss * mi / (std::sqrt(vi) + eps);
             p[i] = pi + decay * pi;
         }
+        if constexpr (BF16)
+            p16[i] = static_cast<uint16_t>(detail::bf16_bits(std::bit_cast<uint32_t>(p[i])));
     }
 }
 
-template <bool ZERO_GRADS>
-void adamw_chunks(float* p, float* g, float* m, float* v, int64_t n, const AdamWScalars& k,
-                  float scale) {
+template <bool ZERO_GRADS, bool BF16>
+void adamw_chunks(float* p, uint16_t* p16, float* g, float* m, float* v, int64_t n,
+                  const AdamWScalars& k, float scale) {
     const int64_t chunks = (n + CHUNK - 1) / CHUNK;
 #pragma omp parallel for num_threads(get_num_threads()) schedule(static) if (chunks > 1)
     for (int64_t c = 0; c < chunks; ++c) {
         const int64_t off = c * CHUNK;
         const int64_t len = std::min(CHUNK, n - off);
+        uint16_t* p16c = BF16 ? p16 + off : nullptr;
         if (k.torch_form) {
-            adamw_chunk<ZERO_GRADS, true>(p + off, g + off, m + off, v + off, len, k, scale);
+            adamw_chunk<ZERO_GRADS, true, BF16>(p + off, p16c, g + off, m + off, v + off, len, k,
+                                                scale);
         } else {
-            adamw_chunk<ZERO_GRADS, false>(p + off, g + off, m + off, v + off, len, k, scale);
+            adamw_chunk<ZERO_GRADS, false, BF16>(p + off, p16c, g + off, m + off, v + off, len, k,
+                                                 scale);
         }
     }
 }
@@ -69,12 +77,16 @@ FT_SIMD_CLONES double sum_squares_chunk(const float* g, int64_t n) {
     return s;
 }
 
-void adamw_update_cpu(const Context&, float* p, float* g, float* m, float* v, int64_t n,
-                      const AdamWScalars& k, float grad_scale, bool zero_grads) {
-    if (zero_grads)
-        adamw_chunks<true>(p, g, m, v, n, k, grad_scale);
+void adamw_update_cpu(const Context&, float* p, uint16_t* p16, float* g, float* m, float* v,
+                      int64_t n, const AdamWScalars& k, float grad_scale, bool zero_grads) {
+    if (p16 && zero_grads)
+        adamw_chunks<true, true>(p, p16, g, m, v, n, k, grad_scale);
+    else if (p16)
+        adamw_chunks<false, true>(p, p16, g, m, v, n, k, grad_scale);
+    else if (zero_grads)
+        adamw_chunks<true, false>(p, nullptr, g, m, v, n, k, grad_scale);
     else
-        adamw_chunks<false>(p, g, m, v, n, k, grad_scale);
+        adamw_chunks<false, false>(p, nullptr, g, m, v, n, k, grad_scale);
 }
 
 void l2_norm_cpu(const Context& ctx, double* out, const float* x, int64_t n) {
@@ -110,7 +122,16 @@ void adamw_update(const Context& ctx, float* p, float* g, float* m, float* v, in
     FT_ASSERT(n >= 0, "adamw_update: negative size");
     FT_ASSERT(n == 0 || (p && g && m && v), "adamw_update: null tensor");
     FT_CUDA_TWIN(float, ctx, adamw_update, p, g, m, v, n, k, grad_scale, zero_grads);
-    adamw_update_cpu(ctx, p, g, m, v, n, k, grad_scale, zero_grads);
+    adamw_update_cpu(ctx, p, nullptr, g, m, v, n, k, grad_scale, zero_grads);
+}
+
+void adamw_update_bf16(const Context& ctx, float* p, uint16_t* p_bf16, float* g, float* m, float* v,
+                       int64_t n, const AdamWScalars& k, float grad_scale, bool zero_grads) {
+    FT_ASSERT(n >= 0, "adamw_update_bf16: negative size");
+    FT_ASSERT(n == 0 || (p && p_bf16 && g && m && v), "adamw_update_bf16: null tensor");
+    if (ctx.device != Device::CPU)
+        throw Error("adamw_update_bf16: bf16 autocast runs on the CPU only (no CUDA kernel yet)");
+    adamw_update_cpu(ctx, p, p_bf16, g, m, v, n, k, grad_scale, zero_grads);
 }
 
 void l2_norm(const Context& ctx, double* out, const float* x, int64_t n) {

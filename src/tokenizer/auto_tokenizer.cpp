@@ -39,6 +39,7 @@ const std::vector<TokenizerKind>& kinds() {
          {"bert", "distilbert"},
          "vocab.txt",
          load_as<BertTokenizer>},
+        {{"RobertaTokenizer"}, "BPE", {"roberta"}, "vocab.json", load_as<RobertaTokenizer>},
     };
     return kKinds;
 }

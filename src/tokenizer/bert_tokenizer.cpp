@@ -7,6 +7,7 @@
 
 #include "finetune/core.h"
 #include "finetune/tokenizer.h"
+#include "tokenizer/encoding.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/unicode.h"
 
@@ -158,15 +159,8 @@ void BertTokenizer::append_ids(std::string_view text, std::vector<int32_t>* ids)
     add_segment(text.substr(pos));
 }
 
-static void check_utf8(std::string_view text, const char* what) {
-    const size_t bad = unicode::find_invalid_utf8(text);
-    if (bad != std::string_view::npos)
-        throw Error(std::string("invalid UTF-8 in the ") + what + " at byte " +
-                    std::to_string(bad));
-}
-
 std::vector<int32_t> BertTokenizer::encode_ids(std::string_view text) const {
-    check_utf8(text, "text");
+    tokenization::check_utf8(text, "text");
     std::vector<int32_t> ids;
     append_ids(text, &ids);
     return ids;
@@ -182,20 +176,12 @@ int64_t BertTokenizer::resolved_max_length(const EncodeOptions& options) const {
     return options.max_length ? *options.max_length : model_max_length_;
 }
 
-// HF: a max_length with neither truncation nor padding asked for means longest_first.
-static Truncation effective_truncation(const EncodeOptions& options) {
-    if (options.max_length && options.truncation == Truncation::None &&
-        options.padding == Padding::None)
-        return Truncation::LongestFirst;
-    return options.truncation;
-}
-
 Encoding BertTokenizer::encode_unpadded(std::string_view text, std::optional<std::string_view> pair,
                                         Truncation truncation, const EncodeOptions& options) const {
     std::vector<int32_t> a = encode_ids(text);
     std::optional<std::vector<int32_t>> b;
     if (pair) {
-        check_utf8(*pair, "text pair");
+        tokenization::check_utf8(*pair, "text pair");
         b.emplace();
         append_ids(*pair, &*b);
     }
@@ -256,63 +242,21 @@ Encoding BertTokenizer::build(std::vector<int32_t> a, std::optional<std::vector<
     return e;
 }
 
-// Right padding to `target`, first rounded up to pad_to_multiple_of; never shortens.
-void BertTokenizer::pad(Encoding* e, int64_t target) const {
-    if (target <= int64_t(e->input_ids.size())) return;
-    e->input_ids.resize(size_t(target), pad_id_);
-    e->token_type_ids.resize(size_t(target), 0);
-    e->attention_mask.resize(size_t(target), 0);
-}
-
-static int64_t round_up(int64_t n, const std::optional<int64_t>& multiple) {
-    if (!multiple || *multiple <= 0 || n % *multiple == 0) return n;
-    return (n / *multiple + 1) * *multiple;
-}
-
 Encoding BertTokenizer::encode(std::string_view text, std::optional<std::string_view> pair,
                                const EncodeOptions& options) const {
-    Encoding e = encode_unpadded(text, pair, effective_truncation(options), options);
-    if (options.padding == Padding::Longest) {
-        pad(&e, round_up(e.length, options.pad_to_multiple_of));
-    } else if (options.padding == Padding::MaxLength) {
-        const int64_t max_length = resolved_max_length(options);
-        if (max_length != kNoMaxLength) pad(&e, round_up(max_length, options.pad_to_multiple_of));
-    }
+    Encoding e = encode_unpadded(text, pair, tokenization::effective_truncation(options), options);
+    tokenization::pad_one(&e, options, resolved_max_length(options), pad_id_);
     return e;
 }
 
 std::vector<Encoding> BertTokenizer::encode_batch(std::span<const std::string> texts,
                                                   std::span<const std::string> pairs,
                                                   const EncodeOptions& options) const {
-    if (!pairs.empty() && pairs.size() != texts.size())
-        throw Error("encode_batch: " + std::to_string(texts.size()) + " texts but " +
-                    std::to_string(pairs.size()) + " pairs");
-    const Truncation truncation = effective_truncation(options);
-    std::vector<Encoding> out(texts.size());
-    std::string first_error;
-    const int64_t n = int64_t(texts.size());
-#pragma omp parallel for schedule(dynamic, 64)
-    for (int64_t i = 0; i < n; ++i) {
-        try {
-            std::optional<std::string_view> pair;
-            if (!pairs.empty()) pair = pairs[size_t(i)];
-            out[size_t(i)] = encode_unpadded(texts[size_t(i)], pair, truncation, options);
-        } catch (const Error& e) {
-#pragma omp critical(ft_tokenizer_error)
-            if (first_error.empty()) first_error = "text " + std::to_string(i) + ": " + e.what();
-        }
-    }
-    if (!first_error.empty()) throw Error(first_error);
-    int64_t target = 0;
-    if (options.padding == Padding::Longest) {
-        for (const Encoding& e : out) target = std::max(target, e.length);
-        target = round_up(target, options.pad_to_multiple_of);
-    } else if (options.padding == Padding::MaxLength) {
-        const int64_t max_length = resolved_max_length(options);
-        if (max_length != kNoMaxLength) target = round_up(max_length, options.pad_to_multiple_of);
-    }
-    for (Encoding& e : out) pad(&e, target);
-    return out;
+    return tokenization::encode_batch(
+        texts, pairs, options, resolved_max_length(options), pad_id_,
+        [&](std::string_view t, std::optional<std::string_view> p, Truncation tr) {
+            return encode_unpadded(t, p, tr, options);
+        });
 }
 
 static void replace_all(std::string* s, std::string_view from, std::string_view to) {

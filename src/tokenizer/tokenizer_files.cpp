@@ -8,6 +8,7 @@
 #include "finetune/core.h"
 #include "finetune/io.h"
 #include "finetune/tokenizer.h"
+#include "tokenizer/file_context.h"
 #include "tokenizer/unicode.h"
 
 namespace ft {
@@ -128,25 +129,13 @@ std::vector<std::string> read_vocab_lines(const fs::path& path) {
     return vocab;
 }
 
-// Names the file in any error the constructor raises (a special token missing, ...).
-template <class F>
-BertTokenizer with_file_context(const std::string& file, F&& make) {
-    try {
-        return make();
-    } catch (const Error& e) {
-        const std::string what = e.what();
-        if (what.rfind(file, 0) == 0) throw;
-        throw Error(file + ": " + what);
-    }
-}
-
 }  // namespace
 
 BertTokenizer BertTokenizer::from_vocab_file(const fs::path& vocab_txt,
                                              BertNormalizerOptions normalizer,
                                              SpecialTokens special, int64_t model_max_length) {
     std::vector<std::string> vocab = read_vocab_lines(vocab_txt);
-    return with_file_context(vocab_txt.string(), [&] {
+    return tokenization::with_file_context(vocab_txt.string(), [&] {
         return BertTokenizer(std::move(vocab), normalizer, std::move(special), model_max_length);
     });
 }
@@ -270,7 +259,7 @@ BertTokenizer BertTokenizer::tokenizer_json_body(const std::string& text,
             if (t.value("special", false) && !is_named) special.additional.push_back(content);
         }
     }
-    return with_file_context(source, [&] {
+    return tokenization::with_file_context(source, [&] {
         return BertTokenizer(std::move(vocab), normalizer, std::move(special), kNoMaxLength,
                              max_chars, prefix);
     });
@@ -285,7 +274,7 @@ BertTokenizer BertTokenizer::from_pretrained(const fs::path& dir) {
         // and special tokens override what tokenizer.json says.
         SpecialTokens special = c.special;
         if (special.additional.empty()) special.additional = fast.special_.additional;
-        return with_file_context((dir / "tokenizer.json").string(), [&] {
+        return tokenization::with_file_context((dir / "tokenizer.json").string(), [&] {
             return BertTokenizer(fast.vocab_, c.normalizer, std::move(special), c.model_max_length,
                                  fast.max_input_chars_per_word_, fast.continuing_prefix_);
         });

@@ -85,13 +85,15 @@ double read_double(const ops::Context& ctx, const double* slot) {
     return v;
 }
 
-// Calls f(offset, count, decay) for each tensor in flat-buffer order: each tensor is contiguous
-// in the flat buffers, and HF's groups decide its weight decay.
+// Calls f(offset, count, decay, spec) for each tensor in flat-buffer order: each tensor is
+// contiguous in the flat buffers, and HF's groups decide its weight decay.
 template <class F>
 void for_each_tensor(const ModelWeights& weights, double weight_decay, F f) {
-    for (size_t i = 0; i < weights.specs().size(); ++i)
-        f(weights.offset_of(i), weights.specs()[i].shape.numel(),
-          weights.specs()[i].no_weight_decay() ? 0.0 : weight_decay);
+    for (size_t i = 0; i < weights.specs().size(); ++i) {
+        const ParamSpec& spec = weights.specs()[i];
+        f(weights.offset_of(i), spec.shape.numel(), spec.no_weight_decay() ? 0.0 : weight_decay,
+          spec);
+    }
 }
 
 }  // namespace
@@ -99,24 +101,34 @@ void for_each_tensor(const ModelWeights& weights, double weight_decay, F f) {
 void AdamW::step(ModelWeights& weights, const ModelWeights& grads, double lr) {
     ++step_;
     // Padding between tensors stays zero (zero grads, zero moments). The gradients are only read.
-    for_each_tensor(weights, settings_.weight_decay, [&](int64_t off, int64_t n, double wd) {
-        ops::adamw_update(*ctx_, weights.flat() + off, const_cast<float*>(grads.flat()) + off,
-                          exp_avg() + off, exp_avg_sq() + off, n,
-                          adam_scalars(lr, wd, step_, settings_), 1.0f, /*zero_grads=*/false);
-    });
+    for_each_tensor(
+        weights, settings_.weight_decay, [&](int64_t off, int64_t n, double wd, const ParamSpec&) {
+            ops::adamw_update(*ctx_, weights.flat() + off, const_cast<float*>(grads.flat()) + off,
+                              exp_avg() + off, exp_avg_sq() + off, n,
+                              adam_scalars(lr, wd, step_, settings_), 1.0f, /*zero_grads=*/false);
+        });
 }
 
 void AdamW::step_and_zero_grads(ModelWeights& weights, ModelWeights& grads, double lr,
-                                float grad_scale) {
+                                float grad_scale, Bf16Weights* copy) {
+    if (copy)
+        FT_ASSERT(copy->flat_size() == weights.flat_size(), "AdamW: another model's bf16 copy");
     ++step_;
     int64_t cleared = 0;  // the alignment padding between tensors is cleared too
-    for_each_tensor(weights, settings_.weight_decay, [&](int64_t off, int64_t n, double wd) {
-        ops::fill_zero(*ctx_, grads.flat() + cleared, off - cleared);
-        cleared = off + n;
-        ops::adamw_update(*ctx_, weights.flat() + off, grads.flat() + off, exp_avg() + off,
-                          exp_avg_sq() + off, n, adam_scalars(lr, wd, step_, settings_), grad_scale,
-                          /*zero_grads=*/true);
-    });
+    for_each_tensor(
+        weights, settings_.weight_decay,
+        [&](int64_t off, int64_t n, double wd, const ParamSpec& spec) {
+            ops::fill_zero(*ctx_, grads.flat() + cleared, off - cleared);
+            cleared = off + n;
+            const ops::AdamWScalars k = adam_scalars(lr, wd, step_, settings_);
+            if (copy && Bf16Weights::holds(spec))
+                ops::adamw_update_bf16(*ctx_, weights.flat() + off, copy->flat() + off,
+                                       grads.flat() + off, exp_avg() + off, exp_avg_sq() + off, n,
+                                       k, grad_scale, /*zero_grads=*/true);
+            else
+                ops::adamw_update(*ctx_, weights.flat() + off, grads.flat() + off, exp_avg() + off,
+                                  exp_avg_sq() + off, n, k, grad_scale, /*zero_grads=*/true);
+        });
     ops::fill_zero(*ctx_, grads.flat() + cleared, grads.flat_size() - cleared);
 }
 

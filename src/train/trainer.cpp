@@ -152,6 +152,11 @@ struct Trainer::Impl {
     Device device = Device::CPU;
     std::unique_ptr<ModelWeights> gpu_weights;
     bool device_ahead = false;  // the GPU copy holds updates the host copy lacks
+    // bf16 autocast (--bf16, --bf16_full_eval): the bf16 copy of weights() the engine's GEMMs
+    // read. In training AdamW rewrites it with every update; outside, each evaluation makes it
+    // again (the weights may have changed: the best model loaded, the caller's edits).
+    std::unique_ptr<Bf16Weights> bf16_copy;
+    bool in_train = false;
 
     // Training loop state that is not in TrainerState.
     std::unique_ptr<ModelWeights> grads;
@@ -202,6 +207,20 @@ struct Trainer::Impl {
         ModelWeights& w = weights();
         sync_engine();
         w.copy_from(model.weights);
+    }
+
+    // The engine's precision for what comes next, as HF's: every forward under autocast with
+    // --bf16; bf16 evaluation outside training with --bf16_full_eval (HF casts the whole model
+    // there; here it is autocast too, see docs/bf16-autocast.md).
+    void set_precision() {
+        const bool bf16 = args().bf16 || (!in_train && args().bf16_full_eval);
+        SequenceClassifier& eng = get_engine();
+        if (!bf16) return eng.set_autocast_bf16(nullptr);
+        if (!bf16_copy)
+            bf16_copy = std::make_unique<Bf16Weights>(weights());
+        else if (!in_train)
+            bf16_copy->refresh(weights());
+        eng.set_autocast_bf16(bf16_copy.get());
     }
 
     // ---- callbacks, with the handler's resets of HF's CallbackHandler ----
@@ -341,6 +360,7 @@ struct Trainer::Impl {
     };
     EvalResult run_eval(const Dataset& ds, bool keep_logits, const std::string& desc) {
         EvalResult r;
+        set_precision();
         auto& eng = get_engine();
         const int64_t bs = args().per_device_eval_batch_size;
         reserve_for(ds, bs);
@@ -611,6 +631,7 @@ Trainer::Trainer(PretrainedModel& model, TrainingArguments args, const Dataset* 
     : impl_(std::make_unique<Impl>(*this, model)), args_(std::move(args)) {
     for (const auto& w : args_.finalize()) log_warning(w);
     impl_->device = choose_device(args_);
+    check_bf16_support(args_, impl_->device);
     impl_->train_ds = train_dataset;
     impl_->eval_ds = eval_dataset;
     impl_->tokenizer = tokenizer;
@@ -757,6 +778,9 @@ void Trainer::Impl::begin_training(const fs::path& resume_dir) {
     if (!resume_dir.empty()) resume(resume_dir);
     // The run starts from model.weights (as loaded from a checkpoint, which either device wrote).
     weights_to_device();
+    in_train = true;
+    if (bf16_copy) bf16_copy->refresh(weights());  // a resume may have loaded other weights
+    set_precision();
     epoch_known = true;
 }
 
@@ -833,7 +857,8 @@ int64_t Trainer::Impl::optimizer_update(const std::vector<int64_t>& order, int64
             throw nonfinite_gradients(*last_grad_norm, epoch, step);
         grad_scale = clip_coefficient(*last_grad_norm, a.max_grad_norm);
     }
-    optimizer->step_and_zero_grads(weights(), *grads, current_lr(s.global_step), grad_scale);
+    optimizer->step_and_zero_grads(weights(), *grads, current_lr(s.global_step), grad_scale,
+                                   a.bf16 ? bf16_copy.get() : nullptr);
     device_ahead = device != Device::CPU;
     s.global_step += 1;
     s.epoch = static_cast<double>(epoch) +
@@ -928,6 +953,10 @@ TrainOutput Trainer::Impl::train(const std::string& resume_arg) {
             }
         }
     } host_weights_on_exit{*this};
+    struct NotInTrainOnExit {
+        bool& in_train;
+        ~NotInTrainOnExit() { in_train = false; }
+    } not_in_train_on_exit{in_train};
 
     SignalGuard signals;
     const auto t0 = std::chrono::steady_clock::now();

@@ -413,8 +413,12 @@ std::vector<ArgumentSpec> make_specs() {
         specs.push_back(std::move(s));
     }
     specs.push_back(bool_arg("bf16", &Args::bf16,
-                             "bfloat16 mixed precision. Not supported yet: finetune.cpp trains "
-                             "in f32 and refuses this flag."));
+                             "bfloat16 mixed precision (CPU autocast: bf16 GEMMs, float32 "
+                             "weights and optimizer). As HF, needs --use_cpu on a machine "
+                             "without a bf16 GPU, and a CPU with AVX512-BF16 or AMX."));
+    specs.push_back(bool_arg("bf16_full_eval", &Args::bf16_full_eval,
+                             "Evaluate and predict in bf16 (here: under bf16 autocast, also "
+                             "outside training)."));
     specs.push_back(opt_bool_arg("tf32", &Args::tf32,
                                  "TF32 matmuls on a GPU (faster, about 10 bits of mantissa); "
                                  "unset: off, exact f32."));
@@ -683,10 +687,6 @@ std::vector<std::string> TrainingArguments::finalize() {
     }
 
     // What finetune.cpp implements of the rest.
-    if (bf16)
-        throw Error(
-            "--bf16: bf16 mixed precision is not supported yet by finetune.cpp (it trains in "
-            "f32 only); drop --bf16");
     check_optim(optim);
     check_scheduler(lr_scheduler_type);
     const std::pair<const char*, int64_t> batch_sizes[] = {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "core/device_cuda.h"
+#include "ops/cpu_features.h"
 #include "test_env.h"
 
 namespace ft {
@@ -53,6 +54,12 @@ TEST(CliInfo, AloneListsTheDevices) {
     }
     for (int i = 0; i < gpus; ++i)
         EXPECT_NE(out.find("cuda:" + std::to_string(i)), std::string::npos) << out;
+    // And whether bf16 can run on this CPU, in check_bf16_support's words.
+    const std::string missing = ops::cpu_bf16_missing();
+    EXPECT_NE(
+        out.find(missing.empty() ? "cpu bf16:         yes" : "cpu bf16:         no: " + missing),
+        std::string::npos)
+        << out;
 }
 
 TEST(CliInfo, VersionAndHelp) {

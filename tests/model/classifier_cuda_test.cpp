@@ -23,7 +23,8 @@ namespace {
 const test::Tolerances& GPU = test::tolerance_for(Device::CUDA, DType::F32);
 
 const char* GOLDENS[] = {"distilbert_cls.safetensors", "bert_cls.safetensors",
-                         "bert_reg.safetensors"};
+                         "bert_reg.safetensors", "roberta_cls.safetensors",
+                         "xlm_roberta_cls.safetensors"};
 
 class ClassifierCuda : public ::testing::Test {
   protected:

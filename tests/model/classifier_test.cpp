@@ -15,8 +15,10 @@ namespace ft {
 
 namespace {
 
+// RoBERTa's and XLM-R's are current transformers' own models (tools/gen_roberta_goldens.py).
 const char* GOLDENS[] = {"distilbert_cls.safetensors", "bert_cls.safetensors",
-                         "bert_reg.safetensors"};
+                         "bert_reg.safetensors", "roberta_cls.safetensors",
+                         "xlm_roberta_cls.safetensors"};
 
 double scalar(const StateDict& t, const std::string& name) {
     return test::doubles(t.at(name))[0];

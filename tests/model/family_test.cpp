@@ -89,8 +89,12 @@ TEST(ModelFamily, DescriptorsAnswerForTheirFamily) {
     EXPECT_FALSE(small(ModelFamily::DISTILBERT).uses_token_types());
     EXPECT_EQ(find_family_by_model_type("bert"), &BERT_FAMILY);
     EXPECT_EQ(find_family_by_architecture("DistilBertForMaskedLM"), &DISTILBERT_FAMILY);
-    EXPECT_EQ(find_family_by_model_type("roberta"), nullptr);
-    EXPECT_EQ(supported_model_types(), "distilbert, bert");
+    EXPECT_EQ(find_family_by_model_type("roberta"), &ROBERTA_FAMILY);
+    EXPECT_EQ(find_family_by_model_type("xlm-roberta"), &XLM_ROBERTA_FAMILY);
+    EXPECT_EQ(find_family_by_architecture("XLMRobertaForMaskedLM"), &XLM_ROBERTA_FAMILY);
+    EXPECT_EQ(find_family_by_architecture("RobertaModel"), &ROBERTA_FAMILY);
+    EXPECT_EQ(find_family_by_model_type("deberta"), nullptr);
+    EXPECT_EQ(supported_model_types(), "distilbert, bert, roberta, xlm-roberta");
     // The head: BERT's pooler is tanh with classifier_dropout falling back to hidden dropout.
     ModelConfig b = small(ModelFamily::BERT);
     b.bert.hidden_dropout_prob = 0.3;

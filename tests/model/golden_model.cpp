@@ -59,8 +59,11 @@ GoldenModel load_golden_model(const std::string& file_name) {
 
 void zero_dropout(ModelConfig& c) {
     c.distilbert.dropout = c.distilbert.attention_dropout = c.distilbert.seq_classif_dropout = 0.0;
-    c.bert.hidden_dropout_prob = c.bert.attention_probs_dropout_prob = 0.0;
-    c.bert.classifier_dropout = 0.0;
+    for (BertConfig* b : {static_cast<BertConfig*>(&c.bert), static_cast<BertConfig*>(&c.roberta),
+                          static_cast<BertConfig*>(&c.xlm_roberta)}) {
+        b->hidden_dropout_prob = b->attention_probs_dropout_prob = 0.0;
+        b->classifier_dropout = 0.0;
+    }
 }
 
 PackedBatch pack_padded(const std::vector<std::vector<int64_t>>& input_ids,

@@ -7,11 +7,13 @@
 #include <cmath>
 #include <csignal>
 #include <fstream>
+#include <numeric>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "finetune/io.h"
+#include "ops/cpu_features.h"
 #include "trainer_fixture.h"
 
 namespace ft {
@@ -41,6 +43,7 @@ struct ReplayParts {
     std::unique_ptr<SequenceClassifier> engine;
     std::unique_ptr<ModelWeights> grads;
     std::unique_ptr<AdamW> opt;
+    std::unique_ptr<Bf16Weights> bf16;  // with a.bf16: autocast's weight copy
 };
 ReplayParts replay_parts(const test::TinyJob& job, const TrainingArguments& a) {
     ReplayParts p;
@@ -53,6 +56,10 @@ ReplayParts replay_parts(const test::TinyJob& job, const TrainingArguments& a) {
     s.weight_decay = a.weight_decay;
     s.kind = optimizer_from_name(a.optim);
     p.opt = std::make_unique<AdamW>(p.model->weights, s);
+    if (a.bf16) {
+        p.bf16 = std::make_unique<Bf16Weights>(p.model->weights);
+        p.engine->set_autocast_bf16(p.bf16.get());
+    }
     return p;
 }
 
@@ -74,7 +81,7 @@ Replay replay(const test::TinyJob& job, const TrainingArguments& a, int64_t step
                           lr_multiplier(scheduler_from_name(a.lr_scheduler_type), k, warmup, steps);
         const StepStats st =
             train_step(engine, p.model->weights, grads, opt, batch, lr, a.max_grad_norm,
-                       static_cast<uint64_t>(a.seed), static_cast<uint64_t>(k));
+                       static_cast<uint64_t>(a.seed), static_cast<uint64_t>(k), p.bf16.get());
         r.losses.push_back(static_cast<float>(st.loss));
         r.grad_norms.push_back(st.grad_norm);
         r.lrs.push_back(lr);
@@ -610,6 +617,74 @@ TEST(TrainerErrors, HfMessagesForMisuse) {
                   again.train((out / "checkpoint-77").string());
               }).find("checkpoint-77"),
               std::string::npos);
+}
+
+// --bf16 --use_cpu: every step is the bf16 replay's (train_step with autocast and AdamW keeping
+// the weights' bf16 copy), evaluation after training runs under autocast on the final weights,
+// and the checkpoint stays float32 as HF saves it.
+TEST(TrainerBf16, StepsEvaluationAndCheckpointAreAutocasts) {
+    if (!ops::cpu_has_bf16_gemm()) GTEST_SKIP() << ops::cpu_bf16_missing();
+    const fs::path out = test::make_temp_dir("trainer_bf16");
+    auto job = make_tiny_job(16, 8);
+    TrainingArguments a = tiny_args(out);
+    a.bf16 = true;
+    a.save_strategy = SaveStrategy::EPOCH;
+    Trainer trainer(*job.model, a, &job.train, &job.eval, job.tokenizer.get());
+    trainer.train();
+    const Replay r = replay(job, trainer.args(), 8);
+    TrainingArguments f32 = trainer.args();
+    f32.bf16 = false;
+    const Replay plain = replay(job, f32, 8);
+    const auto logs = training_logs(trainer.state());
+    ASSERT_EQ(logs.size(), 8u);
+    for (size_t k = 0; k < 8; ++k) {
+        EXPECT_EQ(logs[k]->get("loss"), r.losses[k]) << "step " << k + 1;
+        EXPECT_EQ(logs[k]->get("grad_norm"), r.grad_norms[k]) << "step " << k + 1;
+    }
+    EXPECT_NE(r.losses, plain.losses);  // the flag changed the arithmetic
+    EXPECT_TRUE(same_weights(job.model->weights, r.model->weights));
+
+    const auto metrics = trainer.evaluate();
+    SequenceClassifier engine(r.model->config, r.model->weights);
+    Bf16Weights copy(r.model->weights);
+    engine.set_autocast_bf16(&copy);
+    std::vector<int64_t> idx(8);
+    std::iota(idx.begin(), idx.end(), 0);
+    const double loss = engine.forward(collate_packed(job.eval, idx), false);
+    EXPECT_DOUBLE_EQ(metrics.at("eval_loss"), loss);
+
+    const auto st = read_safetensors(out / "checkpoint-8" / "model.safetensors");
+    ASSERT_GT(st.tensors.size(), 0u);
+    for (const auto& [name, t] : st.tensors.entries()) EXPECT_EQ(t.dtype, DType::F32) << name;
+}
+
+TEST(TrainerBf16, RefusedWhereItCannotRun) {
+    TrainingArguments a;
+    a.bf16 = true;
+    auto message = [&](Device d, int gpus, const std::string& cpu) {
+        try {
+            check_bf16_support(a, d, gpus, cpu);
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    // HF's words without use_cpu on a machine with no GPU.
+    EXPECT_EQ(message(Device::CPU, 0, ""),
+              "Your setup doesn't support bf16/gpu. You need to assign use_cpu if you want to "
+              "train the model on CPU.");
+    EXPECT_NE(message(Device::CUDA, 1, "").find("bf16 on a GPU is not built yet"),
+              std::string::npos);
+    a.use_cpu = true;
+    EXPECT_EQ(message(Device::CPU, 0, ""), "");
+    EXPECT_EQ(message(Device::CPU, 0, "this CPU (X) has neither AVX512-BF16 nor AMX-BF16"),
+              "--bf16: this CPU (X) has neither AVX512-BF16 nor AMX-BF16, which bf16 needs; drop "
+              "--bf16 to run in float32");
+    a.bf16 = false;
+    a.bf16_full_eval = true;
+    EXPECT_NE(message(Device::CPU, 0, "no").find("--bf16_full_eval: no"), std::string::npos);
+    a.bf16_full_eval = false;
+    EXPECT_EQ(message(Device::CPU, 0, "no"), "");  // float32 runs anywhere
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ bool is_key_bias(const std::string& name) {
 
 TEST(TrajectoryGolden, FiveStepsWithWarmupAndClippingEqualPyTorch) {
     for (const char* name :
-         {"distilbert_cls.safetensors", "bert_cls.safetensors", "bert_reg.safetensors"}) {
+         {"distilbert_cls.safetensors", "bert_cls.safetensors", "bert_reg.safetensors",
+          "roberta_cls.safetensors", "xlm_roberta_cls.safetensors"}) {
         SCOPED_TRACE(name);
         auto g = test::load_golden_model(name);
         test::zero_dropout(g.config);
