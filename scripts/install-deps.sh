@@ -17,11 +17,13 @@ BUILD_PACKAGES=(
   ocl-icd-opencl-dev # dnnl-config.cmake calls find_package(OpenCL); libdnnl-dev only Recommends it
   libutf8proc-dev libsnappy-dev libzstd-dev zlib1g-dev
   libcurl4-openssl-dev libssl-dev libyaml-cpp-dev
+  libsentencepiece-dev # XLM-R's tokenizer: SentencePiece's normaliser and Unigram model
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libomp-dev libclang-rt-dev # the sanitizer + libFuzzer build: clang, its OpenMP, ASan/UBSan/libFuzzer runtimes
   python3 python3-torch python3-numpy # tools/: the PyTorch oracles the tests compare against
+  sentencepiece # tools/make_xlmr_spm.sh: spm_train, for the XLM-R tokenizer goldens' model
   libopenblas0-pthread # the BLAS of the PyTorch peer in bench/, as in the reference environment
 )
 

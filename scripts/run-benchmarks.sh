@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the benchmarks side by side with the PyTorch peer on the same files and batches, and
-# prints medians. Usage: scripts/run-benchmarks.sh BUILD_DIR [load|train|trainer|ops|tokenizer|all]
+# prints medians. Usage: scripts/run-benchmarks.sh BUILD_DIR
+# [load|train|trainer|ops|tokenizer|all|bf16|roberta]
 # `trainer` (not in `all`: ~20 min) runs the seed recipe's epoch side by side with current HF's
 # Trainer on PyPI's torch; it needs the tools/make_hf_venv.sh venv ($FT_HF_PYTHON, default
 # /work/.venv-hf/bin/python) and tools/get_minilm.py's model ($FT_MINILM_DIR).
 # `bf16` (not in `all`: ~12 min) runs bf16 autocast beside float32 on a CPU with AVX512-BF16 or
 # AMX: the train step (ours, and PyTorch's autocast in Debian's torch and in the venv's current
 # torch), the 1043 CoLA dev sentences' evaluation, and one epoch of the seed recipe.
+# `roberta` (not in `all`: ~5 min) runs the roberta-base-size train step beside HF's own
+# RobertaForSequenceClassification in the venv.
 set -euo pipefail
 build=${1:-build}
 what=${2:-all}
@@ -140,4 +143,24 @@ if [ "$what" = bf16 ]; then
       grep -E 'step time|train_runtime' | sed "s/^/${flag:-fp32} /"
   done
   rm -rf "$build/bench_results/bf16_eval" "$build/bench_results/bf16_epoch"
+fi
+
+if [ "$what" = roberta ]; then
+  # roberta-base's shape (random init, speed only): one optimizer step on CoLA train batches of 16
+  # in file order, ours against transformers' own RobertaForSequenceClassification on PyPI's torch
+  # (the venv), alternating, 3 rounds. Inputs from tools/make_roberta_bench_data.py.
+  steps=${FT_BENCH_STEPS:-20}
+  hf_py=${FT_HF_PYTHON:-/work/.venv-hf/bin/python}
+  rdata=$build/bench_data/roberta_base
+  [ -f "$rdata/model/model.safetensors" ] ||
+    "$hf_py" "$here/tools/make_roberta_bench_data.py" --shared "$shared" --out "$rdata" >&2
+  export OMP_WAIT_POLICY=passive
+  grep -m1 'model name' /proc/cpuinfo
+  echo "cores: $(nproc); flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_bf16|amx_bf16)$' | tr '\n' ' ')"
+  echo "== train step: roberta-base size, CoLA batches of 16, $steps steps after 3 warm-up; ours, then HF (tuned malloc, 2 threads), 3 rounds"
+  for round in 1 2 3; do
+    "$build/train_step_bench" --checkpoint "$rdata/model" --ids "$rdata/cola_roberta_ids.jsonl" --steps "$steps"
+    (unset LD_LIBRARY_PATH; "${tuned_malloc[@]}" "$hf_py" "$here/tools/bench_train_step_peer.py" --hf \
+      --checkpoint "$rdata/model" --ids "$rdata/cola_roberta_ids.jsonl" --steps "$steps" --threads 2)
+  done
 fi

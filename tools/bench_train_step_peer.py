@@ -2,6 +2,12 @@
 in plain PyTorch (tools/hf_modules.py, HF's math), on the same checkpoint and the same CoLA batches.
 
     python3 tools/bench_train_step_peer.py --checkpoint DIR --ids IDS.jsonl [--steps 20 --warmup 3] [--bf16]
+    VENV/bin/python tools/bench_train_step_peer.py --hf --checkpoint DIR --ids IDS.jsonl   # any HF model
+
+--hf runs transformers' own AutoModelForSequenceClassification (the current HF stack of
+tools/requirements-hf.txt) on DIR as save_pretrained wrote it, e.g. the roberta-base-size model of
+tools/make_roberta_bench_data.py; batches are then padded with the config's pad_token_id, which
+RoBERTa's position ids depend on.
 
 DIR holds pytorch_model.bin + config.json (tools/make_full_checkpoint.py); IDS.jsonl the CoLA
 token ids HF's tokenizer gives (shared/reference/tokenization/cola_bert_uncased_ids.jsonl). Batches
@@ -37,7 +43,7 @@ def param_groups(model, weight_decay):
             {"params": [p for (n, p), d in zip(named, is_decay) if not d], "weight_decay": 0.0}]
 
 
-def batches(ids_path, batch_size, count):
+def batches(ids_path, batch_size, count, pad_id=0):
     rows = []
     with open(ids_path) as f:
         for line in f:
@@ -50,7 +56,7 @@ def batches(ids_path, batch_size, count):
     for b in range(count):
         seqs = rows[b * batch_size:(b + 1) * batch_size]
         L = max(len(s) for s in seqs)
-        ids = torch.zeros(len(seqs), L, dtype=torch.long)
+        ids = torch.full((len(seqs), L), pad_id, dtype=torch.long)
         mask = torch.zeros(len(seqs), L, dtype=torch.long)
         for i, s in enumerate(seqs):
             ids[i, :len(s)] = torch.tensor(s)
@@ -69,22 +75,34 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast for the forward and loss")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 keeps torch's default")
+    ap.add_argument("--hf", action="store_true", help="transformers' own model class from DIR")
     a = ap.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     with open(os.path.join(a.checkpoint, "config.json")) as f:
         cfg = json.load(f)
     cfg.setdefault("num_labels", 2)
-    model = hf_modules.DistilBertForSequenceClassification(cfg)
-    model.load_state_dict(torch.load(os.path.join(a.checkpoint, "pytorch_model.bin")))
+    if a.hf:
+        import transformers
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(a.checkpoint)
+        forward = model.forward
+
+        def run(ids, mask, labels):
+            return forward(input_ids=ids, attention_mask=mask, labels=labels).loss
+    else:
+        model = hf_modules.DistilBertForSequenceClassification(cfg)
+        model.load_state_dict(torch.load(os.path.join(a.checkpoint, "pytorch_model.bin")))
+
+        def run(ids, mask, labels):
+            return model(ids, attention_mask=mask, labels=labels)[0]
     model.train()
     opt = torch.optim.AdamW(param_groups(model, 0.01), lr=2e-5)
-    data = batches(a.ids, a.batch, a.warmup + a.steps)
+    data = batches(a.ids, a.batch, a.warmup + a.steps, cfg.get("pad_token_id") or 0 if a.hf else 0)
     times = []
     for i, (ids, mask, labels, _) in enumerate(data):
         t0 = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
-            loss, _ = model(ids, attention_mask=mask, labels=labels)
+            loss = run(ids, mask, labels)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -95,7 +113,8 @@ def main():
     real = sum(d[3] for d in timed) / len(timed)
     padded = sum(d[0].numel() for d in timed) / len(timed)
     med = statistics.median(times)
-    print(json.dumps({"peer": "pytorch", "precision": "bf16 autocast" if a.bf16 else "fp32",
+    print(json.dumps({"peer": "transformers " + transformers.__version__ if a.hf else "pytorch",
+                      "model_type": cfg.get("model_type"), "precision": "bf16 autocast" if a.bf16 else "fp32",
                       "torch": torch.__version__, "threads": torch.get_num_threads(),
                       "malloc_tuned": "MALLOC_MMAP_MAX_" in os.environ, "steps": len(times),
                       "median_step_s": med, "real_tokens_per_s": real / med,

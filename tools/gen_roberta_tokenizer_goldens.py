@@ -185,14 +185,14 @@ def slow_worker(vocab_dir, cases_path, out_path):
         json.dump({"version": transformers.__version__, "ids": out}, f)
 
 
-def run_slow(slow_dir, vocab_dir, cases):
+def run_slow(slow_dir, slow_python, vocab_dir, cases):
     with tempfile.TemporaryDirectory() as tmp:
         cases_path, out_path = os.path.join(tmp, "cases.json"), os.path.join(tmp, "out.json")
         with open(cases_path, "w", encoding="utf-8") as f:
             json.dump(cases, f)
         env = dict(os.environ, PYTHONPATH=slow_dir)
-        subprocess.run([sys.executable, os.path.abspath(__file__), "--slow-worker", vocab_dir,
-                        cases_path, out_path], check=True, env=env)
+        subprocess.run([slow_python or sys.executable, os.path.abspath(__file__),
+                        "--slow-worker", vocab_dir, cases_path, out_path], check=True, env=env)
         with open(out_path, encoding="utf-8") as f:
             return json.load(f)
 
@@ -205,7 +205,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--slow-transformers", help="an unpacked transformers 4.x wheel")
+    ap.add_argument("--slow-transformers", help="an unpacked transformers 4.x wheel, or a "
+                    "PYTHONPATH (folders joined by ':') that imports transformers 4.x")
+    ap.add_argument("--slow-python", help="the Python that runs the slow tokenizer "
+                    "(default: this one), e.g. /usr/bin/python3 for Debian's packages")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="roberta_vocab_")
@@ -270,7 +273,7 @@ def main():
         for (name, i, text, pair), ids in zip(rows, all_ids):
             cases.append([text, pair, None])
             expected.append(ids)
-        slow = run_slow(args.slow_transformers, plain_dir, cases)
+        slow = run_slow(args.slow_transformers, args.slow_python, plain_dir, cases)
         bad = [k for k, (a, b) in enumerate(zip(slow["ids"], expected)) if a != b]
         print("slow RobertaTokenizer (transformers %s): %d of %d id lists agree" %
               (slow["version"], len(cases) - len(bad), len(cases)))

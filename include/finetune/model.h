@@ -313,6 +313,15 @@ class SequenceClassifier {
 struct LoadOptions {
     std::optional<int64_t> num_labels;  // overrides config.json's labels, like HF's kwarg
     uint64_t init_seed = 42;            // for weights the checkpoint lacks
+    // HF's ignore_mismatched_sizes: a checkpoint weight whose shape differs from the model's (a
+    // 2-label head loaded for a 3-label task) is initialised afresh instead of refused.
+    bool ignore_mismatched_sizes = false;
+};
+
+// A checkpoint weight left out under ignore_mismatched_sizes, with both shapes.
+struct MismatchedWeight {
+    std::string key;
+    std::string checkpoint_shape, model_shape;  // "[2, 768]"
 };
 
 struct LoadReport {
@@ -321,6 +330,7 @@ struct LoadReport {
     std::vector<std::string> missing_keys;       // model parameters the files lacked (initialised)
     std::vector<std::string> unexpected_keys;    // file tensors the model does not use
     std::vector<std::string> ignored_buffers;    // e.g. bert.embeddings.position_ids
+    std::vector<MismatchedWeight> mismatched;    // initialised (ignore_mismatched_sizes)
     std::map<std::string, int64_t> file_dtypes;  // dtype name -> tensor count, as stored
 };
 

@@ -30,6 +30,7 @@ struct RunGlueArguments {
     std::optional<int64_t> max_train_samples, max_eval_samples, max_predict_samples;
     bool random_init = false;  // weights from HF's _init_weights (seeded), not from the files
     uint64_t init_seed = 42;   // for random_init and weights the checkpoint lacks
+    bool ignore_mismatched_sizes = false;  // a head of another shape is initialised afresh
 };
 
 // The raw dataset of a run, before any model is resolved (a bad task name costs no download).

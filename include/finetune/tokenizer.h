@@ -4,7 +4,8 @@
 // WordPiece, special tokens never split, the [CLS] A [SEP] (B [SEP]) templates, truncation,
 // padding and decode. Loads vocab.txt (+ tokenizer_config.json) or tokenizer.json; saves both.
 // RoBERTa's byte-level BPE tokenizer (RobertaTokenizer below), from vocab.json + merges.txt or
-// tokenizer.json.
+// tokenizer.json. XLM-RoBERTa's SentencePiece tokenizer (XlmRobertaTokenizer below), from
+// sentencepiece.bpe.model or tokenizer.json.
 #pragma once
 
 #include <cstdint>
@@ -327,6 +328,93 @@ class RobertaTokenizer final : public Tokenizer {
     std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> ids_;
     std::vector<std::pair<std::string, std::string>> merges_;
     std::shared_ptr<const ByteLevelBpe> bpe_;
+    RobertaOptions options_;
+    std::vector<Added> added_;          // every added token, longest first
+    std::vector<int32_t> special_ids_;  // sorted, for skip_special_tokens
+    int32_t unk_id_ = 0, sep_id_ = 0, pad_id_ = 0, cls_id_ = 0, mask_id_ = 0, bos_id_ = 0,
+            eos_id_ = 0;
+};
+
+// XLM-RoBERTa's SentencePiece tokenizer, id for id HF's XLMRobertaTokenizer (transformers 5:
+// tokenizers' Unigram with the Precompiled normalizer, WhitespaceSplit + Metaspace, the RoBERTa
+// templates). libsentencepiece does the normalisation (the model's precompiled charsmap) and the
+// Unigram segmentation; around it: added tokens split out first (<mask> with lstrip), Unicode
+// whitespace split on as WhitespaceSplit does, fairseq's ids (<s>=0 <pad>=1 </s>=2 <unk>=3, the
+// SentencePiece model's own pieces at their id + 1, <mask> last), <s> A </s> and
+// <s> A </s></s> B </s> with no token_type_ids, tokenizers' truncation and right padding, the
+// Metaspace decode. Loads sentencepiece.bpe.model (+ tokenizer_config.json,
+// special_tokens_map.json) or tokenizer.json (model type Unigram); saves all of them.
+class XlmRobertaTokenizer final : public Tokenizer {
+  public:
+    // A directory as the Hub gives it: tokenizer.json if present, else sentencepiece.bpe.model;
+    // tokenizer_config.json and special_tokens_map.json on top.
+    static XlmRobertaTokenizer from_pretrained(const std::filesystem::path& dir);
+    // `model` is a SentencePiece model file's bytes (a serialized ModelProto, Unigram, <unk>
+    // first); `source` names it in errors. `options.add_prefix_space` is Metaspace's prepend (true
+    // for XLM-R).
+    static XlmRobertaTokenizer from_spm_model(const std::string& model, RobertaOptions options,
+                                              const std::string& source);
+    static XlmRobertaTokenizer from_tokenizer_json(const std::filesystem::path& tokenizer_json);
+    // The options XLM-R's files mean where they say nothing: roberta's tokens, <mask> with lstrip,
+    // add_prefix_space true.
+    static RobertaOptions default_options();
+
+    // Writes sentencepiece.bpe.model (when loaded from one), tokenizer.json,
+    // tokenizer_config.json and special_tokens_map.json, each atomically.
+    void save_pretrained(const std::filesystem::path& dir) const override;
+
+    // SentencePiece pieces of one text ("▁world"), without special tokens added.
+    std::vector<std::string> tokenize(std::string_view text) const override;
+    std::vector<int32_t> encode_ids(std::string_view text) const override;
+    // HF's __call__. As transformers does for one text, an empty `pair` is no pair.
+    Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
+                    const EncodeOptions& options = {}) const override;
+    std::vector<Encoding> encode_batch(std::span<const std::string> texts,
+                                       std::span<const std::string> pairs = {},
+                                       const EncodeOptions& options = {}) const override;
+    // Metaspace's decode: pieces joined, "▁" to a space, the first piece's dropped. With
+    // clean_up_tokenization_spaces, HF's clean-up (" ." to "." ...), which transformers 5 applies
+    // to Unigram tokenizers when asked; its default for XLM-R is false.
+    std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false,
+                       bool clean_up_tokenization_spaces = true) const override;
+
+    int32_t token_to_id(std::string_view token) const override;  // the <unk> id when absent
+    const std::string& id_to_token(int32_t id) const override;   // ft::Error when out of range
+    int64_t vocab_size() const override { return int64_t(vocab_.size()); }
+    int64_t model_max_length() const override { return options_.model_max_length; }
+    const RobertaOptions& options() const { return options_; }
+    int32_t pad_token_id() const override { return pad_id_; }
+    int32_t unk_token_id() const override { return unk_id_; }
+    int32_t cls_token_id() const override { return cls_id_; }
+    int32_t sep_token_id() const override { return sep_id_; }
+    int32_t mask_token_id() const override { return mask_id_; }
+    int32_t bos_token_id() const { return bos_id_; }
+    int32_t eos_token_id() const { return eos_id_; }
+    int num_special_tokens_to_add(bool pair) const override { return pair ? 4 : 2; }
+    bool returns_token_type_ids() const override { return false; }
+    std::string_view tokenizer_class() const override { return "XLMRobertaTokenizer"; }
+
+    struct Model;  // the SentencePiece processor and its ModelProto (src/tokenizer)
+
+  private:
+    struct Added {
+        std::string content;
+        int32_t id;
+        bool lstrip, rstrip;
+    };
+    XlmRobertaTokenizer(std::shared_ptr<const Model> model, RobertaOptions options,
+                        const std::string& source);
+    void append_ids(std::string_view text, std::vector<int32_t>* ids) const;
+    void append_segment_ids(std::string_view segment, std::vector<int32_t>* ids) const;
+    Encoding encode_unpadded(std::string_view text, std::optional<std::string_view> pair,
+                             Truncation truncation, const EncodeOptions& options) const;
+    int64_t resolved_max_length(const EncodeOptions& options) const;
+
+    std::shared_ptr<const Model> model_;
+    // The White_Space characters the normaliser keeps: WhitespaceSplit splits on them.
+    std::vector<int32_t> split_chars_;
+    std::vector<std::string> vocab_;  // fairseq's ids
+    std::unordered_map<std::string, int32_t> ids_;
     RobertaOptions options_;
     std::vector<Added> added_;          // every added token, longest first
     std::vector<int32_t> special_ids_;  // sorted, for skip_special_tokens

@@ -53,6 +53,8 @@ void load_model(const RunGlueArguments& args, PreparedGlueJob& p) {
     }
     LoadOptions lo;
     lo.num_labels = p.is_regression ? 1 : static_cast<int64_t>(p.label_list.size());
+    lo.ignore_mismatched_sizes = args.ignore_mismatched_sizes;
+    lo.init_seed = args.init_seed;
     if (args.random_init) {
         ModelConfig config = load_model_config(p.model_dir / "config.json");
         config.set_num_labels(*lo.num_labels);

@@ -63,6 +63,9 @@ void add_job_flags(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
                  "Initialise the weights at random (HF's _init_weights, --seed) from the model's "
                  "config.json instead of loading them: for demos and tests without pretrained "
                  "weights");
+    cmd.add_flag("--ignore_mismatched_sizes,--ignore-mismatched-sizes", job.ignore_mismatched_sizes,
+                 "Initialise checkpoint weights whose shape differs from the model's (a head "
+                 "with another number of labels) afresh instead of failing, as run_glue does");
     add_training_flags(cmd, args);
 }
 

@@ -63,6 +63,18 @@ int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
                     " and are newly initialized: " + quoted(report.missing_keys) +
                     "\nYou should probably TRAIN this model on a down-stream task to be able to "
                     "use it for predictions and inference.");
+    if (!job.random_init && !report.mismatched.empty()) {
+        std::string lines;
+        for (const auto& w : report.mismatched)
+            lines += "\n- " + w.key + ": found shape " + w.checkpoint_shape +
+                     " in the checkpoint and " + w.model_shape + " in the model instantiated";
+        log_warning("Some weights of " + prep.model->config.classifier_architecture() +
+                    " were not initialized from the model checkpoint at " +
+                    prep.model_dir.string() +
+                    " and are newly initialized because the shapes did not match:" + lines +
+                    "\nYou should probably TRAIN this model on a down-stream task to be able to "
+                    "use it for predictions and inference.");
+    }
     struct {
         JobArguments& job;
         TrainingArguments& args;

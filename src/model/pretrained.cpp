@@ -3,6 +3,7 @@
 // Key matching follows HF: base-model prefixes, old gamma/beta names, buffers ignored,
 // missing weights initialised and listed, unexpected ones listed.
 #include <algorithm>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -95,7 +96,8 @@ bool is_buffer(const std::string& key) {
 void copy_into(Tensor& dst, const Tensor& src_view, const std::string& key, const fs::path& dir) {
     if (src_view.shape != dst.shape)
         throw Error(dir.string() + ": weight '" + key + "' has shape " + src_view.shape.str() +
-                    " in the checkpoint but the model (from config.json) needs " + dst.shape.str());
+                    " in the checkpoint but the model (from config.json) needs " + dst.shape.str() +
+                    " (ignore_mismatched_sizes initialises such weights afresh, as HF does)");
     // A file's tensors can sit at offsets that are not multiples of their element size (after a
     // 1-byte tensor, say); an aligned contiguous copy makes the typed reads below well-defined.
     const bool aligned =
@@ -145,6 +147,7 @@ PretrainedModel load_pretrained(const fs::path& dir, const LoadOptions& options)
 
     std::vector<bool> loaded(m.weights.specs().size(), false);
     std::map<std::string, size_t> slot;
+    std::set<size_t> mismatched;  // slots whose checkpoint weight had another shape
     for (size_t i = 0; i < m.weights.specs().size(); ++i) slot[m.weights.specs()[i].name] = i;
 
     for (const auto& [file_key, t] : files.tensors.entries()) {
@@ -160,14 +163,20 @@ PretrainedModel load_pretrained(const fs::path& dir, const LoadOptions& options)
             continue;
         }
         if (loaded[it->second]) throw Error(dir.string() + ": weight '" + key + "' appears twice");
-        copy_into(m.weights.tensor(it->second), t, file_key, dir);
+        Tensor& dst = m.weights.tensor(it->second);
+        if (options.ignore_mismatched_sizes && t.shape != dst.shape) {
+            m.report.mismatched.push_back({file_key, t.shape.str(), dst.shape.str()});
+            mismatched.insert(it->second);
+            continue;
+        }
+        copy_into(dst, t, file_key, dir);
         loaded[it->second] = true;
     }
     for (size_t i = 0; i < loaded.size(); ++i) {
         if (loaded[i]) continue;
         const auto& spec = m.weights.specs()[i];
         init_parameter(m.weights.tensor(i), spec, config.initializer_range(), options.init_seed, i);
-        m.report.missing_keys.push_back(spec.name);
+        if (!mismatched.count(i)) m.report.missing_keys.push_back(spec.name);
     }
     return m;
 }

@@ -40,6 +40,11 @@ const std::vector<TokenizerKind>& kinds() {
          "vocab.txt",
          load_as<BertTokenizer>},
         {{"RobertaTokenizer"}, "BPE", {"roberta"}, "vocab.json", load_as<RobertaTokenizer>},
+        {{"XLMRobertaTokenizer"},
+         "Unigram",
+         {"xlm-roberta"},
+         "sentencepiece.bpe.model",
+         load_as<XlmRobertaTokenizer>},
     };
     return kKinds;
 }

@@ -84,7 +84,6 @@ std::vector<Encoding> encode_batch(std::span<const std::string> texts,
     return out;
 }
 
-
 // ---- RoBERTa-style kinds ----
 
 // The start of the whitespace run that ends at `end` (not before `floor`), for lstrip.
@@ -136,8 +135,8 @@ Encoding roberta_template(std::vector<int32_t> a, std::optional<std::vector<int3
                           int32_t cls_id, int32_t sep_id) {
     const int64_t specials = options.add_special_tokens ? (b ? 4 : 2) : 0;
     const int64_t total = int64_t(a.size()) + (b ? int64_t(b->size()) : 0);
-    if (truncation != Truncation::None && max_length != Tokenizer::kNoMaxLength && max_length >= specials &&
-        total + specials > max_length) {
+    if (truncation != Truncation::None && max_length != Tokenizer::kNoMaxLength &&
+        max_length >= specials && total + specials > max_length) {
         const int64_t target = max_length - specials;
         const int64_t remove = total - target;
         if (target == 0) {

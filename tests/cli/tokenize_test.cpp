@@ -97,6 +97,65 @@ TEST(CliTokenize, PairsGetTokenTypesAndTruncation) {
     fs::remove_all(dir);
 }
 
+// The other kinds through the same command: XLM-R's SentencePiece folder on the GLUE sample
+// (texts and pairs) and RoBERTa's byte-level BPE folder (tools/make_roberta_vocab.py, built here)
+// on its tricky strings give the goldens' transformers 5 ids, with no token_type_ids.
+std::vector<json> golden_records(const std::string& file) {
+    std::ifstream in(test::tools_dir() / ".." / "tests" / "goldens" / file);
+    std::vector<json> out;
+    for (std::string line; std::getline(in, line);) {
+        const json r = json::parse(line);
+        if (r.contains("ids") && r.contains("text")) out.push_back(r);
+    }
+    return out;
+}
+
+void expect_cli_ids(const fs::path& tokenizer, const std::vector<json>& records,
+                    const fs::path& dir) {
+    std::string input;
+    for (const json& r : records) {
+        json line = {{"text", r["text"]}};
+        if (r.contains("pair")) line["text_pair"] = r["pair"];
+        input += line.dump() + "\n";
+    }
+    write_text_atomic(dir / "in.jsonl", input);
+    std::string out;
+    ASSERT_EQ(test::run_command(test::cli() + " tokenize --tokenizer " + tokenizer.string() +
+                                    " --input " + (dir / "in.jsonl").string() + " --output " +
+                                    (dir / "out.jsonl").string(),
+                                &out),
+              0)
+        << out;
+    const auto got = lines_of(read_text_file(dir / "out.jsonl"));
+    ASSERT_EQ(got.size(), records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+        EXPECT_EQ(got[i]["input_ids"], records[i]["ids"]) << records[i]["text"];
+        EXPECT_FALSE(got[i].contains("token_type_ids"));
+    }
+}
+
+TEST(CliTokenize, XlmRobertaAndRobertaFoldersGiveHuggingFaceIds) {
+    const fs::path dir = test::make_temp_dir("cli_tok_kinds");
+    const auto xlmr = golden_records("xlm_roberta_tokenizer/glue_sample.jsonl");
+    ASSERT_GT(xlmr.size(), 100u);
+    expect_cli_ids(test::tools_dir() / ".." / "tests/goldens/xlm_roberta_tokenizer/model", xlmr,
+                   dir);
+    std::string out;
+    ASSERT_EQ(test::run_command(
+                  test::python() + " " + (test::tools_dir() / "make_roberta_vocab.py").string() +
+                      " --gpt2 " + (test::shared_dir() / "data/tokenizers/gpt2-bpe").string() +
+                      " --out " + (dir / "roberta").string(),
+                  &out),
+              0)
+        << out;
+    std::vector<json> roberta;
+    for (const json& r : golden_records("roberta_tokenizer/tricky.jsonl"))
+        if (!r.contains("pair")) roberta.push_back(r);
+    ASSERT_GT(roberta.size(), 100u);
+    expect_cli_ids(dir / "roberta", roberta, dir);
+    fs::remove_all(dir);
+}
+
 TEST(CliTokenize, BadInputNamesTheLineAndWritesNothing) {
     const fs::path dir = test::make_temp_dir("cli_tok_bad");
     write_text_atomic(dir / "utf8.jsonl",

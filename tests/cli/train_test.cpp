@@ -10,6 +10,7 @@
 #include "finetune/model.h"
 #include "finetune/trainer.h"
 #include "hub/mock_hub.h"
+#include "model/golden_model.h"
 #include "test_env.h"
 
 namespace ft {
@@ -66,6 +67,55 @@ TEST(CliTrain, RunGlueJobWritesHfOutputs) {
     EXPECT_EQ(cfg.id2label, (std::vector<std::string>{"unacceptable", "acceptable"}));
     EXPECT_NE(log.find("'eval_matthews_correlation': "), std::string::npos) << log;
     EXPECT_NE(log.find("***** eval metrics *****"), std::string::npos) << log;
+}
+
+// RoBERTa and XLM-R folders (the Trainer parity inits, tests/goldens/trainer_roberta, each a
+// 2-label classifier with its own tokenizer files) train, evaluate and save on every GLUE task
+// of ../shared/data with run_glue's metric names; STS-B's 1-label head needs
+// --ignore_mismatched_sizes as it does in run_glue, and says which weights it re-initialised.
+TEST(CliTrain, RobertaAndXlmRobertaRunEveryGlueTask) {
+    const std::pair<const char*, const char*> tasks[] = {{"cola", "eval_matthews_correlation"},
+                                                         {"sst2", "eval_accuracy"},
+                                                         {"mrpc", "eval_f1"},
+                                                         {"rte", "eval_accuracy"},
+                                                         {"stsb", "eval_spearmanr"},
+                                                         {"wnli", "eval_accuracy"}};
+    for (const char* init : {"init_roberta", "init_xlm_roberta"}) {
+        const fs::path model = test::goldens_dir() / "trainer_roberta" / init;
+        for (const auto& [task, metric] : tasks) {
+            SCOPED_TRACE(std::string(init) + " " + task);
+            const fs::path out = test::make_temp_dir("cli_roberta") / task;
+            int rc = 0;
+            const std::string flags =
+                " --model_name_or_path " + model.string() + " --task_name " + task +
+                " --data_dir " + (test::shared_dir() / "data/glue" / task).string() +
+                " --max_train_samples 16 --max_eval_samples 8 --per_device_train_batch_size 8"
+                " --num_train_epochs 1 --disable_tqdm --output_dir " +
+                out.string();
+            const bool regression = std::string(task) == "stsb";
+            if (regression) {
+                const std::string refused = test::run_cli("train" + flags, &rc);
+                EXPECT_NE(rc, 0);
+                EXPECT_NE(refused.find("ignore_mismatched_sizes"), std::string::npos) << refused;
+            }
+            const std::string log = test::run_cli(
+                "train" + flags + (regression ? " --ignore_mismatched_sizes" : ""), &rc);
+            ASSERT_EQ(rc, 0) << log;
+            if (regression) {
+                EXPECT_NE(log.find("classifier.out_proj.weight: found shape [2, 32] in the "
+                                   "checkpoint and [1, 32] in the model instantiated"),
+                          std::string::npos)
+                    << log;
+            }
+            const json eval = json::parse(read_text_file(out / "eval_results.json"));
+            EXPECT_TRUE(eval.contains(metric)) << eval.dump();
+            EXPECT_EQ(eval["eval_samples"], 8);
+            EXPECT_EQ(load_model_config(out / "config.json").family,
+                      load_model_config(model / "config.json").family);
+            EXPECT_TRUE(fs::exists(out / "tokenizer_config.json"));
+            fs::remove_all(out.parent_path());
+        }
+    }
 }
 
 TEST(CliTrain, HelpListsEveryFlagWithItsDefault) {

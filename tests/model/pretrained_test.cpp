@@ -2,6 +2,7 @@
 // (tools/make_test_data.py dumps every tensor as torch.load reads it).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "finetune/model.h"
@@ -216,6 +217,10 @@ TEST(Pretrained, ErrorsNameTheProblem) {
                   load_pretrained(tiny_distilbert(), {.num_labels = 3});
               }).find("classifier.weight"),
               std::string::npos);
+    EXPECT_NE(message([] {
+                  load_pretrained(tiny_distilbert(), {.num_labels = 3});
+              }).find("ignore_mismatched_sizes"),
+              std::string::npos);
     const auto dir = test::make_temp_dir("err");
     EXPECT_NE(message([&] { load_pretrained(dir); }).find("config.json is missing"),
               std::string::npos);
@@ -225,6 +230,33 @@ TEST(Pretrained, ErrorsNameTheProblem) {
     EXPECT_NE(message([&] { load_pretrained(dir / "nope"); }).find("not a model directory"),
               std::string::npos);
     fs::remove_all(dir);
+}
+
+// HF's ignore_mismatched_sizes (transformers 5.25 on this checkpoint with num_labels=3 reports
+// mismatched_keys classifier.weight [2, 32] -> [3, 32] and classifier.bias [2] -> [3], nothing
+// missing): those two are initialised afresh, every other weight is the checkpoint's.
+TEST(Pretrained, IgnoreMismatchedSizesInitialisesTheHeadAfresh) {
+    auto m = load_pretrained(tiny_distilbert(), {.num_labels = 3, .ignore_mismatched_sizes = true});
+    std::vector<std::string> got;
+    for (const auto& w : m.report.mismatched)
+        got.push_back(w.key + " " + w.checkpoint_shape + " -> " + w.model_shape);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, (std::vector<std::string>{"classifier.bias [2] -> [3]",
+                                             "classifier.weight [2, 32] -> [3, 32]"}));
+    EXPECT_TRUE(m.report.missing_keys.empty());
+    EXPECT_TRUE(m.report.unexpected_keys.empty());
+    const auto same = load_pretrained(tiny_distilbert());
+    for (size_t i = 0; i < m.weights.specs().size(); ++i) {
+        const std::string& name = m.weights.specs()[i].name;
+        if (name.rfind("classifier.", 0) == 0) continue;
+        EXPECT_TRUE(bit_equal(m.weights.tensors()[i], *same.weights.find(name))) << name;
+    }
+    const Tensor& b = *m.weights.find("classifier.bias");
+    for (int64_t i = 0; i < b.numel(); ++i) EXPECT_EQ(b.ptr<float>()[i], 0.0f);
+    const Tensor& w = *m.weights.find("classifier.weight");
+    double sq = 0;
+    for (int64_t i = 0; i < w.numel(); ++i) sq += double(w.ptr<float>()[i]) * w.ptr<float>()[i];
+    EXPECT_GT(sq, 0.0);  // drawn, not left zero
 }
 
 TEST(Pretrained, HalfConversionsMatchKnownValues) {

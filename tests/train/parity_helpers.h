@@ -11,6 +11,7 @@
 #include <fstream>
 #include <numeric>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -27,7 +28,7 @@ inline nlohmann::json read_golden(const std::string& folder, const std::string& 
 }
 
 // The golden's rows, read and tokenised by us; the ids must be the ones HF's tokenizer gave.
-inline Dataset tokenised_golden_rows(const nlohmann::json& g, const BertTokenizer& tok,
+inline Dataset tokenised_golden_rows(const nlohmann::json& g, const Tokenizer& tok,
                                      const std::string& split, const nlohmann::json& rows,
                                      bool token_types) {
     const std::string task_name = g["task"].get<std::string>();
@@ -53,6 +54,32 @@ inline Dataset tokenised_golden_rows(const nlohmann::json& g, const BertTokenize
     return ds;
 }
 
+// The golden's `dropout_overrides` (HF config keys, as from_pretrained(..., key=p) takes them)
+// applied to a loaded config of any family.
+inline void apply_dropout_overrides(ModelConfig& c, const nlohmann::json& overrides) {
+    BertConfig* bert = nullptr;
+    if (c.family == ModelFamily::BERT) bert = &c.bert;
+    if (c.family == ModelFamily::ROBERTA) bert = &c.roberta;
+    if (c.family == ModelFamily::XLM_ROBERTA) bert = &c.xlm_roberta;
+    for (const auto& [k, v] : overrides.items()) {
+        const double p = v.get<double>();
+        if (bert && k == "hidden_dropout_prob")
+            bert->hidden_dropout_prob = p;
+        else if (bert && k == "attention_probs_dropout_prob")
+            bert->attention_probs_dropout_prob = p;
+        else if (bert && k == "classifier_dropout")
+            bert->classifier_dropout = p;
+        else if (!bert && k == "dropout")
+            c.distilbert.dropout = p;
+        else if (!bert && k == "attention_dropout")
+            c.distilbert.attention_dropout = p;
+        else if (!bert && k == "seq_classif_dropout")
+            c.distilbert.seq_classif_dropout = p;
+        else
+            ADD_FAILURE() << "dropout override " << k << " does not apply to this family";
+    }
+}
+
 // HF's logged loss for steps (first, last]: the float32 running sum of each micro-batch loss
 // divided by its window's size, over the steps since the last log. `steps` maps global_step to
 // the golden's step entry (micro_batch_losses).
@@ -72,12 +99,17 @@ double golden_window_loss(const StepLookup& steps, int64_t first, int64_t last) 
 // divided by itself), and of its max |x|. Parameters whose gradient is 0 in exact arithmetic
 // (attention's key bias, which softmax cancels) hold only rounding noise, |x| < 1e-5 on both
 // sides: they are counted in `noise` and their largest |x| is `noise_max_abs`, not compared.
+// Parameters whose name ends with `zero_grad_suffix` (when given) are such noise whatever their
+// size: with a larger lr and more steps Adam's normalisation turns the rounding noise of a zero
+// gradient into lr-sized updates, different on each side.
 struct ParamStatsDiff {
     double sum_sq_rel = 0, sum_rel = 0, max_abs = 0;
     int noise = 0;
     double noise_max_abs = 0;
+    std::string worst;  // the parameter of the largest of the three
 };
-inline ParamStatsDiff param_stats_diff(const ModelWeights& w, const nlohmann::json& stats) {
+inline ParamStatsDiff param_stats_diff(const ModelWeights& w, const nlohmann::json& stats,
+                                       std::string_view zero_grad_suffix = {}) {
     ParamStatsDiff d;
     for (size_t i = 0; i < w.specs().size(); ++i) {
         const auto& spec = w.specs()[i];
@@ -91,16 +123,22 @@ inline ParamStatsDiff param_stats_diff(const ModelWeights& w, const nlohmann::js
             mx = std::max(mx, std::fabs(x));
         }
         const double ref_sq = st["sum_sq"].get<double>();
-        if (st["max_abs"].get<double>() < 1e-5) {
+        const bool zero_grad = !zero_grad_suffix.empty() &&
+                               spec.name.size() >= zero_grad_suffix.size() &&
+                               spec.name.compare(spec.name.size() - zero_grad_suffix.size(),
+                                                 zero_grad_suffix.size(), zero_grad_suffix) == 0;
+        if (zero_grad || st["max_abs"].get<double>() < 1e-5) {
             ++d.noise;
             d.noise_max_abs = std::max({d.noise_max_abs, mx, st["max_abs"].get<double>()});
             continue;
         }
+        const double worst_before = std::max({d.sum_sq_rel, d.sum_rel, d.max_abs});
         d.sum_sq_rel = std::max(d.sum_sq_rel, std::fabs(sum_sq - ref_sq) / std::max(1.0, ref_sq));
         d.sum_rel = std::max(d.sum_rel,
                              std::fabs(sum - st["sum"].get<double>()) /
                                  std::max(1.0, std::sqrt(static_cast<double>(t.numel()) * ref_sq)));
         d.max_abs = std::max(d.max_abs, std::fabs(mx - st["max_abs"].get<double>()));
+        if (std::max({d.sum_sq_rel, d.sum_rel, d.max_abs}) > worst_before) d.worst = spec.name;
     }
     return d;
 }
