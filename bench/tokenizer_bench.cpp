@@ -1,7 +1,8 @@
 // Tokenizer throughput: every CoLA and SST-2 train sentence (../shared/data) encoded as the
 // seed's map(preprocess) does ([CLS] A [SEP] or <s> A </s>, truncation), on 1 and 2 threads, by
-// the BERT WordPiece and the RoBERTa byte-level BPE tokenizers. Reports sentences/s and tokens/s.
-// The peer is tools/bench_tokenizer_peer.py (scripts/run-benchmarks.sh).
+// the BERT WordPiece, the RoBERTa byte-level BPE and the XLM-R SentencePiece tokenizers (the last
+// on the 8000-piece model of tests/goldens/xlm_roberta_tokenizer). Reports sentences/s and
+// tokens/s. The peer is tools/bench_tokenizer_peer.py (scripts/run-benchmarks.sh).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -96,6 +97,18 @@ void BM_roberta_encode_cola_sst2_train(benchmark::State& state) {
     encode_all(state, tok);
 }
 BENCHMARK(BM_roberta_encode_cola_sst2_train)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void BM_xlm_roberta_encode_cola_sst2_train(benchmark::State& state) {
+    static const std::string repo = FT_SOURCE_DIR;
+    static const auto tok = ft::XlmRobertaTokenizer::from_pretrained(
+        repo + "/tests/goldens/xlm_roberta_tokenizer/model");
+    encode_all(state, tok);
+}
+BENCHMARK(BM_xlm_roberta_encode_cola_sst2_train)
     ->Arg(1)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)

@@ -5,9 +5,11 @@
 // of 514 positions starting at pad + 1, and the head's dropout before its dense layer.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "finetune/io.h"
 #include "finetune/model.h"
 #include "model/family.h"
 #include "model/golden_model.h"
@@ -138,6 +140,31 @@ TEST(Roberta, HeadDropsItsInputBeforeTheDenseLayer) {
     const int dropped = zero_dense_weight_columns(0.5);
     EXPECT_GT(dropped, 0);
     EXPECT_LT(dropped, 16);
+}
+
+}  // namespace ft
+
+namespace ft {
+
+// The MaskedLM checkpoints users start from (roberta-base, xlm-roberta-base are such) load as
+// classifiers with the keys HF's from_pretrained reports (tests/goldens/roberta_mlm, made by
+// tools/make_roberta_mlm_fixture.py with transformers 5.25): lm_head.* unexpected, the
+// classification head missing (initialised), everything else loaded.
+TEST(Roberta, MaskedLmCheckpointsListTheKeysHuggingFaceLists) {
+    const auto dir = test::goldens_dir() / "roberta_mlm";
+    const auto hf = nlohmann::json::parse(read_text_file(dir / "hf_loading_info.json"));
+    for (const char* family : {"roberta", "xlm-roberta"}) {
+        SCOPED_TRACE(family);
+        const PretrainedModel m = load_pretrained(dir / family, {.num_labels = 2});
+        auto missing = m.report.missing_keys, unexpected = m.report.unexpected_keys;
+        std::sort(missing.begin(), missing.end());
+        std::sort(unexpected.begin(), unexpected.end());
+        EXPECT_EQ(missing, hf[family]["missing_keys"].get<std::vector<std::string>>());
+        EXPECT_EQ(unexpected, hf[family]["unexpected_keys"].get<std::vector<std::string>>());
+        EXPECT_EQ(m.weights.numel(), hf[family]["num_parameters"].get<int64_t>());
+        EXPECT_EQ(m.config.family, std::string(family) == "roberta" ? ModelFamily::ROBERTA
+                                                                    : ModelFamily::XLM_ROBERTA);
+    }
 }
 
 }  // namespace ft
