@@ -320,6 +320,14 @@ std::optional<std::string> base64_decode(std::string_view text) {
 
 // The processor on `model->proto`; its errors name `source`.
 void load_processor(XlmRobertaTokenizer::Model* model, const std::string& source) {
+    // The library's trie builder throws through a noexcept frame (std::terminate) on an empty
+    // piece or one holding a NUL byte (found by fuzz/spm_model_fuzz.cpp): refuse them here.
+    for (size_t i = 0; i < model->proto.pieces.size(); ++i) {
+        const std::string& piece = model->proto.pieces[i].piece;
+        if (piece.empty() || piece.find('\0') != std::string::npos)
+            throw Error(source + ": SentencePiece piece " + std::to_string(i) +
+                        (piece.empty() ? " is empty" : " holds a NUL byte"));
+    }
     const auto status =
         model->processor.LoadFromSerializedProto(spm::serialize_model(model->proto));
     if (!status.ok())

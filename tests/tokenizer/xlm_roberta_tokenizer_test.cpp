@@ -12,6 +12,7 @@
 #include "finetune/io.h"
 #include "finetune/tokenizer.h"
 #include "test_env.h"
+#include "tokenizer/sentencepiece_model.h"
 
 namespace ft {
 namespace {
@@ -356,6 +357,19 @@ TEST(XlmRobertaTokenizerFiles, BadFilesNameTheFileAndTheFault) {
     write_text_atomic(dir / "sentencepiece.bpe.model", "");
     e = test::error_of([&] { XlmRobertaTokenizer::from_pretrained(dir); });
     EXPECT_NE(e.find("0 pieces"), std::string::npos) << e;
+    // An empty piece, or one holding a NUL, would reach libsentencepiece's trie builder, which
+    // aborts the process (fuzz/corpus/spm_model/empty_piece_crash): each is refused by name.
+    for (const std::string& bad : {std::string(), std::string("a\0b", 3)}) {
+        spm::ModelFile m = spm::parse_model(
+            read_text_file(golden_dir() / "model/sentencepiece.bpe.model"), "golden");
+        m.pieces[10].piece = bad;
+        write_text_atomic(dir / "sentencepiece.bpe.model", spm::serialize_model(m));
+        e = test::error_of([&] { XlmRobertaTokenizer::from_pretrained(dir); });
+        EXPECT_NE(e.find("sentencepiece.bpe.model"), std::string::npos) << e;
+        EXPECT_NE(e.find(bad.empty() ? "piece 11 is empty" : "piece 11 holds a NUL byte"),
+                  std::string::npos)
+            << e;
+    }
     fs::remove(dir / "sentencepiece.bpe.model");
     e = test::error_of([&] { XlmRobertaTokenizer::from_pretrained(dir); });
     EXPECT_NE(e.find("sentencepiece.bpe.model"), std::string::npos) << e;
@@ -378,6 +392,8 @@ TEST(XlmRobertaTokenizerFiles, BadFilesNameTheFileAndTheFault) {
     EXPECT_NE(e.find("pre_tokenizer"), std::string::npos) << e;
     e = error_with([](json& j) { j["model"]["vocab"][9][0] = "<s>"; });
     EXPECT_NE(e.find("model.vocab[9] '<s>' repeats model.vocab[0]"), std::string::npos) << e;
+    e = error_with([](json& j) { j["model"]["vocab"][9][0] = ""; });
+    EXPECT_NE(e.find("model.vocab[9] is empty"), std::string::npos) << e;
     write_text_atomic(dir / "tokenizer.json", "{ not json");
     e = test::error_of([&] { XlmRobertaTokenizer::from_pretrained(dir); });
     EXPECT_NE(e.find("invalid JSON"), std::string::npos) << e;
