@@ -1,6 +1,7 @@
 // finetune/metrics.h — evaluation metrics: the GLUE metric as evaluate.load("glue", task) computes
 // it (one-shot and streaming), HF's EvalPrediction, and the metric a Trainer calls at evaluation
-// (MetricSpec: a streamed GLUE metric, a user compute_metrics, or an EvalMetric of your own).
+// (MetricSpec: a streamed GLUE metric, a user compute_metrics, or an EvalMetric of your own),
+// and seqeval's entity-level scores for token classification (SeqevalMetric, run_ner.py's).
 // Values follow sklearn (matthews_corrcoef, f1_score) and scipy (pearsonr, spearmanr) exactly.
 #pragma once
 
@@ -118,6 +119,92 @@ struct MetricSpec {
     bool empty() const { return glue_task.empty() && !compute_metrics && !make_metric; }
     // A fresh metric for one evaluation loop; null when the spec is empty.
     std::unique_ptr<EvalMetric> make() const;
+};
+
+// ---------------------------------------------------------------------------------------------
+// seqeval, as evaluate.load("seqeval") computes it for run_ner.py: entity-level precision, recall
+// and F1 (micro over types, and per type) plus token accuracy, over sentences of tag strings such
+// as "B-PER", "I-LOC", "O". Follows seqeval 1.2.2 exactly, including its quirks:
+//   DEFAULT mode is conlleval's lenient chunking over all sentences joined with an "O" between
+//   them (an "I-X" without "B-X" opens a chunk; a type change closes one); the scheme is ignored.
+//   STRICT mode chunks each sentence by the scheme's patterns (IOB1: "B-" only after a same-type
+//   chunk; ...) and throws on a prefix the scheme does not allow; AUTO detects IOB2, IOE2, IOBES
+//   or BILOU from the references' prefixes, as seqeval does for scheme=None.
+// Tags are split at their first (suffix: last) character: the prefix; the rest is the type.
+
+enum class SeqevalMode { DEFAULT, STRICT };
+enum class TaggingScheme { AUTO, IOB1, IOB2, IOE1, IOE2, IOBES, BILOU };
+// What a ratio with a zero denominator becomes; WARN acts as ZERO (seqeval also warns).
+enum class ZeroDivision { WARN, ZERO, ONE };
+
+struct SeqevalOptions {
+    SeqevalMode mode = SeqevalMode::DEFAULT;
+    TaggingScheme scheme = TaggingScheme::AUTO;  // STRICT only
+    bool suffix = false;                         // tags like "PER-B"
+    ZeroDivision zero_division = ZeroDivision::WARN;
+};
+
+// Parses "IOB1", "IOB2", "IOE1", "IOE2", "IOBES", "BILOU" (evaluate's scheme names) -> ft::Error
+// for anything else.
+TaggingScheme parse_tagging_scheme(std::string_view name);
+
+using TagSequences = std::vector<std::vector<std::string>>;  // sentences of tags
+
+struct SeqevalTypeScores {
+    double precision = 0, recall = 0, f1 = 0;
+    int64_t number = 0;  // entities of this type in the references (seqeval's support)
+};
+
+// evaluate's seqeval result: one entry per entity type found in references or predictions
+// (sorted by name), and the micro-averaged overall scores.
+struct SeqevalResult {
+    std::map<std::string, SeqevalTypeScores> types;
+    double overall_precision = 0, overall_recall = 0, overall_f1 = 0, overall_accuracy = 0;
+
+    // run_ner.py's compute_metrics: {precision, recall, f1, accuracy}, or with
+    // return_entity_level_metrics every "<TYPE>_precision|recall|f1|number" plus the
+    // "overall_*" keys, as it flattens evaluate's nested dict.
+    std::map<std::string, double> run_ner_metrics(bool return_entity_level_metrics) const;
+};
+
+// One-shot compute(), or add_batch() any number of times then compute(). Streaming keeps counts
+// only (per type: entities true, predicted, matched; tokens correct and total) and the chunker's
+// state across batches, except STRICT with AUTO, which keeps the sentences until compute()
+// because the scheme is detected from all references. Errors are ft::Error naming the sentence
+// (0-based, counted across batches) and the tag: different numbers of sentences, a sentence of
+// another length, an empty tag, a prefix the STRICT scheme rejects or AUTO cannot place, and no
+// tokens at all at compute() (seqeval divides by zero).
+class SeqevalMetric {
+  public:
+    explicit SeqevalMetric(SeqevalOptions options = {});
+
+    const SeqevalOptions& options() const { return options_; }
+
+    SeqevalResult compute(const TagSequences& predictions, const TagSequences& references) const;
+
+    void add_batch(const TagSequences& predictions, const TagSequences& references);
+    // Everything added since construction or the last compute(); resets the state.
+    SeqevalResult compute();
+
+    struct Counts {
+        int64_t true_entities = 0, predicted = 0, matched = 0;
+    };
+    // Lenient chunker state carried from one sentence (and batch) to the next.
+    struct ChunkState {
+        std::string prev_prefix = "O", prev_type;
+        int64_t begin = 0;
+    };
+
+  private:
+    void add_counts(const TagSequences& predictions, const TagSequences& references,
+                    TaggingScheme scheme);
+    SeqevalResult result() const;
+
+    SeqevalOptions options_;
+    std::map<std::string, Counts> counts_;
+    int64_t correct_tokens_ = 0, total_tokens_ = 0, sentences_ = 0, position_ = 0;
+    ChunkState true_state_, pred_state_;
+    TagSequences held_predictions_, held_references_;  // STRICT + AUTO only
 };
 
 }  // namespace ft
