@@ -151,8 +151,10 @@ Command register_tokenize(CLI::App& app) {
     auto args = std::make_shared<TokenizeArgs>();
     CLI::App* sub = app.add_subcommand(
         "tokenize", "Tokenize JSON lines {\"text\", \"text_pair\"} into input ids, as HF does");
-    sub->add_option("--tokenizer", args->tokenizer,
-                    "Directory with vocab.txt or tokenizer.json (+ tokenizer_config.json)")
+    sub->add_option(
+           "--tokenizer", args->tokenizer,
+           "Tokenizer directory: tokenizer.json, or vocab.txt (BERT), vocab.json + merges.txt "
+           "(RoBERTa), sentencepiece.bpe.model (XLM-R); + tokenizer_config.json")
         ->required();
     sub->add_option("--input", args->input, "JSON lines file, one {\"text\": ...} per line")
         ->required();
