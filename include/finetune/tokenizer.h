@@ -245,6 +245,73 @@ struct RobertaOptions {
     int64_t model_max_length = Tokenizer::kNoMaxLength;
 };
 
+// The RoBERTa family's tokenizer surface, shared by RobertaTokenizer and XlmRobertaTokenizer: a
+// vocabulary in id order holding RobertaOptions' special tokens, added tokens split out first
+// (longest first, with lstrip / rstrip), RobertaProcessing's <s> A </s> and <s> A </s></s> B </s>
+// with no token_type_ids, tokenizers' truncation and right padding. A kind adds the model that
+// turns the text between added tokens into ids, its decode, and its files.
+class RobertaStyleTokenizer : public Tokenizer {
+  public:
+    // Tokens of one text, without special tokens added.
+    std::vector<std::string> tokenize(std::string_view text) const override;
+    std::vector<int32_t> encode_ids(std::string_view text) const override;
+    // HF's __call__. As transformers does for one text, an empty `pair` is no pair.
+    Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
+                    const EncodeOptions& options = {}) const override;
+    std::vector<Encoding> encode_batch(std::span<const std::string> texts,
+                                       std::span<const std::string> pairs = {},
+                                       const EncodeOptions& options = {}) const override;
+
+    int32_t token_to_id(std::string_view token) const override;  // the <unk> id when absent
+    const std::string& id_to_token(int32_t id) const override;   // ft::Error when out of range
+    int64_t vocab_size() const override { return int64_t(vocab_.size()); }
+    int64_t model_max_length() const override { return options_.model_max_length; }
+    const RobertaOptions& options() const { return options_; }
+    int32_t pad_token_id() const override { return pad_id_; }
+    int32_t unk_token_id() const override { return unk_id_; }
+    int32_t cls_token_id() const override { return cls_id_; }
+    int32_t sep_token_id() const override { return sep_id_; }
+    int32_t mask_token_id() const override { return mask_id_; }
+    int32_t bos_token_id() const { return bos_id_; }
+    int32_t eos_token_id() const { return eos_id_; }
+    // <s> A </s> adds 2; <s> A </s></s> B </s> adds 4.
+    int num_special_tokens_to_add(bool pair) const override { return pair ? 4 : 2; }
+    bool returns_token_type_ids() const override { return false; }
+
+  protected:
+    // `vocab` lists the tokens in id order. Throws ft::Error, prefixed with `source` when it is
+    // not empty, if the vocabulary is empty or a special or added token is not in it.
+    RobertaStyleTokenizer(std::vector<std::string> vocab, RobertaOptions options,
+                          const std::string& source = "");
+    // The ids of one stretch of text between added tokens (the kind's model).
+    virtual void append_segment_ids(std::string_view segment, std::vector<int32_t>* ids) const = 0;
+    bool is_special(int32_t id) const;
+
+    struct StringHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept;
+    };
+    struct Added {
+        std::string content;
+        int32_t id;
+        bool lstrip, rstrip;
+    };
+
+    std::vector<std::string> vocab_;
+    std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> ids_;
+    RobertaOptions options_;
+    std::vector<Added> added_;          // every added token, longest first
+    std::vector<int32_t> special_ids_;  // sorted, for skip_special_tokens
+    int32_t unk_id_ = 0, sep_id_ = 0, pad_id_ = 0, cls_id_ = 0, mask_id_ = 0, bos_id_ = 0,
+            eos_id_ = 0;
+
+  private:
+    void append_ids(std::string_view text, std::vector<int32_t>* ids) const;
+    Encoding encode_unpadded(std::string_view text, std::optional<std::string_view> pair,
+                             Truncation truncation, const EncodeOptions& options) const;
+    int64_t resolved_max_length(const EncodeOptions& options) const;
+};
+
 class ByteLevelBpe;
 
 // RoBERTa's byte-level BPE tokenizer, id for id HF's RobertaTokenizerFast (tokenizers' BPE with
@@ -253,7 +320,7 @@ class ByteLevelBpe;
 // <s> A </s></s> B </s>; no token_type_ids; tokenizers' truncation and right padding; the
 // byte-level decode. Loads vocab.json + merges.txt (+ tokenizer_config.json,
 // special_tokens_map.json) or tokenizer.json; saves all of them.
-class RobertaTokenizer final : public Tokenizer {
+class RobertaTokenizer final : public RobertaStyleTokenizer {
   public:
     // `vocab` lists the tokens in id order and `merges` the BPE merges in rank order, both in
     // GPT-2's byte-level spelling ("Ġworld"). Throws ft::Error if a special token, a merge's part
@@ -275,64 +342,18 @@ class RobertaTokenizer final : public Tokenizer {
     // tokenizer.json, each atomically, so that HF's AutoTokenizer loads the directory.
     void save_pretrained(const std::filesystem::path& dir) const override;
 
-    // Byte-level tokens of one text ("Ġworld"), without special tokens added.
-    std::vector<std::string> tokenize(std::string_view text) const override;
-    std::vector<int32_t> encode_ids(std::string_view text) const override;
-    // HF's __call__. As transformers does for one text, an empty `pair` is no pair.
-    Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
-                    const EncodeOptions& options = {}) const override;
-    std::vector<Encoding> encode_batch(std::span<const std::string> texts,
-                                       std::span<const std::string> pairs = {},
-                                       const EncodeOptions& options = {}) const override;
     // The tokens' bytes, invalid UTF-8 replaced by U+FFFD. clean_up_tokenization_spaces is
     // ignored, as transformers 5 ignores it for BPE tokenizers (it would eat real spaces).
     std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false,
                        bool clean_up_tokenization_spaces = true) const override;
 
-    int32_t token_to_id(std::string_view token) const override;  // the <unk> id when absent
-    const std::string& id_to_token(int32_t id) const override;   // ft::Error when out of range
-    int64_t vocab_size() const override { return int64_t(vocab_.size()); }
-    int64_t model_max_length() const override { return options_.model_max_length; }
-    const RobertaOptions& options() const { return options_; }
-    int32_t pad_token_id() const override { return pad_id_; }
-    int32_t unk_token_id() const override { return unk_id_; }
-    int32_t cls_token_id() const override { return cls_id_; }
-    int32_t sep_token_id() const override { return sep_id_; }
-    int32_t mask_token_id() const override { return mask_id_; }
-    int32_t bos_token_id() const { return bos_id_; }
-    int32_t eos_token_id() const { return eos_id_; }
-    // <s> A </s> adds 2; <s> A </s></s> B </s> adds 4.
-    int num_special_tokens_to_add(bool pair) const override { return pair ? 4 : 2; }
-    bool returns_token_type_ids() const override { return false; }
     std::string_view tokenizer_class() const override { return "RobertaTokenizer"; }
 
   private:
-    struct StringHash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const noexcept;
-    };
-    struct Added {
-        std::string content;
-        int32_t id;
-        bool lstrip, rstrip;
-    };
-    void append_ids(std::string_view text, std::vector<int32_t>* ids) const;
-    void append_segment_ids(std::string_view segment, std::vector<int32_t>* ids) const;
-    Encoding encode_unpadded(std::string_view text, std::optional<std::string_view> pair,
-                             Truncation truncation, const EncodeOptions& options) const;
-    Encoding build(std::vector<int32_t> a, std::optional<std::vector<int32_t>> b,
-                   Truncation truncation, const EncodeOptions& options) const;
-    int64_t resolved_max_length(const EncodeOptions& options) const;
+    void append_segment_ids(std::string_view segment, std::vector<int32_t>* ids) const override;
 
-    std::vector<std::string> vocab_;
-    std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> ids_;
     std::vector<std::pair<std::string, std::string>> merges_;
     std::shared_ptr<const ByteLevelBpe> bpe_;
-    RobertaOptions options_;
-    std::vector<Added> added_;          // every added token, longest first
-    std::vector<int32_t> special_ids_;  // sorted, for skip_special_tokens
-    int32_t unk_id_ = 0, sep_id_ = 0, pad_id_ = 0, cls_id_ = 0, mask_id_ = 0, bos_id_ = 0,
-            eos_id_ = 0;
 };
 
 // XLM-RoBERTa's SentencePiece tokenizer, id for id HF's XLMRobertaTokenizer (transformers 5:
@@ -344,7 +365,7 @@ class RobertaTokenizer final : public Tokenizer {
 // <s> A </s></s> B </s> with no token_type_ids, tokenizers' truncation and right padding, the
 // Metaspace decode. Loads sentencepiece.bpe.model (+ tokenizer_config.json,
 // special_tokens_map.json) or tokenizer.json (model type Unigram); saves all of them.
-class XlmRobertaTokenizer final : public Tokenizer {
+class XlmRobertaTokenizer final : public RobertaStyleTokenizer {
   public:
     // A directory as the Hub gives it: tokenizer.json if present, else sentencepiece.bpe.model;
     // tokenizer_config.json and special_tokens_map.json on top.
@@ -363,63 +384,24 @@ class XlmRobertaTokenizer final : public Tokenizer {
     // tokenizer_config.json and special_tokens_map.json, each atomically.
     void save_pretrained(const std::filesystem::path& dir) const override;
 
-    // SentencePiece pieces of one text ("▁world"), without special tokens added.
-    std::vector<std::string> tokenize(std::string_view text) const override;
-    std::vector<int32_t> encode_ids(std::string_view text) const override;
-    // HF's __call__. As transformers does for one text, an empty `pair` is no pair.
-    Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
-                    const EncodeOptions& options = {}) const override;
-    std::vector<Encoding> encode_batch(std::span<const std::string> texts,
-                                       std::span<const std::string> pairs = {},
-                                       const EncodeOptions& options = {}) const override;
     // Metaspace's decode: pieces joined, "▁" to a space, the first piece's dropped. With
     // clean_up_tokenization_spaces, HF's clean-up (" ." to "." ...), which transformers 5 applies
     // to Unigram tokenizers when asked; its default for XLM-R is false.
     std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false,
                        bool clean_up_tokenization_spaces = true) const override;
 
-    int32_t token_to_id(std::string_view token) const override;  // the <unk> id when absent
-    const std::string& id_to_token(int32_t id) const override;   // ft::Error when out of range
-    int64_t vocab_size() const override { return int64_t(vocab_.size()); }
-    int64_t model_max_length() const override { return options_.model_max_length; }
-    const RobertaOptions& options() const { return options_; }
-    int32_t pad_token_id() const override { return pad_id_; }
-    int32_t unk_token_id() const override { return unk_id_; }
-    int32_t cls_token_id() const override { return cls_id_; }
-    int32_t sep_token_id() const override { return sep_id_; }
-    int32_t mask_token_id() const override { return mask_id_; }
-    int32_t bos_token_id() const { return bos_id_; }
-    int32_t eos_token_id() const { return eos_id_; }
-    int num_special_tokens_to_add(bool pair) const override { return pair ? 4 : 2; }
-    bool returns_token_type_ids() const override { return false; }
     std::string_view tokenizer_class() const override { return "XLMRobertaTokenizer"; }
 
     struct Model;  // the SentencePiece processor and its ModelProto (src/tokenizer)
 
   private:
-    struct Added {
-        std::string content;
-        int32_t id;
-        bool lstrip, rstrip;
-    };
     XlmRobertaTokenizer(std::shared_ptr<const Model> model, RobertaOptions options,
                         const std::string& source);
-    void append_ids(std::string_view text, std::vector<int32_t>* ids) const;
-    void append_segment_ids(std::string_view segment, std::vector<int32_t>* ids) const;
-    Encoding encode_unpadded(std::string_view text, std::optional<std::string_view> pair,
-                             Truncation truncation, const EncodeOptions& options) const;
-    int64_t resolved_max_length(const EncodeOptions& options) const;
+    void append_segment_ids(std::string_view segment, std::vector<int32_t>* ids) const override;
 
     std::shared_ptr<const Model> model_;
     // The White_Space characters the normaliser keeps: WhitespaceSplit splits on them.
     std::vector<int32_t> split_chars_;
-    std::vector<std::string> vocab_;  // fairseq's ids
-    std::unordered_map<std::string, int32_t> ids_;
-    RobertaOptions options_;
-    std::vector<Added> added_;          // every added token, longest first
-    std::vector<int32_t> special_ids_;  // sorted, for skip_special_tokens
-    int32_t unk_id_ = 0, sep_id_ = 0, pad_id_ = 0, cls_id_ = 0, mask_id_ = 0, bos_id_ = 0,
-            eos_id_ = 0;
 };
 
 }  // namespace ft

@@ -33,6 +33,13 @@ constexpr std::string_view kMeta = "\xE2\x96\x81";  // U+2581, SentencePiece's s
 
 using spm::Piece;
 
+std::vector<std::string> pieces_of(const XlmRobertaTokenizer::Model& model) {
+    std::vector<std::string> vocab;
+    vocab.reserve(model.proto.pieces.size());
+    for (const Piece& p : model.proto.pieces) vocab.push_back(p.piece);
+    return vocab;
+}
+
 }  // namespace
 
 RobertaOptions XlmRobertaTokenizer::default_options() {
@@ -43,51 +50,8 @@ RobertaOptions XlmRobertaTokenizer::default_options() {
 
 XlmRobertaTokenizer::XlmRobertaTokenizer(std::shared_ptr<const Model> model, RobertaOptions options,
                                          const std::string& source)
-    : model_(std::move(model)), options_(std::move(options)) {
-    const spm::ModelFile& proto = model_->proto;
-    vocab_.reserve(proto.pieces.size());
-    for (const Piece& p : proto.pieces) vocab_.push_back(p.piece);
-    for (size_t i = 0; i < vocab_.size(); ++i) ids_.emplace(vocab_[i], int32_t(i));
-    auto require = [&](const std::string& token, const char* role) {
-        auto it = ids_.find(token);
-        if (it == ids_.end())
-            throw Error(source + ": the " + role + " token '" + token +
-                        "' is not in the vocabulary");
-        return it->second;
-    };
-    bos_id_ = require(options_.bos, "bos");
-    eos_id_ = require(options_.eos, "eos");
-    sep_id_ = require(options_.sep, "sep");
-    cls_id_ = require(options_.cls, "cls");
-    unk_id_ = require(options_.unk, "unk");
-    pad_id_ = require(options_.pad, "pad");
-    mask_id_ = require(options_.mask.content, "mask");
-    std::vector<AddedToken> all;
-    for (const std::string* t :
-         {&options_.bos, &options_.eos, &options_.sep, &options_.cls, &options_.unk, &options_.pad})
-        all.push_back(AddedToken{*t});
-    all.push_back(options_.mask);
-    const size_t named = all.size();
-    all.insert(all.end(), options_.additional.begin(), options_.additional.end());
-    for (size_t i = 0; i < all.size(); ++i) {
-        const AddedToken& t = all[i];
-        if (t.content.empty()) continue;
-        const int32_t id = require(t.content, "added");
-        auto same = std::find_if(added_.begin(), added_.end(),
-                                 [&](const Added& a) { return a.content == t.content; });
-        if (same == added_.end()) {
-            added_.push_back({t.content, id, t.lstrip, t.rstrip});
-        } else if (i >= named) {
-            same->lstrip = t.lstrip;
-            same->rstrip = t.rstrip;
-        }
-        if (t.special) special_ids_.push_back(id);
-    }
-    std::stable_sort(added_.begin(), added_.end(), [](const Added& a, const Added& b) {
-        return a.content.size() > b.content.size();
-    });
-    std::sort(special_ids_.begin(), special_ids_.end());
-    special_ids_.erase(std::unique(special_ids_.begin(), special_ids_.end()), special_ids_.end());
+    : RobertaStyleTokenizer(pieces_of(*model), std::move(options), source),
+      model_(std::move(model)) {
     // tokenizers normalises first and then splits on what is still White_Space; SentencePiece
     // collapses only ' '. A White_Space character the normaliser keeps (nmt_nfkc keeps U+0085)
     // is turned into ' ' before SentencePiece; one it deletes (U+000B) is left to it. Asked of the
@@ -105,18 +69,6 @@ XlmRobertaTokenizer::XlmRobertaTokenizer(std::shared_ptr<const Model> model, Rob
                 split_chars_.push_back(cp);
         }
     }
-}
-
-int32_t XlmRobertaTokenizer::token_to_id(std::string_view token) const {
-    auto it = ids_.find(std::string(token));
-    return it == ids_.end() ? unk_id_ : it->second;
-}
-
-const std::string& XlmRobertaTokenizer::id_to_token(int32_t id) const {
-    if (id < 0 || size_t(id) >= vocab_.size())
-        throw Error("token id " + std::to_string(id) + " is out of range for a vocabulary of " +
-                    std::to_string(vocab_.size()));
-    return vocab_[size_t(id)];
 }
 
 // One stretch between added tokens. WhitespaceSplit splits on every Unicode White_Space
@@ -155,62 +107,6 @@ void XlmRobertaTokenizer::append_segment_ids(std::string_view segment,
     ids->insert(ids->end(), pieces.begin(), pieces.end());
 }
 
-void XlmRobertaTokenizer::append_ids(std::string_view text, std::vector<int32_t>* ids) const {
-    tokenization::split_on_added_tokens(
-        text, std::span<const Added>(added_),
-        [this](std::string_view s, std::vector<int32_t>* out) { append_segment_ids(s, out); }, ids);
-}
-
-std::vector<int32_t> XlmRobertaTokenizer::encode_ids(std::string_view text) const {
-    tokenization::check_utf8(text, "text");
-    std::vector<int32_t> ids;
-    append_ids(text, &ids);
-    return ids;
-}
-
-std::vector<std::string> XlmRobertaTokenizer::tokenize(std::string_view text) const {
-    std::vector<std::string> tokens;
-    for (int32_t id : encode_ids(text)) tokens.push_back(vocab_[size_t(id)]);
-    return tokens;
-}
-
-int64_t XlmRobertaTokenizer::resolved_max_length(const EncodeOptions& options) const {
-    return options.max_length ? *options.max_length : options_.model_max_length;
-}
-
-Encoding XlmRobertaTokenizer::encode_unpadded(std::string_view text,
-                                              std::optional<std::string_view> pair,
-                                              Truncation truncation,
-                                              const EncodeOptions& options) const {
-    std::vector<int32_t> a = encode_ids(text);
-    std::optional<std::vector<int32_t>> b;
-    if (pair) {
-        tokenization::check_utf8(*pair, "text pair");
-        b.emplace();
-        append_ids(*pair, &*b);
-    }
-    return tokenization::roberta_template(std::move(a), std::move(b), truncation, options,
-                                          resolved_max_length(options), cls_id_, sep_id_);
-}
-
-Encoding XlmRobertaTokenizer::encode(std::string_view text, std::optional<std::string_view> pair,
-                                     const EncodeOptions& options) const {
-    if (pair && pair->empty()) pair.reset();  // transformers' `if text_pair` on one text
-    Encoding e = encode_unpadded(text, pair, tokenization::effective_truncation(options), options);
-    tokenization::pad_one(&e, options, resolved_max_length(options), pad_id_);
-    return e;
-}
-
-std::vector<Encoding> XlmRobertaTokenizer::encode_batch(std::span<const std::string> texts,
-                                                        std::span<const std::string> pairs,
-                                                        const EncodeOptions& options) const {
-    return tokenization::encode_batch(
-        texts, pairs, options, resolved_max_length(options), pad_id_,
-        [&](std::string_view t, std::optional<std::string_view> p, Truncation tr) {
-            return encode_unpadded(t, p, tr, options);
-        });
-}
-
 namespace {
 
 void replace_all(std::string* s, std::string_view from, std::string_view to) {
@@ -237,8 +133,7 @@ std::string XlmRobertaTokenizer::decode(std::span<const int32_t> ids, bool skip_
     bool first = true;
     for (int32_t id : ids) {
         const std::string& token = id_to_token(id);
-        if (skip_special_tokens && std::binary_search(special_ids_.begin(), special_ids_.end(), id))
-            continue;
+        if (skip_special_tokens && is_special(id)) continue;
         std::string piece = token;
         replace_all(&piece, kMeta, first && options_.add_prefix_space ? "" : " ");
         text += piece;
@@ -701,7 +596,7 @@ void XlmRobertaTokenizer::save_pretrained(const fs::path& dir) const {
         t["lstrip"] = a->lstrip;
         t["rstrip"] = a->rstrip;
         t["normalized"] = false;
-        t["special"] = std::binary_search(special_ids_.begin(), special_ids_.end(), a->id);
+        t["special"] = is_special(a->id);
         added.push_back(t);
     }
     tj["added_tokens"] = added;
