@@ -253,4 +253,47 @@ void apply_roberta_config(const std::filesystem::path& path, RobertaOptions* o) 
     }
 }
 
+nlohmann::ordered_json roberta_special_tokens_map(const RobertaOptions& o) {
+    using ordered_json = nlohmann::ordered_json;
+    auto added_json = [](const AddedToken& t) {
+        ordered_json j;
+        j["content"] = t.content;
+        j["lstrip"] = t.lstrip;
+        j["normalized"] = false;
+        j["rstrip"] = t.rstrip;
+        j["single_word"] = false;
+        return j;
+    };
+    const std::string* named[] = {&o.bos, &o.eos, &o.sep, &o.cls, &o.unk, &o.pad};
+    auto is_named = [&](const std::string& c) {
+        return c == o.mask.content || std::any_of(std::begin(named), std::end(named),
+                                                  [&](const std::string* n) { return *n == c; });
+    };
+    ordered_json special_map;
+    special_map["bos_token"] = o.bos;
+    special_map["cls_token"] = o.cls;
+    special_map["eos_token"] = o.eos;
+    special_map["mask_token"] = added_json(o.mask);
+    special_map["pad_token"] = o.pad;
+    special_map["sep_token"] = o.sep;
+    special_map["unk_token"] = o.unk;
+    ordered_json additional = ordered_json::array();
+    for (const AddedToken& t : o.additional)
+        if (t.special && !is_named(t.content)) additional.push_back(added_json(t));
+    if (!additional.empty()) special_map["additional_special_tokens"] = additional;
+    return special_map;
+}
+
+int64_t read_added_token(const nlohmann::json& t, const std::string& source, RobertaOptions* o) {
+    if (!t.is_object() || !t.contains("content") || !t["content"].is_string() ||
+        !t.contains("id") || !t["id"].is_number_integer())
+        throw Error(source +
+                    ": added_tokens: each entry needs a string 'content' and an integer 'id'");
+    const AddedToken a{t["content"].get<std::string>(), t.value("lstrip", false),
+                       t.value("rstrip", false), t.value("special", false)};
+    if (a.content == o->mask.content) o->mask = a;
+    o->additional.push_back(a);
+    return t["id"].get<int64_t>();
+}
+
 }  // namespace ft::tokenization

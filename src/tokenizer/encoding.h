@@ -7,8 +7,10 @@
 // Private to src/tokenizer.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -89,5 +91,37 @@ Encoding roberta_template(std::vector<int32_t> a, std::optional<std::vector<int3
 // What tokenizer_config.json or special_tokens_map.json says, over `o`. Only an AddedToken
 // object sets <mask>'s lstrip: a plain string leaves it, as transformers 5 reads the files.
 void apply_roberta_config(const std::filesystem::path& path, RobertaOptions* o);
+
+// special_tokens_map.json as transformers 5 writes it for a RoBERTa-style kind: the named tokens
+// as strings, <mask> as an AddedToken object, the other special added tokens as
+// additional_special_tokens (left out when there are none).
+nlohmann::ordered_json roberta_special_tokens_map(const RobertaOptions& o);
+
+// One entry of tokenizer.json's added_tokens, checked (a string "content", an integer "id"),
+// recorded in `o` (<mask>'s flags, the additional tokens); returns its id for the kind to check
+// against its vocabulary. Errors name `source`.
+int64_t read_added_token(const nlohmann::json& entry, const std::string& source, RobertaOptions* o);
+
+// tokenizer.json's added_tokens: every added token in id order, with its flags.
+template <class Added, class IsSpecial>
+nlohmann::ordered_json added_tokens_json(std::span<const Added> added, IsSpecial&& is_special) {
+    std::vector<const Added*> by_id;
+    for (const Added& a : added) by_id.push_back(&a);
+    std::sort(by_id.begin(), by_id.end(),
+              [](const Added* x, const Added* y) { return x->id < y->id; });
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const Added* a : by_id) {
+        nlohmann::ordered_json t;
+        t["id"] = a->id;
+        t["content"] = a->content;
+        t["single_word"] = false;
+        t["lstrip"] = a->lstrip;
+        t["rstrip"] = a->rstrip;
+        t["normalized"] = false;
+        t["special"] = is_special(a->id);
+        out.push_back(t);
+    }
+    return out;
+}
 
 }  // namespace ft::tokenization

@@ -217,11 +217,8 @@ TokenizerJson parse_tokenizer_json(const std::string& text, const std::string& s
     if (auto added = j.find("added_tokens"); added != j.end() && !added->is_null()) {
         if (!added->is_array()) throw fail("added_tokens must be a list");
         for (const json& t : *added) {
-            if (!t.is_object() || !t.contains("content") || !t["content"].is_string() ||
-                !t.contains("id") || !t["id"].is_number_integer())
-                throw fail("added_tokens: each entry needs a string 'content' and an integer 'id'");
-            const std::string content = t["content"].get<std::string>();
-            const int64_t id = t["id"].get<int64_t>();
+            const int64_t id = tokenization::read_added_token(t, source, &o);
+            const std::string& content = o.additional.back().content;
             if (id == int64_t(out.vocab.size())) {
                 out.vocab.push_back(content);
             } else if (id < 0 || id > int64_t(out.vocab.size()) ||
@@ -229,10 +226,6 @@ TokenizerJson parse_tokenizer_json(const std::string& text, const std::string& s
                 throw fail("added token '" + content + "' has id " + std::to_string(id) +
                            ", which the vocabulary gives to another token");
             }
-            AddedToken a{content, t.value("lstrip", false), t.value("rstrip", false),
-                         t.value("special", false)};
-            if (content == o.mask.content) o.mask = a;
-            o.additional.push_back(a);
         }
     }
     out.options = std::move(o);
@@ -308,35 +301,8 @@ void RobertaTokenizer::save_pretrained(const fs::path& dir) const {
     for (const auto& [a, b] : merges_) merges_text += a + " " + b + "\n";
     write_text_atomic(dir / "merges.txt", merges_text);
 
-    auto added_json = [](const AddedToken& t) {
-        ordered_json j;
-        j["content"] = t.content;
-        j["lstrip"] = t.lstrip;
-        j["normalized"] = false;
-        j["rstrip"] = t.rstrip;
-        j["single_word"] = false;
-        return j;
-    };
-    const std::string* named[] = {&options_.bos, &options_.eos, &options_.sep,
-                                  &options_.cls, &options_.unk, &options_.pad};
-    auto is_named = [&](const std::string& c) {
-        return c == options_.mask.content ||
-               std::any_of(std::begin(named), std::end(named),
-                           [&](const std::string* n) { return *n == c; });
-    };
-    ordered_json special_map;
-    special_map["bos_token"] = options_.bos;
-    special_map["cls_token"] = options_.cls;
-    special_map["eos_token"] = options_.eos;
-    special_map["mask_token"] = added_json(options_.mask);
-    special_map["pad_token"] = options_.pad;
-    special_map["sep_token"] = options_.sep;
-    special_map["unk_token"] = options_.unk;
-    ordered_json additional = ordered_json::array();
-    for (const AddedToken& t : options_.additional)
-        if (t.special && !is_named(t.content)) additional.push_back(added_json(t));
-    if (!additional.empty()) special_map["additional_special_tokens"] = additional;
-
+    const ordered_json special_map = tokenization::roberta_special_tokens_map(options_);
+    const ordered_json additional = special_map.value("additional_special_tokens", ordered_json());
     ordered_json config;
     config["add_prefix_space"] = options_.add_prefix_space;
     for (const char* key : {"bos_token", "cls_token", "eos_token"}) config[key] = special_map[key];
@@ -347,7 +313,7 @@ void RobertaTokenizer::save_pretrained(const fs::path& dir) const {
     if (options_.model_max_length != kNoMaxLength)
         config["model_max_length"] = options_.model_max_length;
     for (const char* key : {"pad_token", "sep_token"}) config[key] = special_map[key];
-    if (!additional.empty()) config["additional_special_tokens"] = additional;
+    if (!additional.is_null()) config["additional_special_tokens"] = additional;
     config["tokenizer_class"] = std::string(tokenizer_class());
     config["trim_offsets"] = options_.trim_offsets;
     config["unk_token"] = options_.unk;
@@ -359,23 +325,8 @@ void RobertaTokenizer::save_pretrained(const fs::path& dir) const {
     tj["version"] = "1.0";
     tj["truncation"] = nullptr;
     tj["padding"] = nullptr;
-    ordered_json added = ordered_json::array();
-    std::vector<const Added*> by_id;
-    for (const Added& a : added_) by_id.push_back(&a);
-    std::sort(by_id.begin(), by_id.end(),
-              [](const Added* x, const Added* y) { return x->id < y->id; });
-    for (const Added* a : by_id) {
-        ordered_json t;
-        t["id"] = a->id;
-        t["content"] = a->content;
-        t["single_word"] = false;
-        t["lstrip"] = a->lstrip;
-        t["rstrip"] = a->rstrip;
-        t["normalized"] = false;
-        t["special"] = is_special(a->id);
-        added.push_back(t);
-    }
-    tj["added_tokens"] = added;
+    tj["added_tokens"] = tokenization::added_tokens_json(
+        std::span<const Added>(added_), [this](int32_t id) { return is_special(id); });
     tj["normalizer"] = nullptr;
     ordered_json byte_level;
     byte_level["type"] = "ByteLevel";
