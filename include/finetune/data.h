@@ -26,28 +26,39 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------------------------
 // Features: what a column means, as HF declares it. Storage is coarser than the declared dtype:
 // every integer Value and ClassLabel is stored as int64, float32/float64 as double (float32
-// values are rounded to float on the way in, so they print as HF prints them), lists as int32.
+// values are rounded to float on the way in, so they print as HF prints them), integer lists and
+// lists of ClassLabel ids as int32, lists of strings as strings with offsets.
 
-enum class ColumnType { STRING, INT64, FLOAT64, BOOL, INT32_LIST };
+enum class ColumnType { STRING, INT64, FLOAT64, BOOL, INT32_LIST, STRING_LIST };
 
 struct Feature {
     enum class Kind { VALUE, CLASS_LABEL, LIST };
     Kind kind = Kind::VALUE;
     // VALUE: HF's dtype ("string", "int64", "int32", "int8", "float32", "float64", "bool").
-    // LIST: the element dtype ("int32", "int8", ...). CLASS_LABEL: "int64".
+    // LIST: the element dtype ("int32", "int8", ..., "string"; "int64" for ClassLabel elements).
+    // CLASS_LABEL: "int64".
     std::string dtype = "string";
-    std::vector<std::string> names;  // CLASS_LABEL only
+    // CLASS_LABEL, and LIST with class_label_elements: the class names in id order.
+    std::vector<std::string> names;
+    bool class_label_elements = false;  // LIST only: List(ClassLabel(names=[...]))
 
     static Feature value(std::string dtype);  // throws ft::Error for an unknown dtype
     static Feature class_label(std::vector<std::string> names);
+    // HF's Sequence(Value(dtype)) / List(Value(dtype)): integer dtypes and "string".
     static Feature list(std::string element_dtype);
+    // HF's Sequence(ClassLabel(names=...)): a token-tag column (upos, ner_tags); ids as int32.
+    static Feature class_label_list(std::vector<std::string> names);
+    bool is_class_label_list() const { return kind == Kind::LIST && class_label_elements; }
+    // The element feature of a LIST (Value(dtype) or ClassLabel(names)); throws for a non-list.
+    Feature element() const;
 
     ColumnType storage() const;
     int64_t num_classes() const { return static_cast<int64_t>(names.size()); }
     int64_t str2int(std::string_view name) const;  // throws ft::Error naming the label
     const std::string& int2str(int64_t id) const;  // throws ft::Error for an id out of range
-    // HF's repr (datasets >= 4): Value('string'), ClassLabel(names=['a', 'b']),
-    // List(Value('int32')).
+    // HF's repr (datasets >= 4, checked with 5.2.0, which prints a Sequence as List too):
+    // Value('string'), ClassLabel(names=['a', 'b']), List(Value('int32')),
+    // List(Value('string')), List(ClassLabel(names=['B-PER', 'O'])).
     std::string repr() const;
     bool operator==(const Feature& o) const = default;
 };
@@ -67,6 +78,11 @@ class Column {
     // Flat form of a list column: values and (rows + 1) offsets.
     static Column int32_lists(std::vector<int32_t> values, std::vector<int64_t> offsets,
                               Feature f = Feature::list("int32"));
+    // Lists of strings (tokens, string tags): List(Value('string')).
+    static Column string_lists(const std::vector<std::vector<std::string>>& v,
+                               Feature f = Feature::list("string"));
+    static Column string_lists(std::vector<std::string> values, std::vector<int64_t> offsets,
+                               Feature f = Feature::list("string"));
 
     ColumnType type() const { return type_; }
     const Feature& feature() const { return feature_; }
@@ -78,7 +94,9 @@ class Column {
     const std::vector<uint8_t>& as_bool() const;
     std::span<const int32_t> list_at(int64_t row) const;
     const std::vector<int32_t>& list_values() const;
-    const std::vector<int64_t>& list_offsets() const;
+    const std::vector<int64_t>& list_offsets() const;  // INT32_LIST or STRING_LIST
+    std::span<const std::string> string_list_at(int64_t row) const;
+    const std::vector<std::string>& string_list_values() const;
 
     Column take(std::span<const int64_t> rows) const;               // rows in the given order
     static Column concat(const std::vector<const Column*>& parts);  // same type and feature
@@ -97,7 +115,8 @@ class Column {
 // ---------------------------------------------------------------------------------------------
 // One row, like `dataset["train"][0]`: named values in column order.
 
-using Scalar = std::variant<std::string, int64_t, double, bool, std::vector<int32_t>>;
+using Scalar = std::variant<std::string, int64_t, double, bool, std::vector<int32_t>,
+                            std::vector<std::string>>;
 
 struct Row {
     std::vector<std::string> keys;
@@ -107,8 +126,18 @@ struct Row {
     const std::string& str(std::string_view key) const;
     int64_t int64(std::string_view key) const;
     double float64(std::string_view key) const;
+    const std::vector<std::string>& string_list(std::string_view key) const;
+    const std::vector<int32_t>& int_list(std::string_view key) const;
     // Python's dict repr: {'sentence': "Our friends won't ...", 'label': 1, 'idx': 0}
     std::string repr() const;
+};
+
+// Where a row was read from: the file and the 1-based line its record starts on (a CoNLL
+// sentence's first line, a JSON Lines row's line), for errors found after reading.
+struct RowOrigin {
+    std::string file;
+    int64_t line = 0;
+    std::string str() const { return file + ":" + std::to_string(line); }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -165,9 +194,22 @@ class Dataset {
     // HF's repr: Dataset({\n    features: ['sentence', 'label', 'idx'],\n    num_rows: 8551\n})
     std::string repr() const;
 
+    // The file and line row `row` came from, when its reader recorded them (the text readers
+    // do). select, shuffle, filter, concatenate and the column edits keep the record; map keeps
+    // it because rows stay in place. Nothing when unknown.
+    std::optional<RowOrigin> row_origin(int64_t row) const;
+    // This dataset with every row's origin set: `lines` holds one 1-based line per row.
+    Dataset with_row_origins(const std::string& file, std::vector<int64_t> lines) const;
+
   private:
+    struct RowOrigins {
+        std::vector<std::string> files;
+        std::vector<int32_t> file;  // per row: an index into files
+        std::vector<int64_t> line;  // per row
+    };
     std::vector<std::pair<std::string, std::shared_ptr<const Column>>> columns_;
     int64_t num_rows_ = 0;
+    std::shared_ptr<const RowOrigins> origins_;    // null: not known
     size_t index_of(std::string_view name) const;  // columns_.size() when absent
 };
 
@@ -220,10 +262,41 @@ DatasetDict train_test_split(const Dataset& ds, SplitSize test_size, uint64_t se
 Dataset read_csv(const fs::path& path, char delimiter = ',');
 Dataset parse_csv(std::string_view text, const std::string& source, char delimiter = ',');
 // JSON Lines (one object per line) or a JSON array of objects. Integers -> int64, numbers ->
-// float64, strings, booleans, arrays of integers -> list<int32>; a key missing from a row or a
-// value of another type is an error naming the line and key.
+// float64, strings, booleans, arrays of integers -> List(Value('int32')), arrays of strings ->
+// List(Value('string')) (token and tag lists); an empty array takes the kind of the column's
+// other rows. A key missing from a row, a value of another type than the earlier rows' or a
+// list mixing strings and numbers is an error naming the line and key. JSON Lines rows record
+// their line (Dataset::row_origin).
 Dataset read_json(const fs::path& path);
 Dataset parse_json(std::string_view text, const std::string& source);
+
+// CoNLL-U (Universal Dependencies), one row per sentence, as HF's universal_dependencies loader
+// builds them through the `conllu` package: idx (the sent_id comment, else the sentence's
+// 0-based number), text (the text comment, else the tokens joined by spaces), tokens, lemmas,
+// upos (List(ClassLabel) over UPOS_NAMES), xpos, feats, head, deprel, deps, misc (lists of
+// strings; feats, head, deps and misc hold the Python str() of what `conllu` parses, e.g.
+// "{'Number': 'Sing'}", "None", "[('nsubj', 2)]", as HF stores them). Differences from HF:
+// multiword-token lines (3-4) and empty nodes (5.1) are skipped, so every row holds the
+// sentence's syntactic words only (HF keeps them, with upos '_' and xpos None); fields are
+// split on tabs only (conllu also splits on runs of two spaces). Sentences end at blank
+// lines or the end of the file. Errors name the file and 1-based line: a token line without
+// exactly 10 tab-separated fields, an id that is not a number, an unknown UPOS tag, a head that
+// is neither '_' nor an integer, invalid UTF-8.
+Dataset read_conllu(const fs::path& path);
+Dataset parse_conllu(std::string_view text, const std::string& source);
+// HF's universal_dependencies UPOS ClassLabel names, in its order ('_' is the multiword
+// tokens' tag there).
+const std::vector<std::string>& upos_names();
+
+// CoNLL-2003-style column files: one token per line, whitespace-separated columns, blank lines
+// between sentences, -DOCSTART- lines skipped. Columns: id (the sentence's 0-based number as a
+// string, like HF's conll2003), tokens, then string tags by column count: 2 -> ner_tags;
+// 4 -> pos_tags, chunk_tags, ner_tags (HF's conll2003); any other count n >= 2 -> tags_1 ..
+// tags_{n-1}. Tags stay strings; class_label_tag_columns turns them into ClassLabels. Errors
+// name the file and line: a line with another column count than the file's first token line,
+// a single-column line, invalid UTF-8.
+Dataset read_conll(const fs::path& path);
+Dataset parse_conll(std::string_view text, const std::string& source);
 
 // A tab-separated file without quoting (GLUE's format: quotes are literal): the rows' fields and
 // the line each row came from (1-based). A UTF-8 BOM is dropped; a trailing \r is dropped.
@@ -319,12 +392,29 @@ using DatasetSource = std::function<std::optional<DatasetDict>(const LoadDataset
 // Registers a step that runs after the local and data_dir steps and before the embedded copy.
 void add_dataset_source(std::string name, DatasetSource source);
 
-// Reads one local file by extension (.csv, .tsv, .json, .jsonl, .parquet).
+// Reads one local file by extension (.csv, .tsv, .json, .jsonl, .parquet, .conllu, .conll).
+// With the builder name "conll" or "conllu" (load_dataset's name_or_path with data_files), that
+// reader reads the file whatever its extension (CoNLL-2003's train.txt); any other name goes by
+// the extension.
 Dataset read_data_file(const fs::path& path);
+Dataset read_data_file(const fs::path& path, std::string_view builder);
 // A Parquet file (as the Hub stores datasets) with the features of its `huggingface` metadata
 // (ClassLabel names, Value dtypes, Sequence of ints), else features from the Parquet types.
 // Null values are an error naming the column and row.
 Dataset read_parquet_dataset(const fs::path& path);
+
+// ---------------------------------------------------------------------------------------------
+// run_ner.py's label lists: string tag columns become List(ClassLabel) columns.
+
+// For each column in `columns` (e.g. {"ner_tags"} or {"upos", "xpos"}): a List(ClassLabel)
+// column keeps its names; a List(Value('string')) column gets run_ner's get_label_list, the
+// sorted unique tags of `reference_split` (Python's sorted(): by code point), and every split's
+// tags become ids. Returns the new DatasetDict; `raw` is untouched. A tag of another split that
+// the reference split lacks is an ft::Error naming the split, the tag, the column and the row's
+// file:line when known (else its row index); a missing column or split, or a column of another
+// type, is an ft::Error naming it.
+DatasetDict class_label_tag_columns(const DatasetDict& raw, const std::vector<std::string>& columns,
+                                    const std::string& reference_split = "train");
 
 // ---------------------------------------------------------------------------------------------
 // Tokenising a dataset: the seed's `tokenizer(examples["sentence"], truncation=True)` inside
@@ -382,8 +472,11 @@ struct PaddedBatch {
     std::vector<int32_t> input_ids;       // (B*L)
     std::vector<int32_t> token_type_ids;  // (B*L); empty when the rows have none
     std::vector<int32_t> attention_mask;  // (B*L)
-    std::vector<int64_t> labels;          // (B) class ids, or empty
+    std::vector<int64_t> labels;          // (B) class ids, (B*L) token labels, or empty
     std::vector<float> float_labels;      // (B) regression targets, or empty
+    // A list-valued labels column: labels are per token, padded with -100 (HF's
+    // DataCollatorForTokenClassification, label_pad_token_id = -100).
+    bool token_labels = false;
 };
 PaddedBatch collate_padded(const Dataset& ds, std::span<const int64_t> indices,
                            const PaddingOptions& options = {});

@@ -66,6 +66,14 @@ struct AutoModelForSequenceClassification {
                                                         uint64_t seed = 42);
 };
 
+// AutoModelForTokenClassification: the same with a classifier on every token (config.task);
+// id2label names the tags (run_ner passes num_labels, id2label and label2id).
+struct AutoModelForTokenClassification {
+    static std::unique_ptr<PretrainedModel> from_pretrained(
+        const std::string& name_or_path, std::optional<std::vector<std::string>> id2label = {});
+    static std::unique_ptr<PretrainedModel> from_config(ModelConfig config, uint64_t seed = 42);
+};
+
 namespace evaluate {
 // evaluate.load("glue", "cola"): the GLUE metric of a task (path must be "glue").
 GlueMetric load(std::string_view path, std::string_view config_name);

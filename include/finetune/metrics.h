@@ -83,12 +83,16 @@ ComputeMetrics glue_compute_metrics(std::string_view task);
 
 // One evaluation batch as the Trainer hands it to a metric: views of the batch's logits
 // (num_rows × num_labels) and of its class labels or float targets (empty when unlabelled).
+// A token classifier's batch has a row per token: sequence b owns rows sequence_offsets[b] ..
+// sequence_offsets[b+1]-1 (empty for a sequence classifier), and label_ids has -100 for the
+// tokens that carry no label.
 struct EvalBatch {
     std::span<const float> predictions;
     int64_t num_rows = 0;
     int64_t num_labels = 0;
     std::span<const int64_t> label_ids;
     std::span<const float> float_labels;
+    std::span<const int32_t> sequence_offsets{};
 };
 
 // What the Trainer calls at evaluation (HF's compute_metrics; batch by batch, as HF's
@@ -166,6 +170,13 @@ struct SeqevalResult {
     // "overall_*" keys, as it flattens evaluate's nested dict.
     std::map<std::string, double> run_ner_metrics(bool return_entity_level_metrics) const;
 };
+
+// run_ner.py's compute_metrics, streamed: per sequence, each token's argmax where its label is not
+// -100, both mapped to label_names, then seqeval (DEFAULT mode) and run_ner's keys
+// (SeqevalResult::run_ner_metrics). Batches without labels are skipped.
+std::unique_ptr<EvalMetric> token_classification_eval_metric(std::vector<std::string> label_names,
+                                                             bool return_entity_level_metrics,
+                                                             SeqevalOptions options = {});
 
 // One-shot compute(), or add_batch() any number of times then compute(). Streaming keeps counts
 // only (per type: entities true, predicted, matched; tokens correct and total) and the chunker's

@@ -26,7 +26,12 @@ enum class ProblemType {
     REGRESSION
 };
 
+// Which head sits on the encoder, as HF's AutoModelFor* class says: one prediction per sequence
+// (ForSequenceClassification) or one per token (ForTokenClassification).
+enum class ModelTask { SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION };
+
 std::string_view family_name(ModelFamily f);        // "distilbert" / "bert"
+std::string_view task_name(ModelTask t);            // "sequence-classification" / "token-..."
 std::string_view problem_type_name(ProblemType p);  // HF's spelling; "" for NONE
 
 // config.json keys of DistilBertConfig, with HF's defaults (distilbert-base-uncased).
@@ -85,6 +90,8 @@ struct XLMRobertaConfig : BertConfig {
 // not model are kept verbatim (extra_json) and written back, as HF keeps unknown attributes.
 struct ModelConfig {
     ModelFamily family = ModelFamily::DISTILBERT;
+    // From architectures[0] ("...ForTokenClassification"); AutoModelFor*'s choice when loading.
+    ModelTask task = ModelTask::SEQUENCE_CLASSIFICATION;
     DistilBertConfig distilbert;
     BertConfig bert;
     RobertaConfig roberta;
@@ -109,7 +116,8 @@ struct ModelConfig {
     double layer_norm_eps() const;  // DistilBERT hard-codes 1e-12
     double initializer_range() const;
     Activation activation() const;
-    std::string classifier_architecture() const;  // "DistilBertForSequenceClassification", ...
+    // The task's class: "DistilBertForSequenceClassification", "BertForTokenClassification", ...
+    std::string classifier_architecture() const;
     // Whether the model reads token_type_ids (BERT) or has no token-type embeddings (DistilBERT),
     // which is also whether its tokenizer returns them.
     bool uses_token_types() const;
@@ -240,16 +248,18 @@ void init_parameter(Tensor& t, const ParamSpec& spec, double initializer_range, 
                     uint64_t stream);
 
 // ---------------------------------------------------------------------------------------------
-// The engine: forward and backward of the ForSequenceClassification model on packed batches.
+// The engine: forward and backward of the ForSequenceClassification or ForTokenClassification
+// model (config.task) on packed batches. The class keeps its first name: both heads classify.
 
 // B sequences' tokens concatenated, no padding: sequence b owns tokens offsets[b] ..
-// offsets[b+1]-1 and starts with [CLS]. Labels: class ids (single-label classification) or
-// float targets, B x K (regression with K = 1, multi-label).
+// offsets[b+1]-1 and starts with [CLS]. Labels: class ids (single-label classification), one per
+// sequence, or one per token for token classification (-100: not counted, as HF's
+// ignore_index), or float targets, B x K (regression with K = 1, multi-label).
 struct PackedBatch {
     std::vector<int32_t> input_ids;       // (T)
     std::vector<int32_t> token_type_ids;  // (T); empty means all 0
     std::vector<int32_t> offsets;         // (B+1), offsets[0] = 0
-    std::vector<int64_t> labels;          // (B) or empty
+    std::vector<int64_t> labels;          // (B), (T) for token classification, or empty
     std::vector<float> targets;           // (B*K) or empty
 
     int64_t num_sequences() const {
@@ -291,8 +301,10 @@ class SequenceClassifier {
     // d(loss)/d(weights). The Trainer passes 1/gradient_accumulation_steps, as HF divides the loss.
     // grads live on the model's device; on a GPU the call returns before the work is done.
     void backward(ModelWeights& grads, float loss_scale = 1.0f);
-    // (B, K) of the last forward, on the host (a GPU model downloads them on the first call).
+    // (rows, K) of the last forward, on the host (a GPU model downloads them on the first call):
+    // a row per sequence (B), or per token (T) for token classification.
     const float* logits() const;
+    int64_t logit_rows() const;
     // The weights' device, and the context every op of the model runs on: whatever updates the
     // weights (AdamW) runs on the same context, so that a GPU step stays on one stream.
     Device device() const;
@@ -316,6 +328,11 @@ struct LoadOptions {
     // HF's ignore_mismatched_sizes: a checkpoint weight whose shape differs from the model's (a
     // 2-label head loaded for a 3-label task) is initialised afresh instead of refused.
     bool ignore_mismatched_sizes = false;
+    // AutoModelForTokenClassification / ...ForSequenceClassification: the head to build whatever
+    // config.json's architectures say (a base checkpoint names none).
+    std::optional<ModelTask> task = std::nullopt;
+    // from_pretrained(..., id2label=...): the label names, which also set num_labels.
+    std::optional<std::vector<std::string>> id2label = std::nullopt;
 };
 
 // A checkpoint weight left out under ignore_mismatched_sizes, with both shapes.

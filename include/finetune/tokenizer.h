@@ -5,7 +5,8 @@
 // padding and decode. Loads vocab.txt (+ tokenizer_config.json) or tokenizer.json; saves both.
 // RoBERTa's byte-level BPE tokenizer (RobertaTokenizer below), from vocab.json + merges.txt or
 // tokenizer.json. XLM-RoBERTa's SentencePiece tokenizer (XlmRobertaTokenizer below), from
-// sentencepiece.bpe.model or tokenizer.json.
+// sentencepiece.bpe.model or tokenizer.json. Each kind also encodes pre-split words
+// (is_split_into_words, run_ner's call) with the word of every token (word_ids()).
 #pragma once
 
 #include <cstdint>
@@ -68,6 +69,9 @@ struct Encoding {
     std::vector<int32_t> token_type_ids;  // empty where the tokenizer returns none
     std::vector<int32_t> attention_mask;
     int64_t length = 0;
+    // HF's word_ids(): per token the index of the word it came from, -1 (Python's None) for
+    // special tokens and padding. Filled by encode_words only; empty otherwise.
+    std::vector<int32_t> word_ids;
 };
 
 // What the rest of the library needs from a tokenizer: HF's __call__ on a text or pair and on a
@@ -98,6 +102,20 @@ class Tokenizer {
     virtual std::vector<Encoding> encode_batch(std::span<const std::string> texts,
                                                std::span<const std::string> pairs = {},
                                                const EncodeOptions& options = {}) const = 0;
+    // HF's __call__ on pre-split words, tokenizer(words, is_split_into_words=True, ...), with
+    // word_ids() filled: each word is encoded on its own (the kind's normaliser, pre-tokenizer
+    // and added tokens run per word; a word with spaces inside splits further but keeps one word
+    // id; a word that gives no tokens, e.g. "" or " ", is skipped and its index unused), then the
+    // template, truncation and padding as encode does them for one text. RoBERTa's byte-level
+    // kind always gives each word its leading space, as run_ner's add_prefix_space=True does.
+    // Throws ft::Error naming the word on invalid UTF-8.
+    Encoding encode_words(std::span<const std::string> words,
+                          const EncodeOptions& options = {}) const;
+    // encode_words on a batch of sentences, on all threads; Longest padding pads to the longest
+    // in the batch. The first error names its sentence.
+    std::vector<Encoding> encode_words_batch(
+        std::span<const std::span<const std::string>> sentences,
+        const EncodeOptions& options = {}) const;
     // HF's decode, optionally without the special tokens, with clean_up_tokenization_spaces.
     virtual std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false,
                                bool clean_up_tokenization_spaces = true) const = 0;
@@ -128,6 +146,17 @@ class Tokenizer {
     Tokenizer(Tokenizer&&) = default;
     Tokenizer& operator=(const Tokenizer&) = default;
     Tokenizer& operator=(Tokenizer&&) = default;
+
+    // For encode_words: the ids of one pre-split word (valid UTF-8), no special tokens added.
+    virtual void append_split_word_ids(std::string_view word, std::vector<int32_t>* ids) const = 0;
+    // For encode_words: the kind's template around one sequence, after `truncation`, unpadded.
+    // The template must put at most one token before the sequence.
+    virtual Encoding build_single(std::vector<int32_t> ids, Truncation truncation,
+                                  const EncodeOptions& options) const = 0;
+
+  private:
+    Encoding encode_words_unpadded(std::span<const std::string> words, Truncation truncation,
+                                   const EncodeOptions& options) const;
 };
 
 // AutoTokenizer's choice of kind for a directory, first match wins: tokenizer_config.json's
@@ -194,6 +223,11 @@ class BertTokenizer final : public Tokenizer {
     // [CLS] A [SEP] B [SEP] gives 0s for A's part and 1s for B's.
     bool returns_token_type_ids() const override { return true; }
     std::string_view tokenizer_class() const override { return "BertTokenizer"; }
+
+  protected:
+    void append_split_word_ids(std::string_view word, std::vector<int32_t>* ids) const override;
+    Encoding build_single(std::vector<int32_t> ids, Truncation truncation,
+                          const EncodeOptions& options) const override;
 
   private:
     static BertTokenizer tokenizer_json_body(const std::string& text, const std::string& source);
@@ -283,9 +317,14 @@ class RobertaStyleTokenizer : public Tokenizer {
     // not empty, if the vocabulary is empty or a special or added token is not in it.
     RobertaStyleTokenizer(std::vector<std::string> vocab, RobertaOptions options,
                           const std::string& source = "");
-    // The ids of one stretch of text between added tokens (the kind's model).
-    virtual void append_segment_ids(std::string_view segment, std::vector<int32_t>* ids) const = 0;
+    // The ids of one stretch of text between added tokens (the kind's model); `split_word`
+    // when the text is a pre-split word (encode_words).
+    virtual void append_segment_ids(std::string_view segment, bool split_word,
+                                    std::vector<int32_t>* ids) const = 0;
     bool is_special(int32_t id) const;
+    void append_split_word_ids(std::string_view word, std::vector<int32_t>* ids) const override;
+    Encoding build_single(std::vector<int32_t> ids, Truncation truncation,
+                          const EncodeOptions& options) const override;
 
     struct StringHash {
         using is_transparent = void;
@@ -350,7 +389,11 @@ class RobertaTokenizer final : public RobertaStyleTokenizer {
     std::string_view tokenizer_class() const override { return "RobertaTokenizer"; }
 
   private:
-    void append_segment_ids(std::string_view segment, std::vector<int32_t>* ids) const override;
+    // A pre-split word always gets its leading space (run_ner loads RoBERTa's tokenizers with
+    // add_prefix_space=True; transformers 5 with it false gives words no space, which its docs
+    // call unsupported).
+    void append_segment_ids(std::string_view segment, bool split_word,
+                            std::vector<int32_t>* ids) const override;
 
     std::vector<std::pair<std::string, std::string>> merges_;
     std::shared_ptr<const ByteLevelBpe> bpe_;
@@ -358,8 +401,9 @@ class RobertaTokenizer final : public RobertaStyleTokenizer {
 
 // XLM-RoBERTa's SentencePiece tokenizer, id for id HF's XLMRobertaTokenizer (transformers 5:
 // tokenizers' Unigram with the Precompiled normalizer, WhitespaceSplit + Metaspace, the RoBERTa
-// templates). libsentencepiece does the normalisation (the model's precompiled charsmap) and the
-// Unigram segmentation; around it: added tokens split out first (<mask> with lstrip), Unicode
+// templates). libsentencepiece does the normalisation (the model's precompiled charsmap), then
+// tokenizers' Unigram Viterbi (in double precision, so ties break as HF's do) segments each
+// "▁" word; around it: added tokens split out first (<mask> with lstrip), Unicode
 // whitespace split on as WhitespaceSplit does, fairseq's ids (<s>=0 <pad>=1 </s>=2 <unk>=3, the
 // SentencePiece model's own pieces at their id + 1, <mask> last), <s> A </s> and
 // <s> A </s></s> B </s> with no token_type_ids, tokenizers' truncation and right padding, the
@@ -397,11 +441,20 @@ class XlmRobertaTokenizer final : public RobertaStyleTokenizer {
   private:
     XlmRobertaTokenizer(std::shared_ptr<const Model> model, RobertaOptions options,
                         const std::string& source);
-    void append_segment_ids(std::string_view segment, std::vector<int32_t>* ids) const override;
+    // A pre-split word is encoded as a text: Metaspace prepends "▁" to each one already.
+    void append_segment_ids(std::string_view segment, bool split_word,
+                            std::vector<int32_t>* ids) const override;
+    // tokenizers' Unigram on one normalised pre-token ("▁word").
+    void append_unigram_ids(std::string_view pretoken, std::vector<int32_t>* ids) const;
 
     std::shared_ptr<const Model> model_;
     // The White_Space characters the normaliser keeps: WhitespaceSplit splits on them.
     std::vector<int32_t> split_chars_;
+    // tokenizers' Unigram: each piece's score in double precision, the score of an unknown
+    // character (the lowest score less 10) and the longest piece in bytes.
+    std::vector<double> scores_;
+    double unk_score_ = 0;
+    size_t longest_piece_ = 0;
 };
 
 }  // namespace ft

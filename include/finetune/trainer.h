@@ -105,11 +105,14 @@ struct TrainOutput {
 };
 
 // What predict() returns (HF's PredictionOutput): logits (rows × num_labels) and, when the
-// dataset has labels, the metrics under the "test_" prefix.
+// dataset has labels, the metrics under the "test_" prefix. A token classifier's logits have a
+// row per token instead, unpadded: dataset row r owns token rows token_offsets[r] ..
+// token_offsets[r+1]-1 (HF pads them to (rows, longest, K) with -100); label_ids likewise.
 struct PredictionOutput {
     std::vector<float> predictions;
     int64_t num_rows = 0;
     int64_t num_labels = 0;
+    std::vector<int64_t> token_offsets;  // (num_rows + 1); token classification only
     std::vector<int64_t> label_ids;
     std::vector<float> float_labels;
     std::map<std::string, double> metrics;

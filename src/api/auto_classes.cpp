@@ -68,12 +68,15 @@ std::unique_ptr<PretrainedModel> AutoModelForSequenceClassification::from_pretra
     const std::string& name_or_path, std::optional<int64_t> num_labels) {
     LoadOptions o;
     o.num_labels = num_labels;
+    o.task = ModelTask::SEQUENCE_CLASSIFICATION;
     return std::make_unique<PretrainedModel>(
         load_pretrained(hub::resolve_pretrained(name_or_path), o));
 }
 
-std::unique_ptr<PretrainedModel> AutoModelForSequenceClassification::from_config(
-    const ModelConfig& config, uint64_t seed) {
+namespace {
+
+// HF's _init_weights on a fresh model of `config`, seeded.
+std::unique_ptr<PretrainedModel> random_init(const ModelConfig& config, uint64_t seed) {
     auto m =
         std::unique_ptr<PretrainedModel>(new PretrainedModel{config, ModelWeights(config), {}});
     for (size_t i = 0; i < m->weights.specs().size(); ++i)
@@ -81,6 +84,30 @@ std::unique_ptr<PretrainedModel> AutoModelForSequenceClassification::from_config
                        seed, i);
     m->report.format = "random init";
     return m;
+}
+
+}  // namespace
+
+std::unique_ptr<PretrainedModel> AutoModelForSequenceClassification::from_config(
+    const ModelConfig& config, uint64_t seed) {
+    ModelConfig c = config;
+    c.task = ModelTask::SEQUENCE_CLASSIFICATION;
+    return random_init(c, seed);
+}
+
+std::unique_ptr<PretrainedModel> AutoModelForTokenClassification::from_pretrained(
+    const std::string& name_or_path, std::optional<std::vector<std::string>> id2label) {
+    LoadOptions o;
+    o.id2label = std::move(id2label);
+    o.task = ModelTask::TOKEN_CLASSIFICATION;
+    return std::make_unique<PretrainedModel>(
+        load_pretrained(hub::resolve_pretrained(name_or_path), o));
+}
+
+std::unique_ptr<PretrainedModel> AutoModelForTokenClassification::from_config(ModelConfig config,
+                                                                              uint64_t seed) {
+    config.task = ModelTask::TOKEN_CLASSIFICATION;
+    return random_init(config, seed);
 }
 
 namespace evaluate {

@@ -17,9 +17,10 @@ LabelSource find_labels(const Dataset& ds) {
     for (const char* name : {"label", "labels"})
         if (ds.has_column(name)) {
             const Column& c = ds.column(name);
-            if (c.type() != ColumnType::INT64 && c.type() != ColumnType::FLOAT64)
+            if (c.type() != ColumnType::INT64 && c.type() != ColumnType::FLOAT64 &&
+                c.type() != ColumnType::INT32_LIST)
                 throw Error(std::string("collate: column '") + name + "' is " + c.feature().repr() +
-                            ", not an integer or float label");
+                            ", not an integer or float label, or a list of token labels");
             return {&c, name};
         }
     return {};
@@ -67,7 +68,15 @@ PackedBatch collate_packed(const Dataset& ds, std::span<const int64_t> indices) 
             b.token_type_ids.insert(b.token_type_ids.end(), t.begin(), t.end());
         }
         b.offsets.push_back(static_cast<int32_t>(b.input_ids.size()));
-        if (labels.column && labels.column->type() == ColumnType::INT64)
+        if (labels.column && labels.column->type() == ColumnType::INT32_LIST) {
+            // Token classification: a label per token (-100 where the loss skips it).
+            const auto l = labels.column->list_at(r);
+            if (l.size() != s.size())
+                throw Error("collate: row " + std::to_string(r) + " has " +
+                            std::to_string(s.size()) + " input_ids but " +
+                            std::to_string(l.size()) + " " + labels.name);
+            b.labels.insert(b.labels.end(), l.begin(), l.end());
+        } else if (labels.column && labels.column->type() == ColumnType::INT64)
             b.labels.push_back(labels.column->as_int64()[static_cast<size_t>(r)]);
         else if (labels.column)
             b.targets.push_back(
@@ -118,7 +127,16 @@ PaddedBatch collate_padded(const Dataset& ds, std::span<const int64_t> indices,
                       p.token_type_ids.begin() + static_cast<std::ptrdiff_t>(base));
         }
         const auto r = static_cast<size_t>(indices[b]);
-        if (labels.column && labels.column->type() == ColumnType::INT64)
+        if (labels.column && labels.column->type() == ColumnType::INT32_LIST) {
+            const auto l = labels.column->list_at(indices[b]);
+            if (l.size() != s.size())
+                throw Error("collate: row " + std::to_string(r) + " has " +
+                            std::to_string(s.size()) + " input_ids but " +
+                            std::to_string(l.size()) + " " + labels.name);
+            p.token_labels = true;
+            p.labels.resize(base + static_cast<size_t>(L), -100);
+            std::copy(l.begin(), l.end(), p.labels.begin() + static_cast<std::ptrdiff_t>(base));
+        } else if (labels.column && labels.column->type() == ColumnType::INT64)
             p.labels.push_back(labels.column->as_int64()[r]);
         else if (labels.column)
             p.float_labels.push_back(static_cast<float>(labels.column->as_float64()[r]));
@@ -145,7 +163,12 @@ PackedBatch pack_padded_batch(const PaddedBatch& padded) {
             count += padded.attention_mask[static_cast<size_t>(s * padded.length + j)] != 0;
         b.offsets.push_back(b.offsets.back() + count);
     }
-    b.labels = padded.labels;
+    if (padded.token_labels) {  // the non-pad tokens' labels
+        for (size_t k = 0; k < padded.labels.size(); ++k)
+            if (padded.attention_mask[k]) b.labels.push_back(padded.labels[k]);
+    } else {
+        b.labels = padded.labels;
+    }
     b.targets = padded.float_labels;
     return b;
 }

@@ -1,5 +1,6 @@
-// Column storage: one typed vector per column (strings, int64, double, bool, flat int32 lists
-// with offsets), gathering rows and concatenating parts for select/shuffle/map.
+// Column storage: one typed vector per column (strings, int64, double, bool, flat int32 or string
+// lists with offsets), gathering rows and concatenating parts for select/shuffle/map.
+#include <algorithm>
 #include <cmath>
 
 #include "finetune/data.h"
@@ -19,8 +20,39 @@ const char* type_name(ColumnType t) {
             return "bool";
         case ColumnType::INT32_LIST:
             return "list<int32>";
+        case ColumnType::STRING_LIST:
+            return "list<string>";
     }
     return "?";
+}
+
+void check_offsets(const std::vector<int64_t>& offsets, size_t values) {
+    FT_ASSERT(
+        !offsets.empty() && offsets.front() == 0 && offsets.back() == static_cast<int64_t>(values),
+        "list offsets must start at 0 and end at the value count");
+    for (size_t i = 1; i < offsets.size(); ++i)
+        FT_ASSERT(offsets[i] >= offsets[i - 1], "list offsets must not decrease");
+}
+
+// Gathers rows of a flat list column (values + offsets) in the given order.
+template <class T>
+void take_lists(const std::vector<T>& values, const std::vector<int64_t>& offsets,
+                std::span<const int64_t> rows, std::vector<T>& out_values,
+                std::vector<int64_t>& out_offsets) {
+    out_offsets.reserve(rows.size() + 1);
+    for (int64_t r : rows) {
+        const auto b = offsets[static_cast<size_t>(r)], e = offsets[static_cast<size_t>(r) + 1];
+        out_values.insert(out_values.end(), values.begin() + b, values.begin() + e);
+        out_offsets.push_back(static_cast<int64_t>(out_values.size()));
+    }
+}
+
+template <class T>
+void append_lists(const std::vector<T>& values, const std::vector<int64_t>& offsets,
+                  std::vector<T>& out_values, std::vector<int64_t>& out_offsets) {
+    const int64_t base = static_cast<int64_t>(out_values.size());
+    out_values.insert(out_values.end(), values.begin(), values.end());
+    for (size_t i = 1; i < offsets.size(); ++i) out_offsets.push_back(base + offsets[i]);
 }
 
 void check_feature(const Feature& f, ColumnType storage) {
@@ -87,15 +119,44 @@ Column Column::int32_lists(const std::vector<std::vector<int32_t>>& v, Feature f
 
 Column Column::int32_lists(std::vector<int32_t> values, std::vector<int64_t> offsets, Feature f) {
     check_feature(f, ColumnType::INT32_LIST);
-    FT_ASSERT(!offsets.empty() && offsets.front() == 0 &&
-                  offsets.back() == static_cast<int64_t>(values.size()),
-              "list offsets must start at 0 and end at the value count");
-    for (size_t i = 1; i < offsets.size(); ++i)
-        FT_ASSERT(offsets[i] >= offsets[i - 1], "list offsets must not decrease");
+    check_offsets(offsets, values.size());
+    if (f.is_class_label_list())
+        for (size_t i = 0; i < values.size(); ++i)
+            // -1 is HF's "no label", as for a ClassLabel column.
+            if (values[i] < -1 || values[i] >= f.num_classes()) {
+                const auto row =
+                    std::upper_bound(offsets.begin(), offsets.end(), static_cast<int64_t>(i)) -
+                    offsets.begin() - 1;
+                throw Error("row " + std::to_string(row) + ": label " + std::to_string(values[i]) +
+                            " is outside " + f.repr());
+            }
     Column c;
     c.type_ = ColumnType::INT32_LIST;
     c.feature_ = std::move(f);
     c.list_values_ = std::move(values);
+    c.list_offsets_ = std::move(offsets);
+    return c;
+}
+
+Column Column::string_lists(const std::vector<std::vector<std::string>>& v, Feature f) {
+    std::vector<std::string> values;
+    std::vector<int64_t> offsets{0};
+    offsets.reserve(v.size() + 1);
+    for (const auto& row : v) {
+        values.insert(values.end(), row.begin(), row.end());
+        offsets.push_back(static_cast<int64_t>(values.size()));
+    }
+    return string_lists(std::move(values), std::move(offsets), std::move(f));
+}
+
+Column Column::string_lists(std::vector<std::string> values, std::vector<int64_t> offsets,
+                            Feature f) {
+    check_feature(f, ColumnType::STRING_LIST);
+    check_offsets(offsets, values.size());
+    Column c;
+    c.type_ = ColumnType::STRING_LIST;
+    c.feature_ = std::move(f);
+    c.strings_ = std::move(values);  // the flat values; list_offsets_ cut them into rows
     c.list_offsets_ = std::move(offsets);
     return c;
 }
@@ -111,6 +172,7 @@ int64_t Column::size() const {
         case ColumnType::BOOL:
             return static_cast<int64_t>(bools_.size());
         case ColumnType::INT32_LIST:
+        case ColumnType::STRING_LIST:
             return static_cast<int64_t>(list_offsets_.size()) - 1;
     }
     return 0;
@@ -128,14 +190,29 @@ FT_COLUMN_ACCESSOR(as_int64, std::vector<int64_t>, ints_, INT64)
 FT_COLUMN_ACCESSOR(as_float64, std::vector<double>, floats_, FLOAT64)
 FT_COLUMN_ACCESSOR(as_bool, std::vector<uint8_t>, bools_, BOOL)
 FT_COLUMN_ACCESSOR(list_values, std::vector<int32_t>, list_values_, INT32_LIST)
-FT_COLUMN_ACCESSOR(list_offsets, std::vector<int64_t>, list_offsets_, INT32_LIST)
+FT_COLUMN_ACCESSOR(string_list_values, std::vector<std::string>, strings_, STRING_LIST)
 #undef FT_COLUMN_ACCESSOR
 
+const std::vector<int64_t>& Column::list_offsets() const {
+    if (type_ != ColumnType::INT32_LIST && type_ != ColumnType::STRING_LIST)
+        throw Error(std::string("column is ") + type_name(type_) + ", not a list");
+    return list_offsets_;
+}
+
 std::span<const int32_t> Column::list_at(int64_t row) const {
-    const auto& off = list_offsets();
+    const auto& values = list_values();  // throws unless an int32 list column
+    const auto& off = list_offsets_;
     FT_ASSERT(row >= 0 && row + 1 < static_cast<int64_t>(off.size()), "list row out of range");
-    return {list_values_.data() + off[static_cast<size_t>(row)],
-            static_cast<size_t>(off[static_cast<size_t>(row) + 1] - off[static_cast<size_t>(row)])};
+    const auto r = static_cast<size_t>(row);
+    return {values.data() + off[r], static_cast<size_t>(off[r + 1] - off[r])};
+}
+
+std::span<const std::string> Column::string_list_at(int64_t row) const {
+    const auto& values = string_list_values();  // throws unless a string list column
+    const auto& off = list_offsets_;
+    FT_ASSERT(row >= 0 && row + 1 < static_cast<int64_t>(off.size()), "list row out of range");
+    const auto r = static_cast<size_t>(row);
+    return {values.data() + off[r], static_cast<size_t>(off[r + 1] - off[r])};
 }
 
 Column Column::take(std::span<const int64_t> rows) const {
@@ -162,12 +239,10 @@ Column Column::take(std::span<const int64_t> rows) const {
             for (int64_t r : rows) c.bools_.push_back(bools_[static_cast<size_t>(r)]);
             break;
         case ColumnType::INT32_LIST:
-            c.list_offsets_.reserve(rows.size() + 1);
-            for (int64_t r : rows) {
-                const auto s = list_at(r);
-                c.list_values_.insert(c.list_values_.end(), s.begin(), s.end());
-                c.list_offsets_.push_back(static_cast<int64_t>(c.list_values_.size()));
-            }
+            take_lists(list_values_, list_offsets_, rows, c.list_values_, c.list_offsets_);
+            break;
+        case ColumnType::STRING_LIST:
+            take_lists(strings_, list_offsets_, rows, c.strings_, c.list_offsets_);
             break;
     }
     return c;
@@ -195,14 +270,12 @@ Column Column::concat(const std::vector<const Column*>& parts) {
             case ColumnType::BOOL:
                 c.bools_.insert(c.bools_.end(), p->bools_.begin(), p->bools_.end());
                 break;
-            case ColumnType::INT32_LIST: {
-                const int64_t base = static_cast<int64_t>(c.list_values_.size());
-                c.list_values_.insert(c.list_values_.end(), p->list_values_.begin(),
-                                      p->list_values_.end());
-                for (size_t i = 1; i < p->list_offsets_.size(); ++i)
-                    c.list_offsets_.push_back(base + p->list_offsets_[i]);
+            case ColumnType::INT32_LIST:
+                append_lists(p->list_values_, p->list_offsets_, c.list_values_, c.list_offsets_);
                 break;
-            }
+            case ColumnType::STRING_LIST:
+                append_lists(p->strings_, p->list_offsets_, c.strings_, c.list_offsets_);
+                break;
         }
     }
     return c;

@@ -34,6 +34,18 @@ double Row::float64(std::string_view key) const {
     return *v;
 }
 
+const std::vector<std::string>& Row::string_list(std::string_view key) const {
+    const auto* v = std::get_if<std::vector<std::string>>(&(*this)[key]);
+    if (!v) throw Error("column '" + std::string(key) + "' is not a list of strings");
+    return *v;
+}
+
+const std::vector<int32_t>& Row::int_list(std::string_view key) const {
+    const auto* v = std::get_if<std::vector<int32_t>>(&(*this)[key]);
+    if (!v) throw Error("column '" + std::string(key) + "' is not a list of integers");
+    return *v;
+}
+
 std::string Row::repr() const {
     std::string s = "{";
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -48,6 +60,11 @@ std::string Row::repr() const {
             s += python_float_repr(*d);
         } else if (const auto* b = std::get_if<bool>(&v)) {
             s += *b ? "True" : "False";
+        } else if (const auto* strs = std::get_if<std::vector<std::string>>(&v)) {
+            s += "[";
+            for (size_t j = 0; j < strs->size(); ++j)
+                s += (j ? ", " : "") + python_repr((*strs)[j]);
+            s += "]";
         } else {
             const auto& list = std::get<std::vector<int32_t>>(v);
             s += "[";
@@ -121,6 +138,11 @@ Row Dataset::operator[](int64_t row) const {
                 r.values.emplace_back(std::vector<int32_t>(s.begin(), s.end()));
                 break;
             }
+            case ColumnType::STRING_LIST: {
+                const auto s = col->string_list_at(row);
+                r.values.emplace_back(std::vector<std::string>(s.begin(), s.end()));
+                break;
+            }
         }
     }
     return r;
@@ -136,6 +158,15 @@ Dataset Dataset::select(std::span<const int64_t> indices) const {
     out.num_rows_ = static_cast<int64_t>(indices.size());
     for (const auto& [name, col] : columns_)
         out.columns_.emplace_back(name, std::make_shared<const Column>(col->take(indices)));
+    if (origins_) {
+        auto o = std::make_shared<RowOrigins>();
+        o->files = origins_->files;
+        for (int64_t i : indices) {
+            o->file.push_back(origins_->file[static_cast<size_t>(i)]);
+            o->line.push_back(origins_->line[static_cast<size_t>(i)]);
+        }
+        out.origins_ = std::move(o);
+    }
     return out;
 }
 
@@ -173,6 +204,7 @@ Dataset Dataset::remove_columns(const std::vector<std::string>& names) const {
     for (const auto& n : names) column(n);  // every name must exist, as in HF
     Dataset out;
     out.num_rows_ = num_rows_;
+    out.origins_ = origins_;
     for (const auto& entry : columns_)
         if (std::find(names.begin(), names.end(), entry.first) == names.end())
             out.columns_.push_back(entry);
@@ -212,6 +244,9 @@ Dataset Dataset::cast_column(const std::string& name, const Feature& feature) co
         case ColumnType::INT32_LIST:
             cast = Column::int32_lists(c.list_values(), c.list_offsets(), feature);
             break;
+        case ColumnType::STRING_LIST:
+            cast = Column::string_lists(c.string_list_values(), c.list_offsets(), feature);
+            break;
     }
     Dataset out = *this;
     out.columns_[index_of(name)].second = std::make_shared<const Column>(std::move(cast));
@@ -232,6 +267,17 @@ Dataset Dataset::concatenate(const std::vector<Dataset>& parts) {
         for (const auto& p : parts) cols.push_back(p.columns_[c].second.get());
         out.columns_.emplace_back(names[c], std::make_shared<const Column>(Column::concat(cols)));
     }
+    // Origins survive when every part has them (the files of a split read one by one).
+    if (std::all_of(parts.begin(), parts.end(), [](const Dataset& p) { return p.origins_; })) {
+        auto o = std::make_shared<RowOrigins>();
+        for (const auto& p : parts) {
+            const auto base = static_cast<int32_t>(o->files.size());
+            o->files.insert(o->files.end(), p.origins_->files.begin(), p.origins_->files.end());
+            for (int32_t f : p.origins_->file) o->file.push_back(base + f);
+            o->line.insert(o->line.end(), p.origins_->line.begin(), p.origins_->line.end());
+        }
+        out.origins_ = std::move(o);
+    }
     return out;
 }
 
@@ -242,6 +288,23 @@ std::string Dataset::repr() const {
     names += "]";
     return "Dataset({\n    features: " + names + ",\n    num_rows: " + std::to_string(num_rows_) +
            "\n})";
+}
+
+std::optional<RowOrigin> Dataset::row_origin(int64_t row) const {
+    if (!origins_ || row < 0 || row >= num_rows_) return std::nullopt;
+    const auto r = static_cast<size_t>(row);
+    return RowOrigin{origins_->files[static_cast<size_t>(origins_->file[r])], origins_->line[r]};
+}
+
+Dataset Dataset::with_row_origins(const std::string& file, std::vector<int64_t> lines) const {
+    FT_ASSERT(static_cast<int64_t>(lines.size()) == num_rows_, "one origin line per row");
+    auto o = std::make_shared<RowOrigins>();
+    o->files = {file};
+    o->file.assign(lines.size(), 0);
+    o->line = std::move(lines);
+    Dataset out = *this;
+    out.origins_ = std::move(o);
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-// HF's feature types (Value, ClassLabel, List): their dtypes, storage, label-name lookups and
-// the repr datasets >= 4 prints.
+// HF's feature types (Value, ClassLabel, List of Value or ClassLabel): their dtypes, storage,
+// label-name lookups and the repr datasets >= 4 prints.
 #include <algorithm>
 #include <array>
 
@@ -37,12 +37,26 @@ Feature Feature::class_label(std::vector<std::string> names) {
 }
 
 Feature Feature::list(std::string element_dtype) {
-    if (!is_int_dtype(element_dtype))
-        throw Error("list features hold integers here, not '" + element_dtype + "'");
+    if (!is_int_dtype(element_dtype) && element_dtype != "string")
+        throw Error("list features hold integers or strings here, not '" + element_dtype + "'");
     Feature f;
     f.kind = Kind::LIST;
     f.dtype = std::move(element_dtype);
     return f;
+}
+
+Feature Feature::class_label_list(std::vector<std::string> names) {
+    Feature f;
+    f.kind = Kind::LIST;
+    f.dtype = "int64";  // HF's ClassLabel dtype; the ids are stored as int32
+    f.names = std::move(names);
+    f.class_label_elements = true;
+    return f;
+}
+
+Feature Feature::element() const {
+    if (kind != Kind::LIST) throw Error(repr() + " is not a list feature");
+    return class_label_elements ? class_label(names) : value(dtype);
 }
 
 ColumnType Feature::storage() const {
@@ -50,7 +64,7 @@ ColumnType Feature::storage() const {
         case Kind::CLASS_LABEL:
             return ColumnType::INT64;
         case Kind::LIST:
-            return ColumnType::INT32_LIST;
+            return dtype == "string" ? ColumnType::STRING_LIST : ColumnType::INT32_LIST;
         case Kind::VALUE:
             break;
     }
@@ -81,7 +95,7 @@ std::string Feature::repr() const {
         case Kind::VALUE:
             return "Value(" + python_repr(dtype) + ")";
         case Kind::LIST:
-            return "List(Value(" + python_repr(dtype) + "))";
+            return "List(" + element().repr() + ")";
         case Kind::CLASS_LABEL: {
             std::string s = "ClassLabel(names=[";
             for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + python_repr(names[i]);

@@ -1,6 +1,7 @@
 // JSON Lines and JSON arrays of objects into columns (through nlohmann_json). Each JSON Lines row
 // is parsed on its own so an error names its line; an array's error names the line of the
-// failing byte or the element index.
+// failing byte or the element index. Lists of integers and lists of strings (token and tag
+// lists) become list columns.
 #include <nlohmann/json.hpp>
 
 #include "data/text_input.h"
@@ -13,7 +14,7 @@ namespace {
 
 using json = nlohmann::ordered_json;  // keeps keys in file order, as HF does
 
-enum class Kind { STRING, INT, FLOAT, BOOL, INT_LIST };
+enum class Kind { STRING, INT, FLOAT, BOOL, INT_LIST, STRING_LIST };
 
 const char* kind_name(Kind k) {
     switch (k) {
@@ -27,6 +28,8 @@ const char* kind_name(Kind k) {
             return "boolean";
         case Kind::INT_LIST:
             return "list of integers";
+        case Kind::STRING_LIST:
+            return "list of strings";
     }
     return "?";
 }
@@ -40,6 +43,8 @@ struct Builder {
     std::vector<double> floats;
     std::vector<uint8_t> bools;
     std::vector<std::vector<int32_t>> lists;
+    std::vector<std::vector<std::string>> string_lists;
+    bool only_empty_lists = true;  // so far: the list kind is still open
 };
 
 Kind kind_of(const json& v, const std::string& where) {
@@ -48,10 +53,20 @@ Kind kind_of(const json& v, const std::string& where) {
     if (v.is_number_integer()) return Kind::INT;
     if (v.is_number_float()) return Kind::FLOAT;
     if (v.is_array()) {
+        // An empty list says nothing: INT_LIST until a row shows strings.
+        if (!v.empty() && v[0].is_string()) {
+            for (const auto& e : v)
+                if (!e.is_string())
+                    throw Error(where + ": a list mixing strings and " + e.type_name() +
+                                " values (lists of strings or of 32-bit integers are supported)");
+            return Kind::STRING_LIST;
+        }
         for (const auto& e : v)
             if (!e.is_number_integer() || e.get<int64_t>() < INT32_MIN ||
                 e.get<int64_t>() > INT32_MAX)
-                throw Error(where + ": only lists of 32-bit integers are supported");
+                throw Error(where + ": a list holding " + std::string(e.type_name()) +
+                            (e.is_number_integer() ? " past 32 bits" : "") +
+                            " (lists of strings or of 32-bit integers are supported)");
         return Kind::INT_LIST;
     }
     throw Error(where + ": unsupported value of type " + v.type_name() +
@@ -60,7 +75,19 @@ Kind kind_of(const json& v, const std::string& where) {
 
 void append(Builder& b, const json& v, const std::string& where) {
     const Kind k = kind_of(v, where + ": key '" + b.key + "'");
-    if (k != b.kind) {
+    const bool is_list = k == Kind::INT_LIST || k == Kind::STRING_LIST;
+    const bool b_list = b.kind == Kind::INT_LIST || b.kind == Kind::STRING_LIST;
+    if (is_list && b_list && v.empty()) {
+        // An empty list fits either list kind.
+    } else if (k == Kind::STRING_LIST && b.kind == Kind::INT_LIST && b.only_empty_lists) {
+        b.kind = Kind::STRING_LIST;  // the rows so far were all []
+        b.string_lists.resize(b.lists.size());
+        b.lists.clear();
+    } else if (k == Kind::INT_LIST && b.kind == Kind::STRING_LIST && b.only_empty_lists) {
+        b.kind = Kind::INT_LIST;
+        b.lists.resize(b.string_lists.size());
+        b.string_lists.clear();
+    } else if (k != b.kind) {
         if (b.kind == Kind::INT && k == Kind::FLOAT) {
             b.kind = Kind::FLOAT;
             for (int64_t i : b.ints) b.floats.push_back(static_cast<double>(i));
@@ -86,17 +113,26 @@ void append(Builder& b, const json& v, const std::string& where) {
         case Kind::INT_LIST:
             b.lists.push_back(v.get<std::vector<int32_t>>());
             break;
+        case Kind::STRING_LIST:
+            b.string_lists.push_back(v.get<std::vector<std::string>>());
+            break;
     }
+    if (is_list && !v.empty()) b.only_empty_lists = false;
 }
 
 class TableBuilder {
   public:
-    void add(const json& row, const std::string& where) {
+    explicit TableBuilder(const std::string& source) : source_(source) {}
+
+    // `line`: the row's 1-based line (JSON Lines), or 0 (an array's element).
+    void add(const json& row, const std::string& where, int64_t line = 0) {
+        if (line > 0) lines_.push_back(line);
         if (!row.is_object())
             throw Error(where + ": expected a JSON object, got " + row.type_name());
         if (rows_ == 0) {
             for (const auto& [k, v] : row.items())
-                cols_.push_back({k, kind_of(v, where + ": key '" + k + "'"), {}, {}, {}, {}, {}});
+                cols_.push_back(
+                    {k, kind_of(v, where + ": key '" + k + "'"), {}, {}, {}, {}, {}, {}, true});
         } else if (row.size() != cols_.size()) {
             for (const auto& [k, v] : row.items()) {
                 bool known = false;
@@ -131,13 +167,20 @@ class TableBuilder {
                 case Kind::INT_LIST:
                     ds = ds.add_column(c.key, Column::int32_lists(c.lists));
                     break;
+                case Kind::STRING_LIST:
+                    ds = ds.add_column(c.key, Column::string_lists(c.string_lists));
+                    break;
             }
         }
+        if (!lines_.empty() && static_cast<int64_t>(lines_.size()) == rows_)
+            ds = ds.with_row_origins(source_, std::move(lines_));
         return ds;
     }
 
   private:
+    std::string source_;
     std::vector<Builder> cols_;
+    std::vector<int64_t> lines_;
     int64_t rows_ = 0;
 };
 
@@ -146,7 +189,7 @@ class TableBuilder {
 Dataset parse_json(std::string_view text, const std::string& source) {
     data_internal::check_utf8(text, source);
     const size_t first = text.find_first_not_of(" \t\r\n");
-    TableBuilder table;
+    TableBuilder table(source);
     if (first != std::string_view::npos && text[first] == '[') {
         json doc;
         try {
@@ -177,7 +220,7 @@ Dataset parse_json(std::string_view text, const std::string& source) {
             } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
                 throw Error(where + ": invalid JSON: " + e.what());
             }
-            table.add(row, where);
+            table.add(row, where, line);
         }
         pos = end + 1;
         ++line;

@@ -27,13 +27,47 @@ std::string lower_ext(const fs::path& p) {
     return e;
 }
 
-bool is_data_file(const fs::path& p) {
+// The by-extension table: every file type load_dataset reads without being told the format.
+struct FileType {
+    const char* ext;
+    Dataset (*read)(const fs::path&);
+};
+Dataset read_csv_file(const fs::path& p) {
+    return read_csv(p);
+}
+Dataset read_tsv_file(const fs::path& p) {
+    return read_csv(p, '\t');
+}
+constexpr FileType FILE_TYPES[] = {
+    {".csv", read_csv_file},
+    {".tsv", read_tsv_file},
+    {".json", read_json},
+    {".jsonl", read_json},
+    {".parquet", read_parquet_dataset},
+    {".conllu", read_conllu},
+    {".conll", read_conll},
+};
+
+const FileType* file_type(const fs::path& p) {
     const std::string e = lower_ext(p);
-    return e == ".csv" || e == ".tsv" || e == ".json" || e == ".jsonl" || e == ".parquet";
+    for (const FileType& t : FILE_TYPES)
+        if (e == t.ext) return &t;
+    return nullptr;
 }
 
-// HF's split keywords for files in a data directory: a stem that is the keyword, or starts with
-// it followed by a separator or digit (train-00000-of-00001, dev.tsv, test_2.csv).
+std::string known_extensions() {
+    std::string s;
+    for (const FileType& t : FILE_TYPES) s += (s.empty() ? "" : ", ") + std::string(t.ext);
+    return s;
+}
+
+bool is_data_file(const fs::path& p) {
+    return file_type(p) != nullptr;
+}
+
+// HF's split keywords for files in a data directory: the keyword at the start of the stem or
+// after a separator, and followed by a separator or the end (train-00000-of-00001, dev.tsv,
+// test_2.csv, en_ewt-ud-train.conllu), as datasets' "**[-._ 0-9/]train[-._ 0-9]*" patterns.
 const std::vector<std::pair<std::string, std::vector<std::string>>>& split_keywords() {
     static const std::vector<std::pair<std::string, std::vector<std::string>>> k = {
         {"train", {"train", "training"}},
@@ -46,18 +80,21 @@ std::string split_of(const fs::path& file) {
     std::string stem = file.stem().string();
     std::transform(stem.begin(), stem.end(), stem.begin(),
                    [](unsigned char c) { return std::tolower(c); });
+    auto is_sep = [](char c) {
+        return std::string_view("-._ 0123456789").find(c) != std::string::npos;
+    };
     for (const auto& [split, words] : split_keywords())
         for (const auto& w : words)
-            if (stem.rfind(w, 0) == 0 &&
-                (stem.size() == w.size() ||
-                 std::string("-._ 0123456789").find(stem[w.size()]) != std::string::npos))
-                return split;
+            for (size_t at = stem.find(w); at != std::string::npos; at = stem.find(w, at + 1))
+                if ((at == 0 || is_sep(stem[at - 1])) &&
+                    (at + w.size() == stem.size() || is_sep(stem[at + w.size()])))
+                    return split;
     return {};
 }
 
-Dataset read_files(const std::vector<fs::path>& files) {
+Dataset read_files(const std::vector<fs::path>& files, std::string_view builder = {}) {
     std::vector<Dataset> parts;
-    for (const auto& f : files) parts.push_back(read_data_file(f));
+    for (const auto& f : files) parts.push_back(read_data_file(f, builder));
     return Dataset::concatenate(parts);
 }
 
@@ -74,8 +111,7 @@ std::optional<DatasetDict> from_local_path(const LoadDatasetArgs& a) {
         if (e.is_regular_file() && is_data_file(e.path())) files.push_back(e.path());
     std::sort(files.begin(), files.end());
     if (files.empty())
-        throw Error(p.string() +
-                    ": no data files (.csv, .tsv, .json, .jsonl, .parquet) in the directory");
+        throw Error(p.string() + ": no data files (" + known_extensions() + ") in the directory");
     bool any_split = false;
     for (const auto& [split, words] : split_keywords()) {
         std::vector<fs::path> mine;
@@ -93,7 +129,10 @@ std::optional<DatasetDict> from_local_path(const LoadDatasetArgs& a) {
 std::optional<DatasetDict> from_data_files(const LoadDatasetArgs& a) {
     if (a.data_files.empty()) return std::nullopt;
     DatasetDict dd;
-    for (const auto& [split, files] : a.data_files) dd.set(split, read_files(files));
+    // A builder name ("conll", "conllu") reads every file with its reader, whatever the
+    // extension (CoNLL-2003's train.txt); other names go by extension.
+    for (const auto& [split, files] : a.data_files)
+        dd.set(split, read_files(files, a.name_or_path));
     return dd;
 }
 
@@ -147,13 +186,17 @@ void add_dataset_source(std::string name, DatasetSource source) {
 }
 
 Dataset read_data_file(const fs::path& path) {
-    const std::string e = lower_ext(path);
-    if (e == ".csv") return read_csv(path);
-    if (e == ".tsv") return read_csv(path, '\t');
-    if (e == ".json" || e == ".jsonl") return read_json(path);
-    if (e == ".parquet") return read_parquet_dataset(path);
-    throw Error(path.string() + ": unknown data file type '" + e +
-                "' (.csv, .tsv, .json, .jsonl, .parquet are read)");
+    if (const FileType* t = file_type(path)) return t->read(path);
+    throw Error(path.string() + ": unknown data file type '" + lower_ext(path) + "' (" +
+                known_extensions() +
+                " are read; a CoNLL file of another name with the builder "
+                "\"conll\" or \"conllu\")");
+}
+
+Dataset read_data_file(const fs::path& path, std::string_view builder) {
+    if (builder == "conll") return read_conll(path);
+    if (builder == "conllu") return read_conllu(path);
+    return read_data_file(path);
 }
 
 DatasetDict load_dataset(const LoadDatasetArgs& args) {

@@ -1,6 +1,7 @@
 // A packed batch's index arrays where the model's ops read them (see batch_pointers.h).
 #include "model/batch_pointers.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/device_cuda.h"
@@ -9,8 +10,8 @@ namespace ft {
 
 namespace {
 
-// Where each array sits in the GPU block: three int32 arrays of T, then the int64 labels on an
-// 8-byte boundary, then the float targets.
+// Where each array sits in the GPU block: three int32 arrays of T, then the int64 labels (one per
+// sequence or per token) on an 8-byte boundary, then the float targets.
 struct BlockLayout {
     size_t positions, types, labels, targets, total;
 };
@@ -21,7 +22,8 @@ BlockLayout block_layout(int64_t T, int64_t B, int64_t K) {
     l.positions = t;
     l.types = 2 * t;
     l.labels = (3 * t + 7) / 8 * 8;
-    l.targets = l.labels + static_cast<size_t>(B) * sizeof(int64_t);
+    // Room for a label per token (token classification); a sequence's label needs less (B <= T).
+    l.targets = l.labels + static_cast<size_t>(std::max(T, B)) * sizeof(int64_t);
     l.total = l.targets + static_cast<size_t>(B * K) * sizeof(float);
     return l;
 }
@@ -79,7 +81,8 @@ BatchPointers BatchStaging::stage(const PackedBatch& bt) {
     std::memcpy(h, bt.input_ids.data(), t_bytes);
     std::memcpy(h + l.positions, positions_.data(), t_bytes);
     if (types) std::memcpy(h + l.types, types, t_bytes);
-    if (labels) std::memcpy(h + l.labels, labels, static_cast<size_t>(p.B) * sizeof(int64_t));
+    FT_ASSERT(static_cast<int64_t>(bt.labels.size()) <= std::max(p.T, p.B), "labels past T");
+    if (labels) std::memcpy(h + l.labels, labels, bt.labels.size() * sizeof(int64_t));
     if (targets)
         std::memcpy(h + l.targets, targets, static_cast<size_t>(n_targets) * sizeof(float));
     // Ordered after the previous step's kernels, which may still read the old block.

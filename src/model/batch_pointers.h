@@ -17,7 +17,7 @@ struct BatchPointers {
     const int32_t* input_ids = nullptr;    // (T)
     const int32_t* positions = nullptr;    // (T) position id of each token
     const int32_t* token_types = nullptr;  // (T); null when the family has no token types
-    const int64_t* labels = nullptr;       // (B) class ids, or null
+    const int64_t* labels = nullptr;       // (B) or (T) class ids, or null
     const float* targets = nullptr;        // (B*K) float targets, or null
 };
 

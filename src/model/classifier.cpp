@@ -1,8 +1,8 @@
-// ForSequenceClassification on packed batches: a family's encoder with the sequence-
-// classification head on top, sharing one activation arena that one table sizes and carves.
-// Forward in train or eval mode, the loss HF would pick, and the backward that accumulates into a
-// flat gradient buffer. The model runs where its weights live: on the CPU context, or on a GPU
-// context of its own with the arena and the batch's arrays in GPU memory.
+// ForSequenceClassification / ForTokenClassification on packed batches: a family's encoder with
+// the task's head on top (model/head_table.cpp), sharing one activation arena that one table sizes
+// and carves. Forward in train or eval mode, the loss HF would pick, and the backward that
+// accumulates into a flat gradient buffer. The model runs where its weights live: on the CPU
+// context, or on a GPU context of its own with the arena and the batch's arrays in GPU memory.
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -10,8 +10,8 @@
 #include "core/device_cuda.h"
 #include "finetune/model.h"
 #include "model/batch_pointers.h"
+#include "model/classification_head.h"
 #include "model/encoder.h"
-#include "model/sequence_classification_head.h"
 #include "ops/ops.h"
 
 namespace ft {
@@ -33,7 +33,7 @@ struct SequenceClassifier::Impl {
     // bf16 autocast's view of its copy of the weights (set_autocast_bf16); empty in float32.
     ModelParams<const uint16_t> params16;
     Encoder encoder;
-    SequenceClassificationHead head;
+    std::unique_ptr<ClassificationHead> head;  // the task's (model/head_table.cpp)
     ActivationTable table;
     Arena arena;
     BatchGeometry capacity;
@@ -70,13 +70,12 @@ struct SequenceClassifier::Impl {
           weights(w),
           params(bind_params(w, c.layers())),
           encoder(ctx, family_descriptor(c.family).encoder(c)),
-          head(ctx, family_descriptor(c.family).sequence_head(c), c.hidden(), c.num_labels(),
-               c.layers(), problem_of(c)),
+          head(make_head(ctx, c, problem_of(c))),
           staging(ctx, static_cast<int32_t>(encoder.spec().position_offset), encoder.spec().TT > 0,
                   c.num_labels()),
           K(c.num_labels()) {
         encoder.declare_activations(table);
-        head.declare_activations(table);
+        head->declare_activations(table);
     }
 
     void ensure_capacity(const BatchGeometry& g) {
@@ -102,17 +101,17 @@ struct SequenceClassifier::Impl {
         logits_downloaded = false;
         const BatchPointers on_device = staging.stage(bt);
         const Dropout dropout{&ctx, is_train, Philox(seed, step)};
-        const float* hidden = encoder.forward(params.encoder, on_device,
-                                              SequenceClassificationHead::input_rows, dropout);
-        loss = head.forward(params.head, hidden, on_device, dropout);
+        const float* hidden =
+            encoder.forward(params.encoder, on_device, head->input_rows(), dropout);
+        loss = head->forward(params.head, hidden, on_device, dropout);
         return loss;
     }
 
     const float* logits() {
-        if (ctx.device == Device::CPU) return head.logits();
+        if (ctx.device == Device::CPU) return head->logits();
         if (!logits_downloaded) {
-            logits_host.resize(static_cast<size_t>(B * K));
-            cuda::copy_to_host(logits_host.data(), head.logits(),
+            logits_host.resize(static_cast<size_t>(head->logit_rows() * K));
+            cuda::copy_to_host(logits_host.data(), head->logits(),
                                logits_host.size() * sizeof(float), ctx.stream);
             logits_downloaded = true;
         }
@@ -156,7 +155,7 @@ struct SequenceClassifier::Impl {
                     throw Error("packed batch: token type " + std::to_string(t) +
                                 " is outside 0.." + std::to_string(types - 1));
         }
-        head.validate(bt);
+        head->validate(bt);
     }
 
     void set_autocast_bf16(const Bf16Weights* copy) {
@@ -164,7 +163,7 @@ struct SequenceClassifier::Impl {
             throw Error("bf16 autocast runs on the CPU only (the CUDA bf16 path is not built yet)");
         if (copy) params16 = bind_params(*copy, weights, encoder.spec().L);
         encoder.set_bf16(copy ? &params16.encoder : nullptr);
-        head.set_bf16(copy ? &params16.head : nullptr);
+        head->set_bf16(copy ? &params16.head : nullptr);
     }
 
     void backward(ModelWeights& g, float loss_scale) {
@@ -177,7 +176,7 @@ struct SequenceClassifier::Impl {
             grads = bind_params(g, encoder.spec().L);
             grads_bound_to = g.flat();
         }
-        const float* g_hidden = head.backward(params.head, grads.head, loss_scale);
+        const float* g_hidden = head->backward(params.head, grads.head, loss_scale);
         encoder.backward(params.encoder, grads.encoder, g_hidden);
     }
 };
@@ -214,7 +213,10 @@ const ops::Context& SequenceClassifier::context() const {
     return impl_->ctx;
 }
 ProblemType SequenceClassifier::problem_type() const {
-    return impl_->head.problem();
+    return impl_->head->problem();
+}
+int64_t SequenceClassifier::logit_rows() const {
+    return impl_->head->logit_rows();
 }
 size_t SequenceClassifier::arena_bytes() const {
     return impl_->arena.capacity();

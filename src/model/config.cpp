@@ -35,6 +35,11 @@ std::string_view family_name(ModelFamily f) {
     return family_descriptor(f).model_type;
 }
 
+std::string_view task_name(ModelTask t) {
+    return t == ModelTask::TOKEN_CLASSIFICATION ? "token-classification"
+                                                : "sequence-classification";
+}
+
 std::string_view problem_type_name(ProblemType p) {
     switch (p) {
         case ProblemType::SINGLE_LABEL_CLASSIFICATION:
@@ -97,7 +102,9 @@ Activation ModelConfig::activation() const {
     return family_descriptor(family).encoder(*this).ffn_activation;
 }
 std::string ModelConfig::classifier_architecture() const {
-    return std::string(family_descriptor(family).sequence_classification_class);
+    const FamilyDescriptor& f = family_descriptor(family);
+    return std::string(task == ModelTask::TOKEN_CLASSIFICATION ? f.token_head.class_name
+                                                               : f.sequence_classification_class);
 }
 bool ModelConfig::uses_token_types() const {
     return family_descriptor(family).encoder(*this).TT > 0;
@@ -124,6 +131,9 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
             c.architectures.push_back(x.get<std::string>());
         }
     }
+    // A checkpoint saved as a token classifier builds one (AutoModel's class may override it).
+    if (!c.architectures.empty() && c.architectures[0].ends_with("ForTokenClassification"))
+        c.task = ModelTask::TOKEN_CLASSIFICATION;
     family.read_config(r, c);
     r.require_positive("vocab size", c.vocab());
     r.require_positive("hidden size", c.hidden());

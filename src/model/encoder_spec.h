@@ -26,6 +26,11 @@ struct EncoderSpec {
     ops::AttentionScale attention_scale = ops::AttentionScale::SCORES;
 };
 
+// The token-classification head on every token: dropout -> classifier.
+struct TokenHeadSpec {
+    double dropout = 0.1;  // classifier_dropout, else hidden_dropout_prob; DistilBERT: dropout
+};
+
 // The sequence-classification head on the first token: dense -> activation -> dropout -> out.
 struct SequenceHeadSpec {
     Activation activation = Activation::TANH;  // BERT's pooler: tanh; DistilBERT: ReLU

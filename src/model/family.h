@@ -1,6 +1,6 @@
 // A model family in one place: its config.json keys and defaults, its parameter table under HF's
 // names (each tensor tagged with the role the engine binds it by), the shape of its encoder and
-// of its sequence-classification head, and HF's class names. Adding a family is one new
+// of its sequence- and token-classification heads, and HF's class names. Adding a family is one new
 // family_<name>.cpp with a descriptor, plus its row in family_table.cpp.
 #pragma once
 
@@ -36,6 +36,12 @@ struct FamilyDescriptor {
     SequenceHeadSpec (*sequence_head)(const ModelConfig& config);
     double (*initializer_range)(const ModelConfig& config);
     ParameterNames names;
+    // ForTokenClassification: HF's class, its classifier's name, and its dropout.
+    struct TokenHead {
+        std::string_view class_name;  // e.g. "BertForTokenClassification"
+        std::string_view out;         // "classifier"
+        TokenHeadSpec (*spec)(const ModelConfig& config);
+    } token_head;
 };
 
 const FamilyDescriptor& family_descriptor(ModelFamily family);

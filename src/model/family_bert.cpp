@@ -45,6 +45,11 @@ SequenceHeadSpec sequence_head(const ModelConfig& c) {
     return {Activation::TANH, b.classifier_dropout.value_or(b.hidden_dropout_prob)};
 }
 
+TokenHeadSpec token_head(const ModelConfig& c) {
+    const auto& b = c.bert;
+    return {b.classifier_dropout.value_or(b.hidden_dropout_prob)};
+}
+
 double initializer_range(const ModelConfig& c) {
     return c.bert.initializer_range;
 }
@@ -85,6 +90,7 @@ const FamilyDescriptor BERT_FAMILY = {
      "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
      "intermediate.dense", "output.dense", "output.LayerNorm", "bert.pooler.dense", "pooler",
      "classifier"},
+    {"BertForTokenClassification", "classifier", token_head},
 };
 
 }  // namespace ft

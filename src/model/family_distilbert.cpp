@@ -52,6 +52,11 @@ SequenceHeadSpec sequence_head(const ModelConfig& c) {
     return {Activation::RELU, c.distilbert.seq_classif_dropout};
 }
 
+// DistilBertForTokenClassification's dropout is the config's `dropout`, not seq_classif_dropout.
+TokenHeadSpec token_head(const ModelConfig& c) {
+    return {c.distilbert.dropout};
+}
+
 double initializer_range(const ModelConfig& c) {
     return c.distilbert.initializer_range;
 }
@@ -72,6 +77,7 @@ const FamilyDescriptor DISTILBERT_FAMILY = {
     {"distilbert.embeddings.", "distilbert.transformer.layer.", "attention.q_lin",
      "attention.k_lin", "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1",
      "ffn.lin2", "output_layer_norm", "pre_classifier", "classifier", "classifier"},
+    {"DistilBertForTokenClassification", "classifier", token_head},
 };
 
 }  // namespace ft

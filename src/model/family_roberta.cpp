@@ -37,6 +37,13 @@ SequenceHeadSpec sequence_head(const ModelConfig& c) {
             /*dropout_before_dense=*/true};
 }
 
+// RobertaForTokenClassification: dropout and a plain Linear named classifier (no dense layer).
+template <auto M>
+TokenHeadSpec token_head(const ModelConfig& c) {
+    const BertConfig& r = c.*M;
+    return {r.classifier_dropout.value_or(r.hidden_dropout_prob)};
+}
+
 template <auto M>
 double initializer_range(const ModelConfig& c) {
     return (c.*M).initializer_range;
@@ -67,6 +74,7 @@ const FamilyDescriptor ROBERTA_FAMILY = {
     sequence_head<ROBERTA>,
     initializer_range<ROBERTA>,
     NAMES,
+    {"RobertaForTokenClassification", "classifier", token_head<ROBERTA>},
 };
 
 const FamilyDescriptor XLM_ROBERTA_FAMILY = {
@@ -81,6 +89,7 @@ const FamilyDescriptor XLM_ROBERTA_FAMILY = {
     sequence_head<XLM_ROBERTA>,
     initializer_range<XLM_ROBERTA>,
     NAMES,
+    {"XLMRobertaForTokenClassification", "classifier", token_head<XLM_ROBERTA>},
 };
 
 }  // namespace ft

@@ -94,8 +94,10 @@ ModelParams<P> bind_table(const std::vector<ParamSpec>& specs, int64_t layers, c
         for (const void* p : {l.q.w, l.q.b, l.k.w, l.k.b, l.v.w, l.v.b, l.o.w, l.o.b, l.ln1.w,
                               l.ln1.b, l.ffn1.w, l.ffn1.b, l.ffn2.w, l.ffn2.b, l.ln2.w, l.ln2.b})
             need(p, "complete encoder layer");
-    for (const void* p : {m.head.dense.w, m.head.dense.b, m.head.out.w, m.head.out.b})
-        need(p, "complete sequence-classification head");
+    // The output layer always; the dense layer with both tensors or neither (a token head).
+    for (const void* p : {m.head.out.w, m.head.out.b}) need(p, "complete classifier");
+    FT_ASSERT((m.head.dense.w == nullptr) == (m.head.dense.b == nullptr),
+              "the parameter table has half a head dense layer");
     return m;
 }
 

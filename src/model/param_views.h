@@ -37,11 +37,14 @@ struct EncoderParams {
     std::vector<LayerParams<P>> layers;
 };
 
+// A classification head's parameters: a token head has `out` only (dense stays null).
 template <class P>
 struct SequenceHeadParams {
     LinearParams<P> dense;  // pre_classifier (DistilBERT) / pooler (BERT)
     LinearParams<P> out;    // classifier
 };
+template <class P>
+using HeadParams = SequenceHeadParams<P>;
 
 template <class P>
 struct ModelParams {

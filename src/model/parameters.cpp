@@ -95,6 +95,11 @@ std::vector<ParamSpec> parameter_table(const ModelConfig& config) {
         t.linear(name(n.ffn2), e.F, e.C, g, ParamRole::FFN2_WEIGHT, l);
         t.layer_norm(name(n.norm2), e.C, g, ParamRole::NORM2_WEIGHT, l);
     }
+    if (config.task == ModelTask::TOKEN_CLASSIFICATION) {  // a classifier on every token
+        t.linear(std::string(family.token_head.out), e.C, config.num_labels(), "classifier",
+                 ParamRole::HEAD_OUT_WEIGHT);
+        return specs;
+    }
     t.linear(std::string(n.head_dense), e.C, e.C, std::string(n.head_dense_group),
              ParamRole::HEAD_DENSE_WEIGHT);
     t.linear(std::string(n.head_out), e.C, config.num_labels(), "classifier",

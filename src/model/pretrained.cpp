@@ -130,6 +130,11 @@ PretrainedModel load_pretrained(const fs::path& dir, const LoadOptions& options)
     if (!fs::is_directory(dir)) throw Error(dir.string() + ": not a model directory");
     if (!fs::exists(dir / "config.json")) throw Error(dir.string() + ": config.json is missing");
     ModelConfig config = load_model_config(dir / "config.json");
+    if (options.task) config.task = *options.task;
+    if (options.id2label) {
+        if (options.id2label->empty()) throw Error("id2label must name at least one label");
+        config.id2label = *options.id2label;
+    }
     if (options.num_labels) config.set_num_labels(*options.num_labels);
 
     WeightFiles files = read_weight_files(dir);

@@ -78,27 +78,18 @@ double SequenceClassificationHead::loss(const BatchPointers& batch) {
                 throw Error("regression needs float targets, the batch has class labels");
             }
             ops::mse_forward_backward(ctx_, loss_, g_logits_, logits_, batch.targets, B * K);
-            return read_loss();
+            return read_loss_slot(ctx_, loss_);
         case ProblemType::MULTI_LABEL_CLASSIFICATION:
             if (!batch.targets) return std::numeric_limits<double>::quiet_NaN();
             ops::bce_with_logits_forward_backward(ctx_, loss_, g_logits_, logits_, batch.targets, B,
                                                   K);
-            return read_loss();
+            return read_loss_slot(ctx_, loss_);
         default:
             if (!batch.labels) return std::numeric_limits<double>::quiet_NaN();
             ops::cross_entropy_forward_backward(ctx_, loss_, g_logits_, logits_, batch.labels, B,
                                                 K);
-            return read_loss();
+            return read_loss_slot(ctx_, loss_);
     }
-}
-
-double SequenceClassificationHead::read_loss() const {
-    if (ctx_.device == Device::CPU) return *loss_;
-    // On a GPU this waits for the whole forward: one synchronisation per forward. The Trainer
-    // could instead add the slots up on the device and read them once per logging step.
-    double v = 0.0;
-    cuda::copy_to_host(&v, loss_, sizeof v, ctx_.stream);
-    return v;
 }
 
 const float* SequenceClassificationHead::backward(const SequenceHeadParams<const float>& p,

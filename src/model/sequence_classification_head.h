@@ -4,45 +4,36 @@
 #pragma once
 
 #include "finetune/model.h"
-#include "model/activation_table.h"
 #include "model/autocast.h"
-#include "model/dropout.h"
-#include "model/encoder.h"
+#include "model/classification_head.h"
 #include "model/family.h"
-#include "model/param_views.h"
-#include "ops/context.h"
 
 namespace ft {
 
-class SequenceClassificationHead {
+class SequenceClassificationHead final : public ClassificationHead {
   public:
     // layers: the encoder's depth, which numbers this head's dropout site.
     SequenceClassificationHead(const ops::Context& ctx, const SequenceHeadSpec& spec, int64_t C,
                                int64_t K, int64_t layers, ProblemType problem);
-    static constexpr EncoderOutput input_rows = EncoderOutput::FIRST_TOKEN;
-    ProblemType problem() const { return problem_; }
+    EncoderOutput input_rows() const override { return EncoderOutput::FIRST_TOKEN; }
+    ProblemType problem() const override { return problem_; }
 
-    void declare_activations(ActivationTable& table);
-    // Checks the batch's labels / targets against this head on the host (shapes; class ids in
-    // range), before anything runs: the loss ops read them where they cannot throw.
-    void validate(const PackedBatch& batch) const;
-
-    // bf16 autocast from now on with these bf16 weights; null: float32.
-    void set_bf16(const SequenceHeadParams<const uint16_t>* p16);
-    // x: (B, C) first-token hidden states. Writes the logits and, when the batch carries labels
-    // or targets, d(loss)/d(logits); returns the mean loss (NaN without labels).
+    void declare_activations(ActivationTable& table) override;
+    // Labels: one per sequence; targets: B x K.
+    void validate(const PackedBatch& batch) const override;
+    void set_bf16(const SequenceHeadParams<const uint16_t>* p16) override;
+    // x: (B, C) first-token hidden states.
     double forward(const SequenceHeadParams<const float>& p, const float* x,
-                   const BatchPointers& batch, const Dropout& dropout);
-    // grads += loss_scale * d(loss)/d(head params); returns d(loss)/d(x), (B, C).
+                   const BatchPointers& batch, const Dropout& dropout) override;
+    // Returns d(loss)/d(x), (B, C).
     const float* backward(const SequenceHeadParams<const float>& p, SequenceHeadParams<float>& g,
-                          float loss_scale);
+                          float loss_scale) override;
     // (B, K) on the context's device.
-    const float* logits() const { return logits_; }
+    const float* logits() const override { return logits_; }
+    int64_t logit_rows() const override { return B; }
 
   private:
     double loss(const BatchPointers& batch);
-    // The loss slot's value on the host.
-    double read_loss() const;
 
     const ops::Context& ctx_;
     SequenceHeadSpec s_;

@@ -193,7 +193,9 @@ Encoding BertTokenizer::build(std::vector<int32_t> a, std::optional<std::vector<
     const int64_t max_length = resolved_max_length(options);
     const int64_t specials = options.add_special_tokens ? num_special_tokens_to_add(bool(b)) : 0;
     const int64_t total = int64_t(a.size()) + (b ? int64_t(b->size()) : 0) + specials;
-    if (truncation != Truncation::None && max_length != kNoMaxLength && total > max_length) {
+    // tokenizers leaves the sequences whole when max_length cannot even hold the special tokens.
+    if (truncation != Truncation::None && max_length != kNoMaxLength && max_length >= specials &&
+        total > max_length) {
         const int64_t remove = total - max_length;
         switch (truncation) {
             case Truncation::LongestFirst:
@@ -240,6 +242,15 @@ Encoding BertTokenizer::build(std::vector<int32_t> a, std::optional<std::vector<
     e.attention_mask.assign(e.input_ids.size(), 1);
     e.length = int64_t(e.input_ids.size());
     return e;
+}
+
+void BertTokenizer::append_split_word_ids(std::string_view word, std::vector<int32_t>* ids) const {
+    append_ids(word, ids);
+}
+
+Encoding BertTokenizer::build_single(std::vector<int32_t> ids, Truncation truncation,
+                                     const EncodeOptions& options) const {
+    return build(std::move(ids), std::nullopt, truncation, options);
 }
 
 Encoding BertTokenizer::encode(std::string_view text, std::optional<std::string_view> pair,

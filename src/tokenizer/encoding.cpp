@@ -61,19 +61,28 @@ std::vector<Encoding> encode_batch(std::span<const std::string> texts,
     if (!pairs.empty() && pairs.size() != texts.size())
         throw Error("encode_batch: " + std::to_string(texts.size()) + " texts but " +
                     std::to_string(pairs.size()) + " pairs");
+    return encode_batch_indexed(texts.size(), "text", options, max_length, pad_id,
+                                [&](size_t i, Truncation truncation) {
+                                    std::optional<std::string_view> pair;
+                                    if (!pairs.empty()) pair = pairs[i];
+                                    return encode_one(texts[i], pair, truncation);
+                                });
+}
+
+std::vector<Encoding> encode_batch_indexed(
+    size_t n, const char* what, const EncodeOptions& options, int64_t max_length, int32_t pad_id,
+    const std::function<Encoding(size_t, Truncation)>& encode_one) {
     const Truncation truncation = effective_truncation(options);
-    std::vector<Encoding> out(texts.size());
+    std::vector<Encoding> out(n);
     std::string first_error;
-    const int64_t n = int64_t(texts.size());
 #pragma omp parallel for schedule(dynamic, 64)
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = 0; i < int64_t(n); ++i) {
         try {
-            std::optional<std::string_view> pair;
-            if (!pairs.empty()) pair = pairs[size_t(i)];
-            out[size_t(i)] = encode_one(texts[size_t(i)], pair, truncation);
+            out[size_t(i)] = encode_one(size_t(i), truncation);
         } catch (const Error& e) {
 #pragma omp critical(ft_tokenizer_error)
-            if (first_error.empty()) first_error = "text " + std::to_string(i) + ": " + e.what();
+            if (first_error.empty())
+                first_error = std::string(what) + " " + std::to_string(i) + ": " + e.what();
         }
     }
     if (!first_error.empty()) throw Error(first_error);

@@ -41,6 +41,12 @@ std::vector<Encoding> encode_batch(std::span<const std::string> texts,
                                    int64_t max_length, int32_t pad_id,
                                    const EncodeUnpadded& encode_one);
 
+// The batch call's core: encode_one(i, truncation) for each i < n on all threads (the first error
+// thrown is named "<what> i"), then padded together.
+std::vector<Encoding> encode_batch_indexed(
+    size_t n, const char* what, const EncodeOptions& options, int64_t max_length, int32_t pad_id,
+    const std::function<Encoding(size_t, Truncation)>& encode_one);
+
 // ---- RoBERTa-style kinds ----
 
 // The start of the whitespace run that ends at `end` (not before `floor`), for lstrip.

@@ -83,7 +83,25 @@ const std::string& RobertaStyleTokenizer::id_to_token(int32_t id) const {
 void RobertaStyleTokenizer::append_ids(std::string_view text, std::vector<int32_t>* ids) const {
     tokenization::split_on_added_tokens(
         text, std::span<const Added>(added_),
-        [this](std::string_view s, std::vector<int32_t>* out) { append_segment_ids(s, out); }, ids);
+        [this](std::string_view s, std::vector<int32_t>* out) {
+            append_segment_ids(s, false, out);
+        },
+        ids);
+}
+
+// A word is a text of its own: added tokens split out of it, the model on the rest.
+void RobertaStyleTokenizer::append_split_word_ids(std::string_view word,
+                                                  std::vector<int32_t>* ids) const {
+    tokenization::split_on_added_tokens(
+        word, std::span<const Added>(added_),
+        [this](std::string_view s, std::vector<int32_t>* out) { append_segment_ids(s, true, out); },
+        ids);
+}
+
+Encoding RobertaStyleTokenizer::build_single(std::vector<int32_t> ids, Truncation truncation,
+                                             const EncodeOptions& options) const {
+    return tokenization::roberta_template(std::move(ids), std::nullopt, truncation, options,
+                                          resolved_max_length(options), cls_id_, sep_id_);
 }
 
 std::vector<int32_t> RobertaStyleTokenizer::encode_ids(std::string_view text) const {

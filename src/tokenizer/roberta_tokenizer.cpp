@@ -27,12 +27,13 @@ RobertaTokenizer::RobertaTokenizer(std::vector<std::string> vocab,
     bpe_ = std::make_shared<const ByteLevelBpe>(plain_ids, merges_);
 }
 
-// One stretch between added tokens: ByteLevel's optional leading space, the GPT-2 pieces, BPE.
-void RobertaTokenizer::append_segment_ids(std::string_view segment,
+// One stretch between added tokens: ByteLevel's optional leading space (always on a pre-split
+// word's), the GPT-2 pieces, BPE.
+void RobertaTokenizer::append_segment_ids(std::string_view segment, bool split_word,
                                           std::vector<int32_t>* ids) const {
     if (segment.empty()) return;
     thread_local std::string prefixed;
-    if (options_.add_prefix_space && segment[0] != ' ') {
+    if ((options_.add_prefix_space || split_word) && segment[0] != ' ') {
         prefixed.assign(1, ' ');
         prefixed.append(segment);
         segment = prefixed;

@@ -1,5 +1,5 @@
 // XlmRobertaTokenizer: added tokens split out, Unicode whitespace to spaces (WhitespaceSplit),
-// libsentencepiece's normalisation and Unigram segmentation on the rest, fairseq's ids, the
+// libsentencepiece's normalisation and tokenizers' Unigram Viterbi on the rest, fairseq's ids, the
 // RoBERTa templates and the Metaspace decode; then its files: sentencepiece.bpe.model or
 // tokenizer.json with the configs, and save_pretrained.
 #include <sentencepiece_processor.h>
@@ -69,12 +69,71 @@ XlmRobertaTokenizer::XlmRobertaTokenizer(std::shared_ptr<const Model> model, Rob
                 split_chars_.push_back(cp);
         }
     }
+    // tokenizers' Unigram scores in double precision (libsentencepiece's are floats, whose
+    // rounding breaks ties between equal segmentations, "0 00" and "00 0", the other way).
+    scores_.reserve(model_->proto.pieces.size());
+    double lowest = 0;
+    for (const Piece& p : model_->proto.pieces) {
+        scores_.push_back(double(p.score));
+        lowest = std::min(lowest, double(p.score));
+        longest_piece_ = std::max(longest_piece_, p.piece.size());
+    }
+    unk_score_ = lowest - 10.0;  // tokenizers' K_UNK_PENALTY
+}
+
+// tokenizers' Unigram::encode_optimized: a forward Viterbi over the pieces starting at each
+// character, ties kept by the first candidate; a character no piece starts with is unknown,
+// and a run of unknown characters is one <unk> (fuse_unk).
+void XlmRobertaTokenizer::append_unigram_ids(std::string_view text,
+                                             std::vector<int32_t>* ids) const {
+    struct Node {
+        double score = 0;
+        int64_t start = -1;
+        int32_t id = 0;
+    };
+    thread_local std::vector<Node> best;
+    best.assign(text.size() + 1, Node{});
+    best[0].start = 0;
+    auto char_length = [&](size_t at) {
+        const unsigned char c = static_cast<unsigned char>(text[at]);
+        const size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        return std::min(n, text.size() - at);
+    };
+    for (size_t start = 0; start < text.size(); start = start + char_length(start)) {
+        const double here = best[start].score;
+        const size_t first = char_length(start);
+        bool single = false;
+        for (size_t end = start + first; end <= text.size() && end - start <= longest_piece_;
+             end += char_length(end)) {
+            auto it = ids_.find(text.substr(start, end - start));
+            if (it != ids_.end()) {
+                const double candidate = here + scores_[size_t(it->second)];
+                Node& target = best[end];
+                if (target.start < 0 || candidate > target.score)
+                    target = {candidate, int64_t(start), it->second};
+                single = single || end - start == first;
+            }
+            if (end == text.size()) break;
+        }
+        if (!single) {
+            Node& target = best[start + first];
+            const double candidate = here + unk_score_;
+            if (target.start < 0 || candidate > target.score)
+                target = {candidate, int64_t(start), unk_id_};
+        }
+    }
+    const size_t from = ids->size();
+    for (size_t end = text.size(); end > 0; end = size_t(best[end].start)) {
+        const int32_t id = best[end].id;
+        if (!(id == unk_id_ && ids->size() > from && ids->back() == unk_id_)) ids->push_back(id);
+    }
+    std::reverse(ids->begin() + std::ptrdiff_t(from), ids->end());
 }
 
 // One stretch between added tokens. WhitespaceSplit splits on every Unicode White_Space
 // character after the normaliser, while SentencePiece's extra-whitespace removal knows only
 // ' ': the others (U+0085, which nmt_nfkc keeps) become ' ' first, which splits the same way.
-void XlmRobertaTokenizer::append_segment_ids(std::string_view segment,
+void XlmRobertaTokenizer::append_segment_ids(std::string_view segment, bool /*split_word*/,
                                              std::vector<int32_t>* ids) const {
     if (segment.empty()) return;
     thread_local std::string spaced;
@@ -100,11 +159,23 @@ void XlmRobertaTokenizer::append_segment_ids(std::string_view segment,
             segment = spaced;
         }
     }
-    thread_local std::vector<int> pieces;
+    // SentencePiece normalises (its pieces, unknown ones included, spell the normalised text);
+    // then Metaspace's split before each "▁" and tokenizers' Unigram on each part.
+    thread_local std::vector<std::string> pieces;
+    thread_local std::string normalized;
     pieces.clear();
     const auto status = model_->processor.Encode(segment, &pieces);
     if (!status.ok()) throw Error("SentencePiece: " + status.ToString());
-    ids->insert(ids->end(), pieces.begin(), pieces.end());
+    normalized.clear();
+    for (const std::string& p : pieces) normalized += p;
+    const std::string_view text(normalized);
+    size_t begin = 0;
+    while (begin < text.size()) {
+        size_t end = text.find(kMeta, begin + 1);
+        if (end == std::string_view::npos) end = text.size();
+        append_unigram_ids(text.substr(begin, end - begin), ids);
+        begin = end;
+    }
 }
 
 namespace {

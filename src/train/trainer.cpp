@@ -356,6 +356,7 @@ struct Trainer::Impl {
         std::vector<float> logits;
         std::vector<int64_t> label_ids;
         std::vector<float> float_labels;
+        std::vector<int64_t> token_offsets{0};  // token classification: row r's logits rows
         int64_t rows = 0, batches = 0;
     };
     EvalResult run_eval(const Dataset& ds, bool keep_logits, const std::string& desc) {
@@ -388,11 +389,19 @@ struct Trainer::Impl {
             }
             saw_labels = saw_labels || !batch.labels.empty() || !batch.targets.empty();
             const float* logits = eng.logits();
+            const int64_t rows = eng.logit_rows();  // B, or T for token classification
+            const bool per_token = model.config.task == ModelTask::TOKEN_CLASSIFICATION;
             if (scorer)
-                scorer->add_batch({std::span<const float>(logits, static_cast<size_t>(B * K)), B, K,
-                                   batch.labels, batch.targets});
+                scorer->add_batch({std::span<const float>(logits, static_cast<size_t>(rows * K)),
+                                   rows, K, batch.labels, batch.targets,
+                                   per_token ? std::span<const int32_t>(batch.offsets)
+                                             : std::span<const int32_t>()});
             if (keep_logits) {
-                r.logits.insert(r.logits.end(), logits, logits + B * K);
+                if (per_token)  // where each row's tokens start in r.logits, counted in tokens
+                    for (int64_t b = 0; b < B; ++b)
+                        r.token_offsets.push_back(r.token_offsets.back() + batch.offsets[b + 1] -
+                                                  batch.offsets[b]);
+                r.logits.insert(r.logits.end(), logits, logits + rows * K);
                 r.label_ids.insert(r.label_ids.end(), batch.labels.begin(), batch.labels.end());
                 r.float_labels.insert(r.float_labels.end(), batch.targets.begin(),
                                       batch.targets.end());
@@ -681,6 +690,8 @@ PredictionOutput Trainer::predict(const Dataset& dataset, const std::string& pre
     out.num_labels = impl_->model.config.num_labels();
     out.label_ids = std::move(r.label_ids);
     out.float_labels = std::move(r.float_labels);
+    if (impl_->model.config.task == ModelTask::TOKEN_CLASSIFICATION)
+        out.token_offsets = std::move(r.token_offsets);
     for (const auto& [k, v] : r.metrics) out.metrics[prefix + "_" + k] = v;
     const double steps = static_cast<double>((r.rows + args_.per_device_eval_batch_size - 1) /
                                              args_.per_device_eval_batch_size);
