@@ -430,6 +430,25 @@ struct TokenizeColumns {
 Dataset tokenize_columns(const Tokenizer& tokenizer, const Dataset& batch,
                          const TokenizeColumns& spec);
 
+// run_ner.py's tokenize_and_align_labels, for map(batched=True): each row's words (a
+// List(Value('string')) column) through Tokenizer::encode_words (is_split_into_words=True), and its
+// tags (a List(ClassLabel) column) aligned by word_ids(): -100 on special tokens, the word's tag on
+// its first sub-token, and on the others -100, or with label_all_tokens the tag with B-X turned
+// into I-X (b_to_i_label). Outputs input_ids, token_type_ids (where the tokenizer makes them),
+// attention_mask and labels (List(Value('int64'))). No label_column: no labels (prediction).
+struct TokenizeAndAlignLabels {
+    std::string text_column = "tokens";
+    std::string label_column = "ner_tags";
+    EncodeOptions options;  // truncation and max_length (run_ner: max_seq_length)
+    bool label_all_tokens = false;
+    bool token_type_ids = true;  // false for DistilBERT; only where the tokenizer makes them
+};
+Dataset tokenize_and_align_labels(const Tokenizer& tokenizer, const Dataset& batch,
+                                  const TokenizeAndAlignLabels& spec);
+// run_ner's b_to_i_label: for each label id, the id of "I-X" when the label is "B-X" and "I-X"
+// exists, else the label itself.
+std::vector<int32_t> b_to_i_label(const std::vector<std::string>& names);
+
 // ---------------------------------------------------------------------------------------------
 // Samplers: the order in which a Trainer visits rows.
 

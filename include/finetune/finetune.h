@@ -18,6 +18,7 @@
 #include "finetune/pipeline.h"
 #include "finetune/report.h"
 #include "finetune/run_glue.h"
+#include "finetune/run_ner.h"
 #include "finetune/tokenizer.h"
 #include "finetune/train.h"
 #include "finetune/trainer.h"

@@ -16,13 +16,14 @@ struct Command {
 };
 
 Command register_info(CLI::App& app);
-Command register_tokenize(CLI::App& app);  // tokenize_command.cpp
-Command register_data(CLI::App& app);      // data_command.cpp
-Command register_download(CLI::App& app);  // download_command.cpp
-Command register_train(CLI::App& app);     // train_command.cpp
-Command register_predict(CLI::App& app);   // predict_command.cpp
-Command register_eval(CLI::App& app);      // predict_command.cpp
-Command register_plot(CLI::App& app);      // plot_command.cpp
+Command register_tokenize(CLI::App& app);      // tokenize_command.cpp
+Command register_data(CLI::App& app);          // data_command.cpp
+Command register_download(CLI::App& app);      // download_command.cpp
+Command register_train(CLI::App& app);         // train_command.cpp
+Command register_train_tagger(CLI::App& app);  // train_tagger_command.cpp
+Command register_predict(CLI::App& app);       // predict_command.cpp
+Command register_eval(CLI::App& app);          // predict_command.cpp
+Command register_plot(CLI::App& app);          // plot_command.cpp
 
 // cli_files.cpp: the checks every subcommand makes on the paths it is given, before any work.
 // Opens the file `flag` names; a missing or unreadable file or a folder is an ft::Error naming

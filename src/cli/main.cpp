@@ -16,10 +16,11 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("finetune ") + FT_VERSION);
     app.require_subcommand(0, 1);
     const std::vector<ft::cli::Command> commands = {
-        ft::cli::register_info(app),  ft::cli::register_tokenize(app),
-        ft::cli::register_data(app),  ft::cli::register_download(app),
-        ft::cli::register_train(app), ft::cli::register_predict(app),
-        ft::cli::register_eval(app),  ft::cli::register_plot(app)};
+        ft::cli::register_info(app),    ft::cli::register_tokenize(app),
+        ft::cli::register_data(app),    ft::cli::register_download(app),
+        ft::cli::register_train(app),   ft::cli::register_train_tagger(app),
+        ft::cli::register_predict(app), ft::cli::register_eval(app),
+        ft::cli::register_plot(app)};
 
     try {
         app.parse(argc, argv);
