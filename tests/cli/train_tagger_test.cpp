@@ -4,11 +4,13 @@
 // word; bad files are refused naming the file and line before anything is written.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "finetune/data.h"
 #include "finetune/io.h"
 #include "finetune/model.h"
 #include "test_env.h"
