@@ -56,6 +56,27 @@ std::string pick_column(const Dataset& ds, const std::string& given, const std::
     return names[position];
 }
 
+// Every row has a tag per word, checked before any model is loaded; a row that does not is named
+// by its file and line where the reader recorded them.
+void check_words_have_tags(const DatasetDict& raw, const std::string& words,
+                           const std::string& tags) {
+    for (const auto& [split, ds] : raw.splits()) {
+        const Column& w = ds.column(words);
+        const Column& t = ds.column(tags);
+        if (w.type() != ColumnType::STRING_LIST)
+            throw Error("column '" + words + "' is " + w.feature().repr() +
+                        ", not a list of words; pick the words with --text_column_name");
+        for (int64_t r = 0; r < ds.num_rows(); ++r) {
+            const size_t nw = w.string_list_at(r).size(), nt = t.list_at(r).size();
+            if (nw == nt) continue;
+            const auto origin = ds.row_origin(r);
+            throw Error((origin ? origin->str() + ": " : "") + "split '" + split + "', row " +
+                        std::to_string(r) + ": " + std::to_string(nw) + " words in '" + words +
+                        "' but " + std::to_string(nt) + " tags in '" + tags + "'");
+        }
+    }
+}
+
 void load_model(const RunNerArguments& args, PreparedNerJob& p) {
     try {
         p.model_dir = hub::resolve_pretrained(args.model_name_or_path);
@@ -98,6 +119,7 @@ PreparedNerJob prepare_ner_job(const RunNerArguments& args, DatasetDict raw, boo
     p.label_column = pick_column(ref, args.label_column_name, args.task_name + "_tags", 1,
                                  "--label_column_name");
     raw = class_label_tag_columns(raw, {p.label_column}, reference);
+    check_words_have_tags(raw, p.text_column, p.label_column);
     p.label_list = raw[reference].feature(p.label_column).names;
     load_model(args, p);
     // Tags -> ids in the model's order (the same list, maybe permuted: run_ner's label_to_id).

@@ -88,7 +88,7 @@ TEST(CliTrainTagger, UposOnUdEwtWritesRunNersOutputs) {
     }
 }
 
-TEST(CliTrainTagger, UnseenDevTagAndRaggedLineNameTheFileAndWriteNothing) {
+TEST(CliTrainTagger, BadFilesNameTheFileAndLineAndWriteNothing) {
     const fs::path dir = test::make_temp_dir("cli_tagger_bad");
     write_text_atomic(dir / "train.conll", "-DOCSTART- O\n\nEU B-ORG\nrejects O\n\nPeter B-PER\n");
     write_text_atomic(dir / "dev.conll", "Paris B-LOC\nis O\n");
@@ -107,6 +107,22 @@ TEST(CliTrainTagger, UnseenDevTagAndRaggedLineNameTheFileAndWriteNothing) {
     log = test::run_cli(base + " --train_file " + (dir / "ragged.conll").string(), &rc);
     EXPECT_NE(rc, 0);
     EXPECT_NE(log.find("ragged.conll:2"), std::string::npos) << log;
+    EXPECT_FALSE(fs::exists(out));
+    // JSON Lines: a row without its tags, and a row with fewer tags than words.
+    write_text_atomic(dir / "missing.jsonl",
+                      "{\"tokens\": [\"EU\"], \"ner_tags\": [\"B-ORG\"]}\n"
+                      "{\"tokens\": [\"Peter\"]}\n");
+    write_text_atomic(dir / "short.jsonl",
+                      "{\"tokens\": [\"EU\"], \"ner_tags\": [\"B-ORG\"]}\n"
+                      "{\"tokens\": [\"Peter\", \"x\"], \"ner_tags\": [\"B-PER\"]}\n");
+    log = test::run_cli(base + " --train_file " + (dir / "missing.jsonl").string(), &rc);
+    EXPECT_NE(rc, 0);
+    EXPECT_NE(log.find("missing.jsonl:2: key 'ner_tags' is missing"), std::string::npos) << log;
+    log = test::run_cli(base + " --train_file " + (dir / "short.jsonl").string(), &rc);
+    EXPECT_NE(rc, 0);
+    EXPECT_NE(log.find("short.jsonl:2: split 'train', row 1: 2 words in 'tokens' but 1 tags"),
+              std::string::npos)
+        << log;
     EXPECT_FALSE(fs::exists(out));
 }
 
