@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ft::cli {
 
@@ -24,6 +25,10 @@ Command register_train_tagger(CLI::App& app);  // train_tagger_command.cpp
 Command register_predict(CLI::App& app);       // predict_command.cpp
 Command register_eval(CLI::App& app);          // predict_command.cpp
 Command register_plot(CLI::App& app);          // plot_command.cpp
+
+// predict_tags.cpp: `finetune predict` on a token classifier: word tags and entity groups.
+int predict_tags(const std::string& model, const std::vector<std::string>& sentences,
+                 const std::string& aggregation_strategy);
 
 // cli_files.cpp: the checks every subcommand makes on the paths it is given, before any work.
 // Opens the file `flag` names; a missing or unreadable file or a folder is an ft::Error naming

@@ -1,6 +1,7 @@
 // `finetune predict` and `finetune eval`. predict with sentences (or --input FILE.jsonl of
 // {"text", "text_pair"?} lines) prints what the library's text-classification pipeline says of
-// each; without them it is run_glue's --do_predict on the test split. eval is run_glue's
+// each (a token classifier's word tags and entities: predict_tags.cpp); without them it is
+// run_glue's --do_predict on the test split. eval is run_glue's
 // --do_eval alone.
 #include <cstdio>
 #include <fstream>
@@ -9,7 +10,9 @@
 
 #include "cli/commands.h"
 #include "cli/glue_job.h"
+#include "finetune/hub.h"
 #include "finetune/io.h"
+#include "finetune/model.h"
 #include "finetune/pipeline.h"
 
 namespace ft::cli {
@@ -22,6 +25,7 @@ struct PredictCommand {
     std::string model;
     std::string input;
     std::vector<std::string> sentences;
+    std::string aggregation_strategy = "simple";
 };
 
 struct Input {
@@ -55,8 +59,15 @@ std::vector<Input> read_inputs(const PredictCommand& c) {
 }
 
 int predict_sentences(PredictCommand& c) {
-    TextClassificationPipeline classify = TextClassificationPipeline::from_pretrained(
-        !c.model.empty() ? c.model : c.job.model_name_or_path);
+    const std::string model = !c.model.empty() ? c.model : c.job.model_name_or_path;
+    // A token classifier tags each sentence's words instead.
+    if (load_model_config(hub::resolve_pretrained(model) / "config.json").task ==
+        ModelTask::TOKEN_CLASSIFICATION) {
+        std::vector<std::string> texts;
+        for (const Input& x : read_inputs(c)) texts.push_back(x.text);
+        return predict_tags(model, texts, c.aggregation_strategy);
+    }
+    TextClassificationPipeline classify = TextClassificationPipeline::from_pretrained(model);
     const bool one_value =
         classify.problem_type() == ProblemType::REGRESSION && classify.config().num_labels() == 1;
     for (const Input& x : read_inputs(c)) {
@@ -85,7 +96,11 @@ Command register_predict(CLI::App& app) {
     auto c = std::make_shared<PredictCommand>();
     cmd->add_option("--model", c->model, "A model directory (ours or HF's) or a Hub repo id");
     cmd->add_option("--input", c->input, "A .jsonl file of {\"text\", \"text_pair\"?} lines");
-    cmd->add_option("sentences", c->sentences, "Sentences to classify");
+    cmd->add_option("sentences", c->sentences, "Sentences to classify (or to tag)");
+    cmd->add_option("--aggregation_strategy,--aggregation-strategy", c->aggregation_strategy,
+                    "A token classifier's entity grouping, as HF's pipeline: none, simple, first, "
+                    "average, max")
+        ->capture_default_str();
     add_job_flags(*cmd, c->job, c->args);
     return {cmd, [cmd, c]() {
                 if (!c->sentences.empty() || !c->input.empty()) return predict_sentences(*c);

@@ -86,6 +86,21 @@ TEST(CliTrainTagger, UposOnUdEwtWritesRunNersOutputs) {
                 << w;
         EXPECT_EQ(n, test[r].string_list("tokens").size()) << "row " << r;
     }
+    // predict on the saved tagger: a UPOS tag per word, and the entity groups.
+    const std::string tags =
+        test::run_cli("predict --model " + out.string() + " \"The dog barks .\"", &rc);
+    ASSERT_EQ(rc, 0) << tags;
+    const auto at = tags.find("words: The/");
+    ASSERT_NE(at, std::string::npos) << tags;
+    std::istringstream words(tags.substr(at + 7, tags.find('\n', at) - at - 7));
+    size_t n = 0;
+    for (std::string w; words >> w; ++n) {
+        const std::string tag = w.substr(w.rfind('/') + 1);
+        EXPECT_NE(std::find(upos_names().begin(), upos_names().end(), tag), upos_names().end())
+            << w;
+    }
+    EXPECT_EQ(n, 4u) << tags;
+    EXPECT_NE(tags.find("entities (simple):"), std::string::npos) << tags;
 }
 
 TEST(CliTrainTagger, BadFilesNameTheFileAndLineAndWriteNothing) {
