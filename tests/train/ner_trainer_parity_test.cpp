@@ -40,7 +40,21 @@ constexpr double LOSS_ABS = 2e-6;
 constexpr double GRAD_NORM_REL = 2e-5;
 constexpr double GRAD_NORM_ABS = 2e-7;
 constexpr double EVAL_LOSS_ABS = 2e-6;
+// The sanitizer build (clang -O1: other code paths and roundings) drifts further, and 28 steps at
+// lr 1e-2 amplify it in the dev logits (|logit| up to 5.9): measured 8.3e-5 there on bert_upos
+// against 4.0e-6 at most in Release (GCC -O3), the parameters still within 2.5e-7 on both.
+#if defined(__SANITIZE_ADDRESS__)
+#define FT_NER_PARITY_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FT_NER_PARITY_SANITIZED 1
+#endif
+#endif
+#ifdef FT_NER_PARITY_SANITIZED
+constexpr double LOGITS_ABS = 2e-4;
+#else
 constexpr double LOGITS_ABS = 2e-5;
+#endif
 constexpr double PARAMS = 2e-5;
 
 // The golden's rows as a tokenised dataset: input_ids and the aligned labels HF computed.
