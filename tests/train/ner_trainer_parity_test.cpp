@@ -101,64 +101,8 @@ void check_case(const std::string& name, ModelFamily family) {
     const TrainerState& st = trainer.state();
     EXPECT_EQ(st.global_step, g["max_steps"].get<int64_t>());
 
-    // Every step's logged loss, grad norm and lr.
-    std::map<int64_t, const json*> by_step;
-    for (const auto& s : g["steps"]) by_step[s["global_step"].get<int64_t>()] = &s;
-    const auto step = [&](int64_t s) -> const json& { return *by_step.at(s); };
-    double worst_loss = 0, worst_norm = 0;
-    int64_t compared = 0, last_logged = 0;
-    for (const auto& e : st.log_history) {
-        if (!e.has("loss")) continue;
-        const int64_t s = static_cast<int64_t>(*e.get("step"));
-        SCOPED_TRACE(name + " step " + std::to_string(s));
-        ASSERT_TRUE(by_step.count(s));
-        const double want = test::golden_window_loss(step, last_logged, s);
-        last_logged = s;
-        worst_loss = std::max(worst_loss, std::fabs(*e.get("loss") - want));
-        EXPECT_NEAR(*e.get("loss"), want, LOSS_ABS);
-        const double gn = step(s)["grad_norm"].get<double>();
-        worst_norm = std::max(worst_norm, std::fabs(*e.get("grad_norm") - gn) / gn);
-        EXPECT_NEAR(*e.get("grad_norm"), gn, GRAD_NORM_REL * gn + GRAD_NORM_ABS);
-        EXPECT_DOUBLE_EQ(*e.get("learning_rate"), step(s)["lr_used"].get<double>());
-        EXPECT_NEAR(*e.get("epoch"), step(s)["epoch"].get<double>(), 1e-12);
-        ++compared;
-    }
-    EXPECT_EQ(compared, g["max_steps"].get<int64_t>());
-
-    // Every evaluation: the same step, eval_loss, and equal seqeval metrics (from counts).
-    std::vector<const json*> ref_evals;
-    for (const auto& e : g["log_history"])
-        if (e.contains("eval_loss")) ref_evals.push_back(&e);
-    std::vector<const LogEntry*> evals;
-    for (const auto& e : st.log_history)
-        if (e.has("eval_loss")) evals.push_back(&e);
-    ASSERT_EQ(evals.size(), ref_evals.size());
-    double worst_eval_loss = 0;
-    for (size_t i = 0; i < evals.size(); ++i) {
-        const json& ref = *ref_evals[i];
-        SCOPED_TRACE(name + " evaluation " + std::to_string(i));
-        EXPECT_EQ(*evals[i]->get("step"), ref["step"].get<double>());
-        const double dl = std::fabs(*evals[i]->get("eval_loss") - ref["eval_loss"].get<double>());
-        worst_eval_loss = std::max(worst_eval_loss, dl);
-        EXPECT_LE(dl, EVAL_LOSS_ABS);
-        for (const auto& [k, v] : ref.items()) {
-            if (k.rfind("eval_", 0) != 0 || k == "eval_loss" || v.is_null()) continue;
-            ASSERT_TRUE(evals[i]->get(k).has_value()) << k;
-            EXPECT_EQ(*evals[i]->get(k), v.get<double>()) << k;
-        }
-    }
-
-    // The best checkpoint (loaded at the end) and the folders rotation left.
-    ASSERT_TRUE(st.best_model_checkpoint.has_value());
-    EXPECT_EQ(fs::path(*st.best_model_checkpoint).filename().string(),
-              g["best_model_checkpoint"].get<std::string>());
-    ASSERT_TRUE(st.best_metric.has_value());
-    EXPECT_EQ(*st.best_metric, g["best_metric"].get<double>());
-    std::set<std::string> folders;
-    for (const auto& e : fs::directory_iterator(out))
-        if (e.path().filename().string().rfind("checkpoint-", 0) == 0)
-            folders.insert(e.path().filename().string());
-    EXPECT_EQ(folders, g["checkpoints_left"].get<std::set<std::string>>());
+    const test::TrajectoryAgreement t = test::check_trajectory(
+        st, g, out, name, {LOSS_ABS, GRAD_NORM_REL, GRAD_NORM_ABS, EVAL_LOSS_ABS});
 
     // predict() on the dev rows with the model loaded at the end: the metrics, and each row's
     // token logits (unpadded, in token order).
@@ -198,8 +142,8 @@ void check_case(const std::string& name, ModelFamily family) {
     std::printf(
         "%s: %lld steps, max |loss diff| %.2g, grad-norm rel %.2g, |eval_loss| %.2g, |logit| "
         "%.2g, param sum_sq rel %.2g, sum rel %.2g, max|x| %.2g (%s)\n",
-        name.c_str(), static_cast<long long>(compared), worst_loss, worst_norm, worst_eval_loss,
-        logit, p.sum_sq_rel, p.sum_rel, p.max_abs, p.worst.c_str());
+        name.c_str(), static_cast<long long>(t.steps), t.loss, t.grad_norm_rel, t.eval_loss, logit,
+        p.sum_sq_rel, p.sum_rel, p.max_abs, p.worst.c_str());
 }
 
 TEST(NerTrainerParity, BertUposFirstSubToken) {

@@ -1,6 +1,7 @@
 // What the Trainer parity tests share: the goldens' rows tokenised by us (ids checked against
-// HF's), the logged loss rebuilt from the goldens' full-precision micro-batch losses, and the
-// comparison of final parameters and dev logits with the goldens' statistics.
+// HF's), the logged loss rebuilt from the goldens' full-precision micro-batch losses, a run's log
+// history, best checkpoint and folders against a golden (check_trajectory), and the comparison of
+// final parameters and dev logits with the goldens' statistics.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,7 +10,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -18,6 +21,7 @@
 #include "finetune/data.h"
 #include "finetune/model.h"
 #include "finetune/tokenizer.h"
+#include "finetune/trainer.h"
 #include "test_env.h"
 
 namespace ft::test {
@@ -92,6 +96,86 @@ double golden_window_loss(const StepLookup& steps, int64_t first, int64_t last) 
             tr += static_cast<float>(l.template get<double>()) / static_cast<float>(mb.size());
     }
     return static_cast<double>(tr) / static_cast<double>(last - first);
+}
+
+// A finished run against a trainer golden (the trainer_roberta / trainer_ner schema): every
+// logged loss (rebuilt from the micro-batch losses), grad norm, lr and epoch; every evaluation's
+// step, eval_loss and metrics (equal: they come from counts); the best checkpoint and metric; the
+// checkpoint folders left in `out`. Returns the largest differences seen.
+struct TrajectoryBounds {
+    double loss_abs, grad_norm_rel, grad_norm_abs, eval_loss_abs;
+};
+struct TrajectoryAgreement {
+    double loss = 0, grad_norm_rel = 0, eval_loss = 0;
+    int64_t steps = 0;
+};
+inline TrajectoryAgreement check_trajectory(const TrainerState& st, const nlohmann::json& g,
+                                            const std::filesystem::path& out,
+                                            const std::string& name, const TrajectoryBounds& b) {
+    using json = nlohmann::json;
+    TrajectoryAgreement r;
+    std::map<int64_t, const json*> by_step;
+    for (const auto& s : g["steps"]) by_step[s["global_step"].get<int64_t>()] = &s;
+    const auto step = [&](int64_t s) -> const json& { return *by_step.at(s); };
+    int64_t last_logged = 0;
+    for (const auto& e : st.log_history) {
+        if (!e.has("loss")) continue;
+        const int64_t s = static_cast<int64_t>(*e.get("step"));
+        SCOPED_TRACE(name + " step " + std::to_string(s));
+        if (!by_step.count(s)) {
+            ADD_FAILURE() << "no golden step " << s;
+            return r;
+        }
+        const double want = golden_window_loss(step, last_logged, s);
+        last_logged = s;
+        r.loss = std::max(r.loss, std::fabs(*e.get("loss") - want));
+        EXPECT_NEAR(*e.get("loss"), want, b.loss_abs);
+        const double gn = step(s)["grad_norm"].get<double>();
+        r.grad_norm_rel = std::max(r.grad_norm_rel, std::fabs(*e.get("grad_norm") - gn) / gn);
+        EXPECT_NEAR(*e.get("grad_norm"), gn, b.grad_norm_rel * gn + b.grad_norm_abs);
+        EXPECT_DOUBLE_EQ(*e.get("learning_rate"), step(s)["lr_used"].get<double>());
+        EXPECT_NEAR(*e.get("epoch"), step(s)["epoch"].get<double>(), 1e-12);
+        ++r.steps;
+    }
+    EXPECT_EQ(r.steps, g["max_steps"].get<int64_t>());
+
+    std::vector<const json*> ref_evals;
+    for (const auto& e : g["log_history"])
+        if (e.contains("eval_loss")) ref_evals.push_back(&e);
+    std::vector<const LogEntry*> evals;
+    for (const auto& e : st.log_history)
+        if (e.has("eval_loss")) evals.push_back(&e);
+    EXPECT_EQ(evals.size(), ref_evals.size());
+    for (size_t i = 0; i < std::min(evals.size(), ref_evals.size()); ++i) {
+        const json& ref = *ref_evals[i];
+        SCOPED_TRACE(name + " evaluation " + std::to_string(i));
+        EXPECT_EQ(*evals[i]->get("step"), ref["step"].get<double>());
+        const double dl = std::fabs(*evals[i]->get("eval_loss") - ref["eval_loss"].get<double>());
+        r.eval_loss = std::max(r.eval_loss, dl);
+        EXPECT_LE(dl, b.eval_loss_abs);
+        for (const auto& [k, v] : ref.items()) {
+            if (k.rfind("eval_", 0) != 0 || k == "eval_loss" || v.is_null()) continue;
+            if (!evals[i]->get(k).has_value()) {
+                ADD_FAILURE() << "no " << k;
+                continue;
+            }
+            EXPECT_EQ(*evals[i]->get(k), v.get<double>()) << k;
+        }
+    }
+
+    if (!st.best_model_checkpoint || !st.best_metric) {
+        ADD_FAILURE() << "no best checkpoint";
+        return r;
+    }
+    EXPECT_EQ(std::filesystem::path(*st.best_model_checkpoint).filename().string(),
+              g["best_model_checkpoint"].get<std::string>());
+    EXPECT_EQ(*st.best_metric, g["best_metric"].get<double>());
+    std::set<std::string> folders;
+    for (const auto& e : std::filesystem::directory_iterator(out))
+        if (e.path().filename().string().rfind("checkpoint-", 0) == 0)
+            folders.insert(e.path().filename().string());
+    EXPECT_EQ(folders, g["checkpoints_left"].get<std::set<std::string>>());
+    return r;
 }
 
 // Largest difference of every parameter's sum of squares, relative to max(1, sum_sq), and of its
