@@ -7,6 +7,7 @@
 #include <map>
 
 #include "finetune/finetune.h"
+#include "model/family.h"
 
 namespace ft {
 
@@ -147,11 +148,9 @@ PreparedNerJob prepare_ner_job(const RunNerArguments& args, DatasetDict raw, boo
     spec.label_column = p.label_column;
     spec.label_all_tokens = args.label_all_tokens;
     spec.options.truncation = Truncation::LongestFirst;
-    const int64_t room = p.model->config.max_positions() -
-                         (p.model->config.family == ModelFamily::ROBERTA ||
-                                  p.model->config.family == ModelFamily::XLM_ROBERTA
-                              ? 2
-                              : 0);
+    // The longest sequence the model's positions take (RoBERTa's start after the pad id).
+    const EncoderSpec e = family_descriptor(p.model->config.family).encoder(p.model->config);
+    const int64_t room = e.P - e.position_offset;
     spec.options.max_length =
         std::min({args.max_seq_length.value_or(p.tokenizer->model_max_length()),
                   p.tokenizer->model_max_length(), room});

@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/glue_job.h"
-#include "cli/step_timer.h"
+#include "cli/trainer_phases.h"
 #include "finetune/trainer.h"
 
 namespace ft::cli {
@@ -17,11 +17,6 @@ struct TrainCommand {
     JobArguments job;
     TrainingArguments args = recipe_defaults();
 };
-
-void print_metrics(const std::string& split, const std::map<std::string, double>& m) {
-    std::printf("%s", format_metrics(split, m).c_str());
-    std::fflush(stdout);
-}
 
 }  // namespace
 
@@ -84,33 +79,10 @@ int run_glue_job(CLI::App& cmd, JobArguments& job, TrainingArguments& args) {
     if (c.job.early_stopping_patience)
         trainer.add_callback(std::make_shared<EarlyStoppingCallback>(
             *c.job.early_stopping_patience, c.job.early_stopping_threshold));
-    const auto step_timer = std::make_shared<StepTimer>();
-    trainer.add_callback(step_timer);
+    if (const int rc =
+            train_and_evaluate(trainer, c.args, prep.train.num_rows(), prep.eval.num_rows()))
+        return rc;
     const fs::path out = c.args.output_dir;
-    if (c.args.do_train) {
-        TrainOutput result;
-        try {
-            result = trainer.train();
-        } catch (const TrainingInterrupted& e) {
-            std::fprintf(stderr, "finetune: %s\n", e.what());
-            return 128 + e.signal();
-        }
-        trainer.save_model(out);
-        auto metrics = result.metrics;
-        metrics["train_samples"] = static_cast<double>(prep.train.num_rows());
-        print_metrics("train", metrics);
-        step_timer->print();
-        save_metrics(out, "train", metrics);
-        trainer.save_state();
-        std::printf("model saved to %s\n", out.string().c_str());
-    }
-    if (c.args.do_eval) {
-        auto metrics = trainer.evaluate();
-        metrics["eval_samples"] = static_cast<double>(prep.eval.num_rows());
-        print_metrics("eval", metrics);
-        fs::create_directories(out);
-        save_metrics(out, "eval", metrics);
-    }
     if (c.args.do_predict) {
         const PredictionOutput p = trainer.predict(prep.test, "predict");
         const fs::path file =

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "cli/step_timer.h"
+#include "cli/trainer_phases.h"
 #include "cli/training_flags.h"
 #include "finetune/core.h"
 #include "finetune/io.h"
@@ -22,11 +22,6 @@ struct TaggerCommand {
     int threads = 0;
     std::optional<int64_t> early_stopping_patience;
 };
-
-void print_metrics(const std::string& split, const std::map<std::string, double>& m) {
-    std::printf("%s", format_metrics(split, m).c_str());
-    std::fflush(stdout);
-}
 
 int run(CLI::App& cmd, TaggerCommand& c) {
     if (!c.config_file.empty()) {
@@ -66,33 +61,10 @@ int run(CLI::App& cmd, TaggerCommand& c) {
                     prep.has_eval ? &prep.eval : nullptr, prep.tokenizer.get(), prep.metric());
     if (c.early_stopping_patience)
         trainer.add_callback(std::make_shared<EarlyStoppingCallback>(*c.early_stopping_patience));
-    const auto step_timer = std::make_shared<StepTimer>();
-    trainer.add_callback(step_timer);
+    if (const int rc =
+            train_and_evaluate(trainer, c.args, prep.train.num_rows(), prep.eval.num_rows()))
+        return rc;
     const fs::path out = c.args.output_dir;
-    if (c.args.do_train) {
-        TrainOutput result;
-        try {
-            result = trainer.train();
-        } catch (const TrainingInterrupted& e) {
-            std::fprintf(stderr, "finetune: %s\n", e.what());
-            return 128 + e.signal();
-        }
-        trainer.save_model(out);
-        auto metrics = result.metrics;
-        metrics["train_samples"] = static_cast<double>(prep.train.num_rows());
-        print_metrics("train", metrics);
-        step_timer->print();
-        save_metrics(out, "train", metrics);
-        trainer.save_state();
-        std::printf("model saved to %s\n", out.string().c_str());
-    }
-    if (c.args.do_eval) {
-        auto metrics = trainer.evaluate();
-        metrics["eval_samples"] = static_cast<double>(prep.eval.num_rows());
-        print_metrics("eval", metrics);
-        fs::create_directories(out);
-        save_metrics(out, "eval", metrics);
-    }
     if (c.args.do_predict) {
         const PredictionOutput p = trainer.predict(prep.test, "predict");
         print_metrics("predict", p.metrics);
